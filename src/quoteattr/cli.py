@@ -1,0 +1,133 @@
+"""The ``quoteattr`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from quoteattr.jsonl import InputError, read_articles, write_articles, write_json
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    from quoteattr.ingest import DEFAULT_MAX_BYTES
+
+    parser.add_argument("inputs", nargs="+", help=".txt pages, .jsonl files, or folders of them")
+    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable inputs and report them instead of failing")
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest article accepted")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from quoteattr.ingest import ingest
+
+    articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
+    count = write_articles(args.output, articles)
+    print(f"ingested {count} articles from {len(report.read)} files into {args.output}; skipped {len(report.skipped)}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from quoteattr.ingest import ingest
+    from quoteattr.systems import load_system
+
+    articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
+    system = load_system(args.system)
+    count = write_articles(args.output, system.predict(articles))
+    print(f"{system.name}: wrote predictions for {count} articles to {args.output}; skipped {len(report.skipped)}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from quoteattr.scoring import evaluate_articles, format_table
+
+    report = evaluate_articles(read_articles(args.gold), read_articles(args.pred), bootstrap=args.bootstrap)
+    print(format_table(report))
+    if report["missing_predictions"]:
+        print(f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)")
+    if args.output:
+        write_json(args.output, report)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from quoteattr.pipeline import build_from_sources
+
+    stats = build_from_sources(
+        output=args.output,
+        annotations=args.annotations,
+        inputs=args.inputs,
+        train=args.train,
+        validation=args.validation,
+        test=args.test,
+        seed=args.seed,
+        licence=args.licence,
+    )
+    for split, counts in stats.items():
+        print(f"{split:<11} " + " ".join(f"{k}={v}" for k, v in counts.items()))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from quoteattr.pipeline import run_main_job
+
+    run_main_job(Path(args.output), raw=Path(args.raw), annotations=Path(args.annotations), seed=args.seed)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quoteattr", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="read .txt/.jsonl articles into the interchange JSONL")
+    _add_input_options(ingest)
+    ingest.add_argument("--output", required=True)
+    ingest.set_defaults(func=cmd_ingest)
+
+    predict = commands.add_parser("predict", help="find quotes and speakers with a system")
+    predict.add_argument("--system", default="rules", help="'rules' (default)")
+    _add_input_options(predict)
+    predict.add_argument("--output", required=True)
+    predict.set_defaults(func=cmd_predict)
+
+    evaluate = commands.add_parser("evaluate", help="precision/recall/F1 of predictions against gold")
+    evaluate.add_argument("--gold", required=True)
+    evaluate.add_argument("--pred", required=True)
+    evaluate.add_argument("--output", help="write the report as JSON here")
+    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples for 95%% intervals (0: none)")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    build = commands.add_parser("build", help="build the Hugging Face dataset from labelled articles")
+    build.add_argument("inputs", nargs="*", help="interchange JSONL files to add (split at random by article)")
+    build.add_argument("--annotations", help="folder of Label Studio export files (default data/annotations when no input is given)")
+    build.add_argument("--train", help="interchange JSONL used as the train split as is")
+    build.add_argument("--validation", help="interchange JSONL used as the validation split as is")
+    build.add_argument("--test", help="interchange JSONL used as the test split as is")
+    build.add_argument("--output", default="outputs/dataset")
+    build.add_argument("--seed", type=int, default=13)
+    build.add_argument("--licence", default=None, help="licence line for the card (default: the embedded corpus's)")
+    build.set_defaults(func=cmd_build)
+
+    run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, score the rules baseline")
+    run.add_argument("--raw", default="data/raw")
+    run.add_argument("--annotations", default="data/annotations")
+    run.add_argument("--output", default="outputs")
+    run.add_argument("--seed", type=int, default=13)
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; bad input exits with status 2 and a message naming the file and position."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

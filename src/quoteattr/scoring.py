@@ -1,0 +1,305 @@
+"""One scorer for every system: precision, recall and F1 of quotes, cues, speakers and attribution,
+per quote type, with bootstrap confidence intervals over articles.
+
+Definitions (character offsets, one-to-one matching):
+- content_exact: a predicted quote whose fragments equal a gold quote's fragments.
+- content_overlap: predicted and gold content share at least one character; pairs are matched
+  greedily by overlap size, each gold and each predicted quote used at most once.
+- content_token: word tokens inside gold content vs inside predicted content.
+- cue, speaker_mention: the spans themselves, overlap-matched one to one (each distinct span once).
+- speaker_entity: overlap-matched quote pairs whose resolved speaker names agree (over quotes that name one).
+- attribution: overlap-matched quote pairs whose speaker is right: the entity names agree, or else
+  the speaker mentions overlap, or neither side has a speaker.
+Per-type rows (``metric/direct`` …) count precision by the predicted type and recall by the gold type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quoteattr.jsonl import InputError
+from quoteattr.schema import QUOTE_TYPES, Article, Quote, Span
+
+METRICS = (
+    "content_exact",
+    "content_overlap",
+    "content_token",
+    "cue",
+    "speaker_mention",
+    "speaker_entity",
+    "attribution",
+)
+TYPED_METRICS = ("content_exact", "content_overlap", "content_token", "speaker_entity", "attribution")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Counts:
+    """Matched predictions, matched gold items, and totals on each side."""
+
+    tp_pred: int = 0
+    tp_gold: int = 0
+    n_pred: int = 0
+    n_gold: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.tp_pred += other.tp_pred
+        self.tp_gold += other.tp_gold
+        self.n_pred += other.n_pred
+        self.n_gold += other.n_gold
+
+
+@dataclass
+class ArticleCounts:
+    """Counts of every metric (and per-type row) for one article."""
+
+    article_id: str
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+    def get(self, name: str) -> Counts:
+        return self.counts.setdefault(name, Counts())
+
+
+def prf(tp_pred: float, tp_gold: float, n_pred: float, n_gold: float) -> tuple[float, float, float]:
+    """Precision, recall, F1; an empty side scores 1.0 when both are empty, else 0.0."""
+    precision = tp_pred / n_pred if n_pred else float(n_gold == 0)
+    recall = tp_gold / n_gold if n_gold else float(n_pred == 0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _norm_name(name: str) -> str:
+    name = re.sub(r"[’']s\b", "", name.lower())
+    words = [w for w in re.findall(r"\w+", name) if w != "the"]
+    return " ".join(words)
+
+
+def same_entity(a: str, b: str) -> bool:
+    """Names agree when equal after normalisation or when one is a whole-word part of the other
+    ("Konashenkov" ~ "Igor Konashenkov")."""
+    x, y = _norm_name(a), _norm_name(b)
+    if not x or not y:
+        return False
+    return x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} "
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _content_overlap(a: Quote, b: Quote) -> int:
+    return sum(_overlap(x, y) for x in a.spans for y in b.spans)
+
+
+def match_quotes(gold: list[Quote], pred: list[Quote]) -> list[tuple[int, int]]:
+    """One-to-one (gold index, pred index) pairs of overlapping quotes, largest overlaps first."""
+    candidates = [
+        (_content_overlap(g, p), gi, pi)
+        for gi, g in enumerate(gold)
+        for pi, p in enumerate(pred)
+        if _content_overlap(g, p) > 0
+    ]
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    used_gold: set[int] = set()
+    used_pred: set[int] = set()
+    pairs = []
+    for _, gi, pi in candidates:
+        if gi not in used_gold and pi not in used_pred:
+            used_gold.add(gi)
+            used_pred.add(pi)
+            pairs.append((gi, pi))
+    return pairs
+
+
+def _match_spans(gold: list[Span], pred: list[Span]) -> int:
+    candidates = sorted(
+        ((_overlap(g, p), gi, pi) for gi, g in enumerate(gold) for pi, p in enumerate(pred) if _overlap(g, p) > 0),
+        key=lambda c: (-c[0], c[1], c[2]),
+    )
+    used_gold: set[int] = set()
+    used_pred: set[int] = set()
+    for _, gi, pi in candidates:
+        if gi not in used_gold and pi not in used_pred:
+            used_gold.add(gi)
+            used_pred.add(pi)
+    return len(used_gold)
+
+
+def speaker_is_right(gold: Quote, pred: Quote) -> bool:
+    """The predicted speaker agrees with gold by entity name, else by mention overlap, else both none."""
+    if gold.speaker_entity and pred.speaker_entity:
+        return same_entity(gold.speaker_entity, pred.speaker_entity)
+    if gold.speaker and pred.speaker:
+        return _overlap(gold.speaker, pred.speaker) > 0
+    gold_has = bool(gold.speaker or gold.speaker_entity)
+    pred_has = bool(pred.speaker or pred.speaker_entity)
+    return not gold_has and not pred_has
+
+
+def _count_typed(
+    result: ArticleCounts, metric: str, gold: list[Quote], pred: list[Quote], good_gold: set[int], good_pred: set[int]
+) -> None:
+    """Totals and matches for a metric, overall and by quote type."""
+    rows = [metric] + [f"{metric}/{t}" for t in QUOTE_TYPES]
+    for row in rows:
+        result.get(row)
+    for index, quote in enumerate(gold):
+        for row in (metric, f"{metric}/{quote.type}"):
+            counts = result.get(row)
+            counts.n_gold += 1
+            counts.tp_gold += index in good_gold
+    for index, quote in enumerate(pred):
+        for row in (metric, f"{metric}/{quote.type}"):
+            counts = result.get(row)
+            counts.n_pred += 1
+            counts.tp_pred += index in good_pred
+
+
+def _tokens_in(text_tokens: list[Span], quotes: list[Quote]) -> dict[int, str]:
+    """Token index → quote type for tokens inside the quotes' content."""
+    covered: dict[int, str] = {}
+    for quote in quotes:
+        for start, end in quote.spans:
+            for index, (ts, te) in enumerate(text_tokens):
+                if ts >= start and te <= end:
+                    covered.setdefault(index, quote.type)
+    return covered
+
+
+def score_article(gold: Article, pred: Article) -> ArticleCounts:
+    """Counts for one article; the two must share the same text."""
+    if gold.text != pred.text:
+        raise InputError(f"article {gold.id!r}: predicted text differs from gold text; offsets cannot be compared")
+    result = ArticleCounts(gold.id)
+    g, p = gold.quotes, pred.quotes
+
+    exact_pairs = {(gi, pi) for gi, q in enumerate(g) for pi, r in enumerate(p) if q.spans == r.spans}
+    _count_typed(result, "content_exact", g, p, {gi for gi, _ in exact_pairs}, {pi for _, pi in exact_pairs})
+
+    pairs = match_quotes(g, p)
+    _count_typed(result, "content_overlap", g, p, {gi for gi, _ in pairs}, {pi for _, pi in pairs})
+
+    right = [(gi, pi) for gi, pi in pairs if speaker_is_right(g[gi], p[pi])]
+    _count_typed(result, "attribution", g, p, {gi for gi, _ in right}, {pi for _, pi in right})
+
+    named_g = [q for q in g if q.speaker_entity]
+    named_p = [q for q in p if q.speaker_entity]
+    index_g = {id(q): i for i, q in enumerate(named_g)}
+    index_p = {id(q): i for i, q in enumerate(named_p)}
+    entity_pairs = [
+        (index_g[id(g[gi])], index_p[id(p[pi])])
+        for gi, pi in pairs
+        if g[gi].speaker_entity and p[pi].speaker_entity and same_entity(g[gi].speaker_entity, p[pi].speaker_entity)
+    ]
+    _count_typed(
+        result, "speaker_entity", named_g, named_p, {a for a, _ in entity_pairs}, {b for _, b in entity_pairs}
+    )
+
+    tokens = [m.span() for m in _WORD.finditer(gold.text)]
+    gold_tokens, pred_tokens = _tokens_in(tokens, g), _tokens_in(tokens, p)
+    for row in ["content_token"] + [f"content_token/{t}" for t in QUOTE_TYPES]:
+        result.get(row)
+    for index, quote_type in gold_tokens.items():
+        for row in ("content_token", f"content_token/{quote_type}"):
+            result.counts[row].n_gold += 1
+            result.counts[row].tp_gold += index in pred_tokens
+    for index, quote_type in pred_tokens.items():
+        for row in ("content_token", f"content_token/{quote_type}"):
+            result.counts[row].n_pred += 1
+            result.counts[row].tp_pred += index in gold_tokens
+
+    for metric, role in (("cue", "cue"), ("speaker_mention", "speaker")):
+        gold_spans = sorted({getattr(q, role) for q in g if getattr(q, role)})
+        pred_spans = sorted({getattr(q, role) for q in p if getattr(q, role)})
+        matched = _match_spans(gold_spans, pred_spans)
+        result.counts[metric] = Counts(matched, matched, len(pred_spans), len(gold_spans))
+    return result
+
+
+def align(gold: Iterable[Article], pred: Iterable[Article]) -> tuple[list[tuple[Article, Article]], list[str], list[str]]:
+    """Pair gold and predicted articles by id; a gold article with no prediction counts as predicting nothing."""
+    predictions = {a.id: a for a in pred}
+    gold = list(gold)
+    gold_ids = {a.id for a in gold}
+    pairs, missing = [], []
+    for article in gold:
+        found = predictions.get(article.id)
+        if found is None:
+            missing.append(article.id)
+            found = Article(article.id, article.text, article.meta)
+        pairs.append((article, found))
+    extra = sorted(set(predictions) - gold_ids)
+    return pairs, missing, extra
+
+
+def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Micro-averaged P/R/F1 per metric row with percentile bootstrap 95% intervals over articles."""
+    rows = sorted({name for article in per_article for name in article.counts}, key=_row_order)
+    table: dict[str, dict[str, float]] = {}
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, len(per_article), size=(bootstrap, len(per_article))) if per_article and bootstrap else None
+    for row in rows:
+        matrix = np.array(
+            [[c.tp_pred, c.tp_gold, c.n_pred, c.n_gold] for c in (a.counts.get(row, Counts()) for a in per_article)],
+            dtype=float,
+        ).reshape(-1, 4)
+        total = matrix.sum(axis=0)
+        precision, recall, f1 = prf(*total)
+        entry = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "tp_pred": int(total[0]),
+            "tp_gold": int(total[1]),
+            "n_pred": int(total[2]),
+            "n_gold": int(total[3]),
+        }
+        if samples is not None:
+            sums = matrix[samples].sum(axis=1)
+            stats = np.array([prf(*s) for s in sums])
+            for index, name in enumerate(("precision", "recall", "f1")):
+                low, high = np.percentile(stats[:, index], [2.5, 97.5])
+                entry[f"{name}_ci"] = [float(low), float(high)]
+        table[row] = entry
+    return table
+
+
+def _row_order(row: str) -> tuple[int, int]:
+    metric, _, quote_type = row.partition("/")
+    metric_index = METRICS.index(metric) if metric in METRICS else len(METRICS)
+    return metric_index, (QUOTE_TYPES.index(quote_type) + 1) if quote_type else 0
+
+
+def evaluate_articles(
+    gold: Iterable[Article], pred: Iterable[Article], bootstrap: int = 1000, seed: int = 0
+) -> dict[str, object]:
+    """The full report: metric table, article count, and ids missing from or extra in the predictions."""
+    pairs, missing, extra = align(gold, pred)
+    per_article = [score_article(g, p) for g, p in pairs]
+    return {
+        "articles": len(pairs),
+        "missing_predictions": missing,
+        "extra_predictions": extra,
+        "bootstrap_samples": bootstrap,
+        "metrics": summarize(per_article, bootstrap=bootstrap, seed=seed),
+    }
+
+
+def format_table(report: dict[str, object], rows: Iterable[str] | None = None) -> str:
+    """A fixed-width terminal table of P/R/F1 (with the F1 interval where computed)."""
+    metrics: dict[str, dict[str, float]] = report["metrics"]  # type: ignore[assignment]
+    lines = [f"{'metric':<26} {'P':>6} {'R':>6} {'F1':>6}  {'F1 95% CI':<15} {'gold':>6} {'pred':>6}"]
+    for row in rows or metrics:
+        if row not in metrics:
+            continue
+        m = metrics[row]
+        ci = m.get("f1_ci")
+        ci_text = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+        lines.append(
+            f"{row:<26} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f}  {ci_text:<15} {m['n_gold']:>6} {m['n_pred']:>6}"
+        )
+    return "\n".join(lines)
