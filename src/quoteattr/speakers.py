@@ -12,6 +12,11 @@ NAMED_LABELS = ("PERSON", "ORG", "GPE", "NORP")
 PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
 GROUP_PRONOUNS = {"they", "them", "it", "we"}
 HONORIFICS = {"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "sen", "sen.", "rep", "rep.", "gov", "gov."}
+TITLES = {
+    "mayor", "president", "minister", "senator", "governor", "general", "major", "colonel", "captain",
+    "chief", "director", "judge", "secretary", "spokesman", "spokeswoman", "professor", "coach", "councilwoman",
+    "councilman", "chancellor", "king", "queen", "prince", "pope", "bishop", "sheriff", "commissioner",
+}
 CONTAINER_NOUNS = {"estimate", "report", "statement", "study", "survey", "analysis", "data", "poll", "figures", "tally", "count", "spokesman", "spokeswoman", "spokesperson"}
 
 
@@ -48,6 +53,7 @@ class SpeakerResolver:
         self.clusters: dict[str, _Cluster] = {}
         self.by_token: dict[int, _Cluster] = {}
         self.speaker_history: list[_Cluster] = []
+        self.resolved: dict[int, str | None] = {}
         for ent in doc.ents:
             if ent.label_ not in NAMED_LABELS:
                 continue
@@ -64,7 +70,13 @@ class SpeakerResolver:
             cluster.words.update(_description_words(ent.root))
 
     def resolve(self, head: Token, mention: Span) -> str | None:
-        """Canonical entity name for a speaker mention headed by ``head``, or None when unknown."""
+        """Canonical entity name for a speaker mention headed by ``head``, or None when unknown;
+        a mention shared by two quotes ("X said ..., adding that ...") resolves once."""
+        if head.i not in self.resolved:
+            self.resolved[head.i] = self._resolve(head, mention)
+        return self.resolved[head.i]
+
+    def _resolve(self, head: Token, mention: Span) -> str | None:
         cluster = self.by_token.get(head.i)
         lower = head.lower_
         if cluster is None and lower in PRONOUN_GENDER:
@@ -75,11 +87,29 @@ class SpeakerResolver:
             cluster = self._recent(head.idx, ("ORG", "GPE", "NORP"))
         elif cluster is None and head.pos_ == "NOUN":
             cluster = self._by_description(head, mention)
+        elif cluster is None and head.pos_ == "PROPN":
+            cluster = self._unlabelled_name(head)
         if cluster is None:
             return None
         cluster.last_seen = head.idx
         self.speaker_history.append(cluster)
         return cluster.name
+
+    def _unlabelled_name(self, head: Token) -> _Cluster:
+        """A proper name the NER missed ("Mayor Ana Ruiz"): its name tokens without leading titles."""
+        tokens = sorted([head] + [c for c in head.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"], key=lambda t: t.i)
+        while len(tokens) > 1 and tokens[0].lower_ in TITLES | HONORIFICS:
+            tokens = tokens[1:]
+        name = " ".join(t.text for t in tokens)
+        label = "PERSON" if len(tokens) > 1 else "ORG"  # "Ana Ruiz" vs a one-word "Union"
+        key = _name_key(name, label)
+        cluster = self.clusters.get(key)
+        if cluster is None:
+            cluster = self.clusters[key] = _Cluster(name=name, label=label)
+        for token in tokens:
+            self.by_token[token.i] = cluster
+        cluster.mentions.append((tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)))
+        return cluster
 
     def add_mention(self, name: str, span: Span) -> None:
         for cluster in self.clusters.values():

@@ -1,0 +1,37 @@
+"""The command line end to end: predict, and the main job on the embedded data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import ANNOTATIONS, ROOT, SEED
+from quoteattr.cli import main
+from quoteattr.jsonl import read_articles
+from quoteattr.scoring import evaluate_articles
+
+
+def test_predict_rules_on_the_seed(tmp_path: Path):
+    output = tmp_path / "preds.jsonl"
+    assert main(["predict", "--system", "rules", str(SEED), "--output", str(output)]) == 0
+    [article] = read_articles(output)
+    assert article.id == SEED.stem and article.meta["outlet"] == "Iran Press TV"
+    speakers = {q.speaker_entity for q in article.quotes}
+    assert {"Igor Konashenkov", "Bouthaina Shaaban", "Russia"} <= speakers
+
+
+def test_predict_refuses_unknown_system(tmp_path: Path, capsys):
+    assert main(["predict", "--system", "nope", str(SEED), "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert "unknown system 'nope'" in capsys.readouterr().err
+
+
+def test_main_job_numbers_come_from_the_scorer(tmp_path: Path, capsys):
+    assert main(["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((tmp_path / "rules_eval.json").read_text())
+    recomputed = evaluate_articles(read_articles(tmp_path / "gold.jsonl"), read_articles(tmp_path / "rules.jsonl"))
+    assert report["metrics"] == json.loads(json.dumps(recomputed["metrics"]))
+    f1 = report["metrics"]["attribution"]["f1"]
+    assert 0.0 < f1 < 1.0
+    assert f"{f1:.3f}" in printed
+    assert (tmp_path / "dataset" / "README.md").exists()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import load_dataset, load_from_disk
+
+from conftest import ANNOTATIONS
+from quoteattr.dataset import row_to_article
+from quoteattr.pipeline import build_from_sources
+
+
+def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):
+    output = tmp_path / "dataset"
+    stats = build_from_sources(output, annotations=ANNOTATIONS, seed=7)
+    assert sum(s["articles"] for s in stats.values()) == len(gold.articles) == 31
+    assert all(stats[split]["articles"] >= 1 for split in ("train", "validation", "test"))
+
+    original = {a.id: a.to_dict() for a in gold.articles}
+    from_disk = load_from_disk(str(output / "hf"))
+    ids = [row["id"] for split in from_disk.values() for row in split]
+    assert sorted(ids) == sorted(original)  # every article in exactly one split
+    for split in from_disk.values():
+        for row in split:
+            assert row_to_article(row).to_dict() == original[row["id"]]
+
+    parquet = load_dataset("parquet", data_files={s: str(output / "data" / f"{s}.parquet") for s in from_disk})
+    for name, split in parquet.items():
+        assert [row_to_article(r).to_dict() for r in split] == [row_to_article(r).to_dict() for r in from_disk[name]]
+
+    card = (output / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlanguage:\n- en\n")
+    assert f"num_examples: {stats['train']['articles']}" in card
+    assert "| split | articles | quotes | direct | indirect | mixed |" in card
+    assert f"| train | {stats['train']['articles']} | {stats['train']['quotes']} |" in card
+    assert "## Provenance" in card and "## Licence" in card
+
+
+def test_same_seed_same_split(tmp_path: Path):
+    first = build_from_sources(tmp_path / "a", annotations=ANNOTATIONS, seed=3)
+    second = build_from_sources(tmp_path / "b", annotations=ANNOTATIONS, seed=3)
+    assert first == second
+    ids = lambda p: [r["id"] for r in load_from_disk(str(p / "hf"))["test"]]  # noqa: E731
+    assert ids(tmp_path / "a") == ids(tmp_path / "b")

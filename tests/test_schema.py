@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from quoteattr.schema import Article, SchemaError
+
+TEXT = 'He said "we will win" today.'
+
+
+def record(**quote):
+    base = {"spans": [[8, 21]], "type": "direct", "cue": [3, 7], "speaker": [0, 2], "speaker_entity": "Ann Lee"}
+    base.update(quote)
+    return {"id": "a", "text": TEXT, "quotes": [base], "entities": [{"name": "Ann Lee", "mentions": [[0, 2]]}]}
+
+
+def test_valid_record_round_trips():
+    article = Article.from_dict(record())
+    assert Article.from_dict(article.to_dict()).to_dict() == article.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [
+        ({"spans": [[8, 99]]}, "outside the text"),
+        ({"spans": [[10, 8]]}, "or empty"),
+        ({"spans": [[8, 15], [12, 21]]}, "overlap"),
+        ({"spans": [[15, 21], [8, 12]]}, "not in text order"),
+        ({"type": "paraphrase"}, "has type 'paraphrase'"),
+        ({"cue": [9, 13]}, "cue [9, 13] lies inside its content"),
+        ({"speaker": [10, 12], "speaker_entity": None}, "speaker [10, 12] lies inside its content"),
+        ({"speaker_entity": "Bo Chan"}, "names entity 'Bo Chan' but is listed as a mention of 'Ann Lee'"),
+        ({"speaker_entity": " "}, "empty speaker_entity"),
+        ({"spans": [[8, "21"]]}, "non-integer offsets"),
+    ],
+)
+def test_invalid_quotes_are_refused_with_the_reason(quote, message):
+    with pytest.raises(SchemaError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Article.from_dict(record(**quote))
+
+
+def test_entity_mentions_must_point_at_text():
+    bad = record()
+    bad["entities"][0]["mentions"] = [[0, 200]]
+    with pytest.raises(SchemaError, match="mention of entity 'Ann Lee'"):
+        Article.from_dict(bad)
