@@ -69,6 +69,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert_polnear(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from quoteattr.polnear import convert_compartment
+
+    articles, report = convert_compartment(args.input, resolve_speakers=not args.no_resolve)
+    write_articles(args.output, articles)
+    types = Counter(q.type for a in articles for q in a.quotes)
+    print(f"converted {report.articles} articles, {report.quotes} quotes ({dict(types)}) into {args.output}")
+    for problem in report.problems[:20]:
+        print(f"problem: {problem}")
+    if len(report.problems) > 20:
+        print(f"... {len(report.problems) - 20} more problems (see --report)")
+    if report.agreement:
+        mean = lambda key: sum(a[key] for a in report.agreement) / len(report.agreement)  # noqa: E731
+        print(
+            f"annotator agreement on {len(report.agreement)} doubly annotated articles: content overlap F1 "
+            f"{mean('content_overlap_f1'):.3f}, exact F1 {mean('content_exact_f1'):.3f}, attribution F1 {mean('attribution_f1'):.3f}"
+        )
+    if args.report:
+        write_json(args.report, {"articles": report.articles, "quotes": report.quotes, "problems": report.problems, "agreement": report.agreement})
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.pipeline import run_main_job
 
@@ -108,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=int, default=13)
     build.add_argument("--licence", default=None, help="licence line for the card (default: the embedded corpus's)")
     build.set_defaults(func=cmd_build)
+
+    convert = commands.add_parser("convert", help="convert a public corpus into the interchange JSONL")
+    corpora = convert.add_subparsers(dest="corpus", required=True)
+    polnear = corpora.add_parser("polnear", help="a PolNeAR compartment folder (text/ + attributions/)")
+    polnear.add_argument("--input", required=True, help="e.g. PolNeAR/dev")
+    polnear.add_argument("--output", required=True)
+    polnear.add_argument("--report", help="write problems and annotator agreement as JSON here")
+    polnear.add_argument("--no-resolve", action="store_true", help="skip the silver speaker-entity resolution")
+    polnear.set_defaults(func=cmd_convert_polnear)
 
     run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, score the rules baseline")
     run.add_argument("--raw", default="data/raw")

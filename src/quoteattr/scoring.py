@@ -8,8 +8,8 @@ Definitions (character offsets, one-to-one matching):
 - content_token: word tokens inside gold content vs inside predicted content.
 - cue, speaker_mention: the spans themselves, overlap-matched one to one (each distinct span once).
 - speaker_entity: overlap-matched quote pairs whose resolved speaker names agree (over quotes that name one).
-- attribution: overlap-matched quote pairs whose speaker is right: the entity names agree, or else
-  the speaker mentions overlap, or neither side has a speaker.
+- attribution: overlap-matched quote pairs whose speaker is right: the speaker mentions overlap, or
+  the entity names agree, or neither side has a speaker.
 Per-type rows (``metric/direct`` …) count precision by the predicted type and recall by the gold type.
 """
 
@@ -130,11 +130,12 @@ def _match_spans(gold: list[Span], pred: list[Span]) -> int:
 
 
 def speaker_is_right(gold: Quote, pred: Quote) -> bool:
-    """The predicted speaker agrees with gold by entity name, else by mention overlap, else both none."""
+    """The predicted speaker agrees with gold: the mentions overlap, or the entity names agree, or
+    neither side names a speaker. Mentions come first so silver entity names cannot undo a right mention."""
+    if gold.speaker and pred.speaker and _overlap(gold.speaker, pred.speaker) > 0:
+        return True
     if gold.speaker_entity and pred.speaker_entity:
         return same_entity(gold.speaker_entity, pred.speaker_entity)
-    if gold.speaker and pred.speaker:
-        return _overlap(gold.speaker, pred.speaker) > 0
     gold_has = bool(gold.speaker or gold.speaker_entity)
     pred_has = bool(pred.speaker or pred.speaker_entity)
     return not gold_has and not pred_has

@@ -1,0 +1,108 @@
+"""Resolve given speaker mentions to entity names from their text alone (no parse): fast enough for
+whole corpora whose mentions are already annotated (PolNeAR sources). Its output is silver.
+
+Names are the last run of capitalised words in a mention ("Trump campaign manager Kellyanne Conway"
+→ "Kellyanne Conway"); people cluster by surname, organisations by name; a pronoun takes the most
+recent compatible named speaker; other descriptions stay unresolved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quoteattr.schema import Span
+
+PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
+GROUP_PRONOUNS = {"they", "it", "we", "them"}
+LEADING = {"the", "a", "an", "his", "her", "its", "their", "our", "my", "former", "then"}
+ORG_WORDS = {
+    "times", "post", "news", "journal", "press", "department", "party", "campaign", "committee", "house",
+    "service", "agency", "association", "foundation", "institute", "university", "college", "council",
+    "court", "congress", "senate", "administration", "government", "ministry", "office", "bureau",
+    "commission", "network", "group", "center", "centre", "inc", "corp", "company", "bank", "fund",
+    "police", "army", "staff", "team", "organization", "organisation", "union", "board", "poll",
+    "cnn", "fbi", "cia", "nato", "gop", "un", "ap", "reuters", "nbc", "abc", "cbs", "msnbc", "politico",
+}
+TITLES = {
+    "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "president", "senator",
+    "governor", "secretary", "mayor", "speaker", "chairman", "chairwoman", "director", "judge",
+    "general", "vice", "candidate", "nominee", "former", "democrat", "republican", "gop", "u.s.",
+}
+_WORD = re.compile(r"[\w][\w.’'-]*")
+_CONNECTORS = {"de", "van", "von", "of", "al", "bin", "la", "du", "da", "and", "for"}
+
+
+@dataclass
+class _Entity:
+    name: str
+    kind: str
+    gender: str | None = None
+
+
+def _name_run(words: list[str]) -> list[str]:
+    """The last run of capitalised words (connectors allowed inside), titles stripped."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for word in words:
+        if word[:1].isupper() or (current and word.lower() in _CONNECTORS):
+            current.append(word)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    if not runs:
+        return []
+    run = runs[-1]
+    while run and run[-1].lower() in _CONNECTORS:
+        run = run[:-1]
+    while len(run) > 1 and run[0].lower().rstrip(".") in TITLES | LEADING:
+        run = run[1:]
+    return run
+
+
+def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, str]]:
+    """(entity name or None, method) for each mention, processed in text order."""
+    entities: dict[str, _Entity] = {}
+    history: list[_Entity] = []
+    results: dict[int, tuple[_Entity | None, str]] = {}
+    for index in sorted(range(len(mentions)), key=lambda i: mentions[i]):
+        words = _WORD.findall(text[mentions[index][0] : mentions[index][1]])
+        lower = [w.lower() for w in words]
+        if len(words) == 1 and lower[0] in PERSON_PRONOUNS:
+            gender = PERSON_PRONOUNS[lower[0]]
+            found = next((e for e in reversed(history) if e.kind == "person" and e.gender in (None, gender)), None)
+            if found is not None:
+                found.gender = gender
+                history.append(found)
+            results[index] = (found, "pronoun")
+            continue
+        if len(words) == 1 and lower[0] in GROUP_PRONOUNS:
+            found = next((e for e in reversed(history) if e.kind == "org"), None)
+            results[index] = (found, "pronoun")
+            continue
+        while words and words[0].lower() in LEADING:
+            words = words[1:]
+        run = _name_run(words)
+        if not run:
+            results[index] = (None, "unresolved")
+            continue
+        after = words[words.index(run[-1]) + 1 :] if run[-1] in words else []
+        org_tail = [w for w in after[:1] if w.lower() in ORG_WORDS]
+        is_org = bool(org_tail) or any(w.lower().strip(".") in ORG_WORDS for w in run) or (len(run) == 1 and run[0].isupper())
+        name = " ".join(run + org_tail).replace("’s", "").replace("'s", "")
+        if is_org:
+            key = name.lower()
+        else:
+            key = run[-1].lower().replace("’s", "").replace("'s", "")
+        entity = entities.get(key)
+        if entity is None:
+            entity = entities[key] = _Entity(name, "org" if is_org else "person")
+        elif len(name.split()) > len(entity.name.split()):
+            entity.name = name
+        history.append(entity)
+        results[index] = (entity, "name")
+    # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
+    return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]

@@ -1,0 +1,248 @@
+"""Convert PolNeAR (brat standoff, one ``.ann`` per annotator) into the interchange JSONL.
+
+Content → quote spans (discontinuous fragments kept), Cue → cue, Source → speaker mention,
+``Attribution-no-source`` → a quote without speaker; ``Discard``/``Discuss`` are not quotes. The type
+follows the quotation marks (quotemarks.quote_type). Speaker entities are silver: each source mention is
+resolved by the rules' SpeakerResolver and the method is recorded in ``meta.speaker_resolution``.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from quoteattr.jsonl import InputError, read_utf8
+from quoteattr.mention_resolver import resolve_mentions
+from quoteattr.quotemarks import quote_type, quoted_regions
+from quoteattr.schema import Article, Quote, SchemaError, Span, entities_from_quotes, validate_article
+
+ROLES = ("Content", "Cue", "Source")
+EVENT_TYPES = ("Attribution", "Attribution-no-source")
+
+
+@dataclass
+class BratAttribution:
+    """One E line: its content fragments, cue and source (each possibly missing)."""
+
+    content: list[Span]
+    cue: Span | None
+    source: Span | None
+
+
+@dataclass
+class ConversionReport:
+    """What was converted, what was skipped and why, and annotator agreement where several annotated."""
+
+    articles: int = 0
+    quotes: int = 0
+    problems: list[str] = field(default_factory=list)
+    agreement: list[dict[str, object]] = field(default_factory=list)
+
+
+def _listed_ranges(ranges: str) -> list[Span]:
+    """Fragments in the order brat lists them (its text column follows that order)."""
+    return [(int(part.split()[0]), int(part.split()[1])) for part in ranges.split(";")]
+
+
+def _parse_ranges(ranges: str, where: str) -> list[Span]:
+    spans = sorted(_listed_ranges(ranges))
+    if not spans:
+        raise InputError(f"{where}: no offsets")
+    return spans
+
+
+def parse_ann(path: Path, text: str) -> tuple[list[BratAttribution], list[str]]:
+    """Attributions of one .ann file; lines that cannot be used are reported, not fatal."""
+    problems: list[str] = []
+    spans: dict[str, tuple[str, list[Span]]] = {}
+    events: list[tuple[int, str, dict[str, str]]] = []
+    if path.stat().st_size == 0:
+        return [], []  # an annotator who found no attribution
+    for number, line in enumerate(read_utf8(path, 50_000_000).splitlines(), start=1):
+        where = f"{path}: line {number}"
+        fields = line.split("\t")
+        try:
+            if line.startswith("T"):
+                label, ranges = fields[1].split(" ", 1)
+                found = _parse_ranges(ranges, where)
+                if any(not 0 <= s < e <= len(text) for s, e in found):
+                    problems.append(f"{where}: {label} offsets {ranges} are outside the text")
+                    continue
+                covered = " ".join(text[s:e] for s, e in _listed_ranges(ranges))
+                if len(fields) > 2 and fields[2].split() != covered.split():
+                    problems.append(f"{where}: {label} text {fields[2][:40]!r} does not match the article at {ranges}")
+                    continue
+                spans[fields[0]] = (label, found)
+            elif line.startswith("E"):
+                trigger, *args = fields[1].split()
+                event_type = trigger.split(":")[0]
+                roles = dict(arg.split(":", 1) for arg in args)
+                events.append((number, event_type, roles))
+        except (IndexError, ValueError) as error:
+            problems.append(f"{where}: malformed line ({error})")
+    attributions = []
+    for number, event_type, roles in events:
+        if event_type not in EVENT_TYPES:
+            continue
+        where = f"{path}: line {number}"
+        resolved: dict[str, list[Span]] = {}
+        for role, ref in roles.items():
+            name = role.rstrip("0123456789")
+            if name not in ROLES:
+                continue
+            if ref not in spans:
+                problems.append(f"{where}: {name} refers to missing {ref}")
+                continue
+            resolved.setdefault(name, []).extend(spans[ref][1])
+        if "Content" not in resolved:
+            problems.append(f"{where}: attribution without content skipped")
+            continue
+        cue = resolved.get("Cue")
+        source = resolved.get("Source") if event_type == "Attribution" else None
+        attributions.append(
+            BratAttribution(
+                content=_merge(resolved["Content"], text),
+                cue=(cue[0][0], cue[-1][1]) if cue else None,
+                source=(min(s for s, _ in source), max(e for _, e in source)) if source else None,
+            )
+        )
+    return attributions, problems
+
+
+def _merge(spans: list[Span], text: str) -> list[Span]:
+    """Sort fragments and join those separated only by whitespace."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip()):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def read_metadata(root: Path) -> dict[str, dict[str, str]]:
+    """metadata.tsv rows by article name (looked for in the compartment folder and its parent)."""
+    for candidate in (root / "metadata.tsv", root.parent / "metadata.tsv"):
+        if candidate.exists():
+            with candidate.open(encoding="utf-8", newline="") as stream:
+                return {row["filename"]: row for row in csv.DictReader(stream, delimiter="\t")}
+    return {}
+
+
+def choose_annotator(article: str, annotators: list[str], metadata: dict[str, dict[str, str]]) -> str:
+    """The documented rule: the first annotator listed in metadata.tsv; else the first in sort order."""
+    listed = [a.strip() for a in metadata.get(article, {}).get("annotators", "").replace(";", ",").split(",")]
+    for annotator in listed:
+        if annotator in annotators:
+            return annotator
+    return sorted(annotators)[0]
+
+
+def to_article(article_id: str, text: str, attributions: list[BratAttribution], meta: dict[str, object]) -> Article:
+    regions = quoted_regions(text)
+    quotes = []
+    for attribution in attributions:
+        cue = attribution.cue
+        source = attribution.source
+        if cue and any(cue[0] < e and s < cue[1] for s, e in attribution.content):
+            cue = None
+        if source and any(source[0] < e and s < source[1] for s, e in attribution.content):
+            source = None
+        quotes.append(Quote(attribution.content, quote_type(text, attribution.content, regions), cue, source))
+    quotes.sort(key=lambda q: (q.spans, q.cue or (-1, -1)))
+    return Article(article_id, text, meta, quotes)
+
+
+def convert_compartment(
+    folder: str | Path, resolve_speakers: bool = True, progress: bool = True
+) -> tuple[list[Article], ConversionReport]:
+    """Every article of a compartment folder (``text/*.txt`` + ``attributions/*.ann``)."""
+    from quoteattr.scoring import evaluate_articles
+
+    folder = Path(folder)
+    text_dir, ann_dir = folder / "text", folder / "attributions"
+    if not text_dir.is_dir() or not ann_dir.is_dir():
+        raise InputError(f"{folder}: expected text/ and attributions/ folders (a PolNeAR compartment)")
+    metadata = read_metadata(folder)
+    by_article: dict[str, dict[str, Path]] = {}
+    for ann in sorted(ann_dir.glob("*.ann")):
+        name, _, annotator = ann.stem.rpartition("_")
+        by_article.setdefault(name, {})[annotator] = ann
+    report = ConversionReport()
+    articles: list[Article] = []
+    for name in tqdm(sorted(by_article), desc=f"reading {folder.name}", disable=not progress, file=sys.stderr):
+        text_path = text_dir / f"{name}.txt"
+        try:
+            text = read_utf8(text_path, 10_000_000)
+        except (InputError, OSError) as error:
+            report.problems.append(f"{text_path}: skipped ({error})")
+            continue
+        annotators = by_article[name]
+        kept = choose_annotator(name, list(annotators), metadata)
+        row = metadata.get(name, {})
+        meta: dict[str, object] = {
+            "corpus": "PolNeAR",
+            "compartment": folder.name,
+            "annotator": kept,
+            **{k: row[k] for k in ("publisher", "publication_date", "title", "author") if row.get(k)},
+        }
+        versions: dict[str, Article] = {}
+        for annotator, path in annotators.items():
+            try:
+                attributions, problems = parse_ann(path, text)
+            except (InputError, OSError) as error:
+                report.problems.append(f"{path}: skipped ({error})")
+                continue
+            report.problems.extend(problems)
+            versions[annotator] = to_article(name, text, attributions, meta)
+        if kept not in versions:
+            if not versions:
+                continue
+            kept = sorted(versions)[0]
+            meta["annotator"] = kept
+        article = versions[kept]
+        for annotator, other in versions.items():
+            if annotator != kept:
+                scores = evaluate_articles([article], [other], bootstrap=0)["metrics"]
+                report.agreement.append(
+                    {
+                        "article": name,
+                        "kept": kept,
+                        "other": annotator,
+                        "content_overlap_f1": scores["content_overlap"]["f1"],
+                        "content_exact_f1": scores["content_exact"]["f1"],
+                        "attribution_f1": scores["attribution"]["f1"],
+                    }
+                )
+        articles.append(article)
+    if resolve_speakers:
+        resolve_speaker_entities(articles)
+    valid = []
+    for article in articles:
+        try:
+            validate_article(article)
+        except SchemaError as error:
+            report.problems.append(f"{text_dir / article.id}.txt: skipped ({error})")
+            continue
+        valid.append(article)
+    report.articles = len(valid)
+    report.quotes = sum(len(a.quotes) for a in valid)
+    return valid, report
+
+
+def resolve_speaker_entities(articles: list[Article]) -> None:
+    """Silver speaker entities from the source mentions (mention_resolver), with the method counted in meta."""
+    for article in articles:
+        mentions = sorted({q.speaker for q in article.quotes if q.speaker})
+        resolved = dict(zip(mentions, resolve_mentions(article.text, mentions)))
+        for quote in article.quotes:
+            quote.speaker_entity = resolved[quote.speaker][0] if quote.speaker else None
+        article.entities = entities_from_quotes(article.quotes)
+        methods = Counter(method for _, method in resolved.values())
+        article.meta["silver_speaker_entities"] = True
+        article.meta["speaker_resolution"] = dict(sorted(methods.items()))
