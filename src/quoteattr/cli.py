@@ -69,6 +69,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from quoteattr.comparison import compare_systems
+
+    compare_systems(args.gold, args.systems, args.output, bootstrap=args.bootstrap, html_articles=args.html_articles)
+    return 0
+
+
 def cmd_convert_polnear(args: argparse.Namespace) -> int:
     from collections import Counter
 
@@ -110,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(func=cmd_ingest)
 
     predict = commands.add_parser("predict", help="find quotes and speakers with a system")
-    predict.add_argument("--system", default="rules", help="'rules' (default)")
+    predict.add_argument("--system", default="rules", help="'rules' (default) or 'textacy'")
     _add_input_options(predict)
     predict.add_argument("--output", required=True)
     predict.set_defaults(func=cmd_predict)
@@ -121,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", help="write the report as JSON here")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples for 95%% intervals (0: none)")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    compare = commands.add_parser("compare", help="run systems on a gold corpus and compare them side by side")
+    compare.add_argument("--gold", required=True, help="gold interchange JSONL")
+    compare.add_argument("--systems", nargs="+", default=["rules", "textacy"])
+    compare.add_argument("--output", default="outputs/compare")
+    compare.add_argument("--bootstrap", type=int, default=1000)
+    compare.add_argument("--html-articles", type=int, default=25, help="articles shown in the HTML views")
+    compare.set_defaults(func=cmd_compare)
 
     build = commands.add_parser("build", help="build the Hugging Face dataset from labelled articles")
     build.add_argument("inputs", nargs="*", help="interchange JSONL files to add (split at random by article)")

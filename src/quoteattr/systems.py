@@ -15,10 +15,17 @@ class System(Protocol):
     def predict(self, articles: Iterable[Article]) -> Iterator[Article]: ...
 
 
+SYSTEMS = ("rules", "textacy")
+
+
 def load_system(name: str) -> System:
-    """'rules' is the rule baseline."""
+    """'rules' is the rule baseline; 'textacy' is textacy's direct_quotations."""
     if name == "rules":
         from quoteattr.rules import RulesAttributor
 
         return RulesAttributor()
-    raise InputError(f"unknown system {name!r}; expected 'rules'")
+    if name == "textacy":
+        from quoteattr.textacy_baseline import TextacyQuotations
+
+        return TextacyQuotations()
+    raise InputError(f"unknown system {name!r}; expected one of {SYSTEMS}")

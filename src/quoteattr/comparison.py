@@ -1,0 +1,68 @@
+"""Run several systems through the same predict → evaluate path and put them side by side."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from quoteattr.jsonl import read_articles, write_articles, write_json
+from quoteattr.report import comparison_table, plot_precision_recall, write_html_view, write_markdown
+from quoteattr.schema import Article, Quote, entities_from_quotes
+from quoteattr.scoring import evaluate_articles, match_quotes
+from quoteattr.systems import load_system
+
+
+def with_gold_quotes_only(articles: list[Article]) -> list[Article]:
+    """The gold quote spans and types without cue, speaker or entity: the input of a speaker linker."""
+    return [Article(a.id, a.text, a.meta, [Quote(list(q.spans), q.type) for q in a.quotes]) for a in articles]
+
+
+def link_by_overlap(gold_quotes: list[Article], predictions: list[Article]) -> list[Article]:
+    """For a system without a linker of its own: each gold quote takes the cue, speaker and entity of the
+    predicted quote that overlaps it most (none where the system found no quote there)."""
+    predicted = {a.id: a for a in predictions}
+    linked = []
+    for article in gold_quotes:
+        quotes = [Quote(list(q.spans), q.type) for q in article.quotes]
+        found = predicted.get(article.id, Article(article.id, article.text)).quotes
+        for gi, pi in match_quotes(quotes, found):
+            inside = lambda span: span is not None and any(span[0] < e and s < span[1] for s, e in quotes[gi].spans)  # noqa: E731
+            quotes[gi].cue = None if inside(found[pi].cue) else found[pi].cue
+            if not inside(found[pi].speaker):
+                quotes[gi].speaker, quotes[gi].speaker_entity = found[pi].speaker, found[pi].speaker_entity
+        linked.append(Article(article.id, article.text, article.meta, quotes, entities_from_quotes(quotes)))
+    return linked
+
+
+def compare_systems(
+    gold_path: str | Path, systems: list[str], output: str | Path, bootstrap: int = 1000, html_articles: int = 25
+) -> dict[str, dict]:
+    """Predict with each system, score it (and its linker on gold quotes where it has one), write the reports."""
+    output = Path(output)
+    gold = read_articles(gold_path)
+    reports: dict[str, dict] = {}
+    for name in systems:
+        system = load_system(name)
+        started = time.perf_counter()
+        predictions = list(system.predict(gold))
+        seconds = time.perf_counter() - started
+        write_articles(output / f"{name}.jsonl", predictions)
+        report = evaluate_articles(gold, predictions, bootstrap=bootstrap)
+        report["predict_seconds"] = round(seconds, 2)
+        gold_quotes = with_gold_quotes_only(gold)
+        linker = getattr(system, "link", None)
+        linked = list(linker(gold_quotes)) if linker else link_by_overlap(gold_quotes, predictions)
+        given = evaluate_articles(gold, linked, bootstrap=bootstrap)["metrics"]
+        for row, values in given.items():
+            if row.startswith("attribution"):
+                report["metrics"][row.replace("attribution", "attribution_given_gold_quotes", 1)] = values
+        write_json(output / f"{name}_eval.json", report)
+        write_html_view(gold, predictions, output / f"view_{name}.html", name, limit=html_articles)
+        reports[name] = report
+        print(f"{name}: {len(predictions)} articles predicted in {seconds:.1f}s", flush=True)
+    write_json(output / "comparison.json", reports)
+    plot_precision_recall(reports, output / "pr_by_type.png")
+    write_markdown(reports, output / "report.md", "pr_by_type.png", str(gold_path))
+    print(comparison_table(reports))
+    print(f"\nreports in {output}/: report.md, pr_by_type.png, view_<system>.html, <system>_eval.json")
+    return reports

@@ -1,0 +1,69 @@
+"""textacy's direct_quotations over the packaged spaCy model, as a baseline system in our schema."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from quoteattr.quotemarks import quote_type, quoted_regions
+from quoteattr.schema import Article, Quote, Span, entities_from_quotes
+
+
+def _span(tokens) -> Span | None:
+    tokens = list(tokens)
+    if not tokens:
+        return None
+    return (min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens))
+
+
+def _overlaps(span: Span | None, spans: list[Span]) -> bool:
+    return span is not None and any(span[0] < e and s < span[1] for s, e in spans)
+
+
+def _shift(span: Span | None, offset: int) -> Span | None:
+    return None if span is None else (span[0] + offset, span[1] + offset)
+
+
+class TextacyQuotations:
+    """Direct quotations only (textacy.extract.triples.direct_quotations); speaker mentions, no entities."""
+
+    name = "textacy"
+
+    def __init__(self) -> None:
+        from quoteattr.rules import load_spacy
+
+        self.nlp = load_spacy()
+
+    def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
+        articles = list(articles)
+        for article, doc in zip(articles, self.nlp.pipe((a.text for a in articles), batch_size=batch_size)):
+            regions = quoted_regions(article.text)
+            quotes: list[Quote] = []
+            seen: set[Span] = set()
+            for triple, offset in self._triples(doc):
+                content = (offset + triple.content.start_char, offset + triple.content.end_char)
+                if content in seen or not article.text[content[0] : content[1]].strip():
+                    continue
+                seen.add(content)
+                cue, speaker = _shift(_span(triple.cue), offset), _shift(_span(triple.speaker), offset)
+                cue = None if _overlaps(cue, [content]) else cue
+                speaker = None if _overlaps(speaker, [content]) else speaker
+                quotes.append(Quote([content], quote_type(article.text, [content], regions), cue, speaker))
+            quotes.sort(key=lambda q: q.spans)
+            yield Article(article.id, article.text, article.meta, quotes, entities_from_quotes(quotes))
+
+    def _triples(self, doc):
+        """textacy gives up on a whole document with an unbalanced quotation mark; then it runs paragraph
+        by paragraph, so one stray mark costs only its paragraph."""
+        from textacy.extract.triples import direct_quotations
+
+        try:
+            yield from ((triple, 0) for triple in direct_quotations(doc))
+            return
+        except ValueError:
+            pass
+        for match in re.finditer(r"[^\n]+", doc.text):
+            try:
+                yield from ((triple, match.start()) for triple in direct_quotations(self.nlp(match.group())))
+            except ValueError:
+                continue

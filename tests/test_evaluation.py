@@ -1,0 +1,74 @@
+"""The evaluate module, the comparison of systems, and the HTML view in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import evaluate
+import pytest
+
+from conftest import ROOT
+from quoteattr.cli import main
+from quoteattr.jsonl import write_articles
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory, gold):
+    folder = tmp_path_factory.mktemp("compare")
+    gold_path = folder / "gold.jsonl"
+    write_articles(gold_path, gold.articles[:6])
+    assert main(["compare", "--gold", str(gold_path), "--systems", "rules", "textacy", "--output", str(folder / "out"), "--bootstrap", "100"]) == 0
+    return folder
+
+
+def test_evaluate_module_agrees_with_the_cli(comparison):
+    cli_report = json.loads((comparison / "out" / "rules_eval.json").read_text())
+    metric = evaluate.load(str(ROOT / "eval" / "quote_attribution"))
+    references = (comparison / "gold.jsonl").read_text().splitlines()
+    predictions = (comparison / "out" / "rules.jsonl").read_text().splitlines()
+    result = metric.compute(predictions=predictions, references=references)
+    for row in ("content_exact", "content_overlap", "content_token", "cue", "speaker_mention", "attribution", "attribution/direct"):
+        for name in ("precision", "recall", "f1"):
+            assert result[f"{row}_{name}"] == pytest.approx(cli_report["metrics"][row][name]), (row, name)
+
+
+def test_comparison_writes_every_report(comparison, capsys):
+    out = comparison / "out"
+    both = json.loads((out / "comparison.json").read_text())
+    assert set(both) == {"rules", "textacy"}
+    assert both["rules"]["metrics"]["content_overlap"]["f1"] > both["textacy"]["metrics"]["content_overlap"]["f1"]
+    assert "attribution_given_gold_quotes" in both["textacy"]["metrics"]
+    report = (out / "report.md").read_text()
+    assert "![precision and recall per quote type](pr_by_type.png)" in report and "| attribution/mixed |" in report
+    assert (out / "pr_by_type.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _png_colours(path: Path) -> set[tuple[int, int, int]]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return {pixel[:3] for pixel in image.convert("RGB").getdata()}
+
+
+def test_html_view_renders_in_headless_chromium(comparison, tmp_path: Path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+    screenshot = tmp_path / "view.png"
+    subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}", "--window-size=1200,900",
+            (comparison / "out" / "view_rules.html").as_uri(),
+        ],
+        check=False, capture_output=True, timeout=120,
+    )
+    assert screenshot.exists(), "chromium wrote no screenshot"
+    colours = _png_colours(screenshot)
+    assert len(colours) > 50  # text and highlights, not a blank page
+    assert (0xFF, 0xF3, 0xB0) in colours  # quote content highlighted
+    assert (0xBF, 0xE0, 0xFF) in colours  # speaker highlighted
