@@ -6,6 +6,7 @@ from datasets import load_dataset, load_from_disk
 
 from conftest import ANNOTATIONS
 from quoteattr.dataset import row_to_article
+from quoteattr.schema import Article
 from quoteattr.pipeline import build_from_sources
 
 
@@ -41,3 +42,17 @@ def test_same_seed_same_split(tmp_path: Path):
     assert first == second
     ids = lambda p: [r["id"] for r in load_from_disk(str(p / "hf"))["test"]]  # noqa: E731
     assert ids(tmp_path / "a") == ids(tmp_path / "b")
+
+
+def test_official_splits_are_kept_and_the_card_names_the_corpus(tmp_path: Path, gold):
+    from quoteattr.jsonl import write_articles
+
+    train = gold.articles[:20]
+    dev = [Article.from_dict({**a.to_dict(), "meta": {"corpus": "PolNeAR", "silver_speaker_entities": True}}) for a in gold.articles[20:]]
+    write_articles(tmp_path / "train.jsonl", train)
+    write_articles(tmp_path / "dev.jsonl", dev)
+    stats = build_from_sources(tmp_path / "ds", train=str(tmp_path / "train.jsonl"), validation=str(tmp_path / "dev.jsonl"))
+    assert stats["train"]["articles"] == 20 and stats["validation"]["articles"] == 11 and "test" not in stats
+    card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    assert "PolNeAR (Newell, Margolin & Ruths, LREC 2018)" in card and "silver" in card
+    assert "Splits are the sources' own" in card

@@ -1,4 +1,7 @@
-"""The gold data: Label Studio export JSON files (``data/annotations/``) read into schema Articles."""
+"""The gold data: Label Studio export JSON files (``data/annotations/``) read into schema Articles.
+
+Every reviewed version is kept in the files. The gold of an article is its newest *head*: a version no
+newer version revises. Two heads (two reviewers) are flagged as a conflict with their agreement."""
 
 from __future__ import annotations
 
@@ -13,26 +16,45 @@ from quoteattr.schema import Article
 
 DEFAULT_ANNOTATIONS = Path("data/annotations")
 MAX_EXPORT_BYTES = 500_000_000
+ORIGIN_FIELD = "quoteattr_origin"
+"""Where an annotation was pulled from (server URL and project); absent for annotations made here."""
+REVISES_FIELD = "quoteattr_revises"
+"""Key of the version a review started from (the gold the task was pushed with)."""
+BASE_FIELD = "quoteattr_base"
+"""In task data: key of the gold version the task was pushed with."""
 
 
 @dataclass
 class GoldVersion:
     """One reviewer's annotation of one task, converted."""
 
-    annotation_id: Any
-    reviewer: Any
+    annotation: dict[str, Any]
     updated_at: str
     article: Article
+
+    @property
+    def key(self) -> str:
+        return annotation_key(self.annotation)
+
+    @property
+    def reviewer(self) -> str:
+        return f"{self.annotation.get(ORIGIN_FIELD, 'local')}#user={self.annotation.get('completed_by')}"
 
 
 @dataclass
 class GoldSet:
-    """Gold articles (one chosen version each), every reviewed version, and what could not be converted."""
+    """Gold articles, the head versions behind each, conflicts and what could not be converted."""
 
     articles: list[Article] = field(default_factory=list)
-    versions: dict[str, list[GoldVersion]] = field(default_factory=dict)
+    heads: dict[str, list[GoldVersion]] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
     issues: list[ConversionIssue] = field(default_factory=list)
     unannotated: list[str] = field(default_factory=list)
+
+
+def annotation_key(annotation: dict[str, Any]) -> str:
+    """Identity of an annotation across pulls: where it came from and its id there."""
+    return f"{annotation.get(ORIGIN_FIELD, 'local')}#{annotation.get('id')}"
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
@@ -55,35 +77,40 @@ def task_article_id(task: dict[str, Any]) -> str:
 
 
 def task_versions(task: dict[str, Any], issues: list[ConversionIssue]) -> list[GoldVersion]:
-    """Every submitted (not cancelled) annotation of a task, oldest first."""
+    """Every submitted (not skipped) annotation of a task, oldest first."""
     data = task.get("data") or {}
     text = data.get("text")
     task_id = task.get("id")
     if not isinstance(text, str) or not text:
         issues.append(ConversionIssue(task_id, None, "task has no 'data.text'"))
         return []
+    meta = dict(data.get("meta") or {})
     versions = []
     for annotation in task.get("annotations") or []:
         if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
             continue
-        article, found = results_to_article(
-            task_id, task_article_id(task), text, dict(data.get("meta") or {}), annotation.get("result") or []
-        )
+        article, found = results_to_article(task_id, task_article_id(task), text, meta, annotation.get("result") or [])
         issues.extend(found)
-        versions.append(
-            GoldVersion(
-                annotation.get("id"),
-                annotation.get("completed_by"),
-                str(annotation.get("updated_at") or annotation.get("created_at") or ""),
-                article,
-            )
-        )
-    versions.sort(key=lambda v: (v.updated_at, str(v.annotation_id)))
+        updated = str(annotation.get("updated_at") or annotation.get("created_at") or "")
+        versions.append(GoldVersion(annotation, updated, article))
+    versions.sort(key=lambda v: (v.updated_at, v.key))
     return versions
 
 
+def head_versions(versions: list[GoldVersion]) -> list[GoldVersion]:
+    """Versions not revised by a newer one; of one reviewer's versions only the newest counts."""
+    revised = {v.annotation.get(REVISES_FIELD) for v in versions if v.annotation.get(REVISES_FIELD)}
+    latest_by_reviewer: dict[str, GoldVersion] = {}
+    for version in versions:  # oldest first, so the newest of each reviewer stays
+        if version.key not in revised:
+            latest_by_reviewer[version.reviewer] = version
+    return sorted(latest_by_reviewer.values(), key=lambda v: (v.updated_at, v.key))
+
+
 def load_gold(directory: str | Path = DEFAULT_ANNOTATIONS) -> GoldSet:
-    """Read every export file in a folder; each article takes its most recently updated annotation."""
+    """Read every export file in a folder; each article's gold is its newest head version."""
+    from quoteattr.scoring import evaluate_articles
+
     directory = Path(directory)
     files = sorted(directory.glob("*.json"))
     if not files:
@@ -91,13 +118,27 @@ def load_gold(directory: str | Path = DEFAULT_ANNOTATIONS) -> GoldSet:
     gold = GoldSet()
     for path in files:
         for task in read_export(path):
-            versions = task_versions(task, gold.issues)
             article_id = task_article_id(task)
+            versions = task_versions(task, gold.issues)
             if not versions:
                 gold.unannotated.append(article_id)
                 continue
-            if article_id in gold.versions:
+            if article_id in gold.heads:
                 raise InputError(f"{path}: article {article_id!r} appears in two export files")
-            gold.versions[article_id] = versions
-            gold.articles.append(versions[-1].article)
+            heads = head_versions(versions)
+            gold.heads[article_id] = heads
+            chosen = heads[-1]
+            gold.articles.append(chosen.article)
+            if len(heads) > 1:
+                agreement = []
+                for other in heads[:-1]:
+                    scores = evaluate_articles([chosen.article], [other.article], bootstrap=0)["metrics"]
+                    agreement.append(
+                        {
+                            "other": other.key,
+                            "content_overlap_f1": scores["content_overlap"]["f1"],
+                            "attribution_f1": scores["attribution"]["f1"],
+                        }
+                    )
+                gold.conflicts.append({"article": article_id, "kept": chosen.key, "agreement": agreement})
     return gold

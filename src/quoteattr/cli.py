@@ -100,6 +100,50 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_labelstudio_push(args: argparse.Namespace) -> int:
+    from quoteattr.annotations import load_gold
+    from quoteattr.ingest import ingest
+    from quoteattr.labelstudio_sync import Server, push
+    from quoteattr.systems import load_system
+
+    articles, _ = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
+    if args.system == "gold":
+        predictions = load_gold(args.annotations).articles
+        model_version = args.model_version or "gold"
+    else:
+        predictions = list(load_system(args.system).predict(articles))
+        model_version = args.model_version or args.system
+    server = Server(args.url, retries=args.retries)
+    report = push(server, args.project, articles, predictions, model_version, annotations=Path(args.annotations))
+    print(
+        f"project {args.project!r} (id {report.project_id}) on {server.url}: imported {report.imported} tasks "
+        f"with {model_version!r} predictions; {report.already_there} already there"
+    )
+    return 0
+
+
+def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
+    from quoteattr.labelstudio_sync import Server, pull
+
+    server = Server(args.url, retries=args.retries)
+    report = pull(server, args.project, Path(args.annotations), Path(args.output) if args.output else None)
+    print(
+        f"tasks {report.tasks}: annotated {report.annotated}, skipped {report.skipped}, not yet annotated "
+        f"{report.unannotated}; quotes per type {report.quotes_per_type}; files updated {len(report.files_written)}"
+    )
+    for issue in report.issues:
+        print(f"not converted: {issue}")
+    for conflict in report.conflicts:
+        for other in conflict["agreement"]:
+            print(
+                f"two reviewers on {conflict['article']}: kept {conflict['kept']}, also {other['other']} "
+                f"(agreement: content overlap F1 {other['content_overlap_f1']:.3f}, attribution F1 {other['attribution_f1']:.3f})"
+            )
+    if args.output:
+        print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.pipeline import run_main_job
 
@@ -157,6 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
     polnear.add_argument("--no-resolve", action="store_true", help="skip the silver speaker-entity resolution")
     polnear.set_defaults(func=cmd_convert_polnear)
 
+    studio = commands.add_parser("labelstudio", help="review in Label Studio: push tasks, pull annotations")
+    studio_commands = studio.add_subparsers(dest="action", required=True)
+    push = studio_commands.add_parser("push", help="import articles as tasks with predictions (token: $LABEL_STUDIO_API_KEY)")
+    _add_input_options(push)
+    push.add_argument("--system", default="rules", help="predictions from 'rules', 'textacy', or 'gold' (the current annotations)")
+    push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
+    pull = studio_commands.add_parser("pull", help="export annotations into data/annotations/ and the interchange JSONL")
+    pull.add_argument("--output", help="gold interchange JSONL of the project's annotated articles")
+    for command, func in ((push, cmd_labelstudio_push), (pull, cmd_labelstudio_pull)):
+        command.add_argument("--url", required=True, help="Label Studio server, e.g. http://127.0.0.1:8080")
+        command.add_argument("--project", default="quoteattr", help="project title (created by push when missing)")
+        command.add_argument("--annotations", default="data/annotations")
+        command.add_argument("--retries", type=int, default=5, help="attempts while the server is unreachable")
+        command.set_defaults(func=func)
+
     run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, score the rules baseline")
     run.add_argument("--raw", default="data/raw")
     run.add_argument("--annotations", default="data/annotations")
@@ -167,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; bad input exits with status 2 and a message naming the file and position."""
+    """Entry point; bad input (or an unusable server) exits with status 2 and a message saying what and where."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -48,11 +48,11 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
     """Label Studio result list for an article's quotes and entities (for predictions or annotations)."""
     text = article.text
     results: list[dict[str, Any]] = []
-    region_ids: dict[tuple[str, Span], str] = {}
+    region_ids: dict[tuple[str, Span, int], str] = {}
     owner = {mention: entity.name for entity in article.entities for mention in entity.mentions}
 
-    def add_region(label: str, span: Span) -> str:
-        key = (label, span)
+    def add_region(label: str, span: Span, quote_index: int = -1) -> str:
+        key = (label, span, quote_index)  # QUOTE regions belong to their quote; cues and speakers are shared
         if key not in region_ids:
             region_id = f"{label[0].lower()}{len(region_ids)}"
             region_ids[key] = region_id
@@ -83,8 +83,8 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
     def relate(source: str, target: str, label: str) -> None:
         results.append({"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]})
 
-    for quote in article.quotes:
-        head = add_region("QUOTE", quote.spans[0])
+    for index, quote in enumerate(article.quotes):
+        head = add_region("QUOTE", quote.spans[0], index)
         results.append(
             {
                 "id": head,
@@ -96,7 +96,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
         )
         previous = head
         for fragment in quote.spans[1:]:
-            fragment_id = add_region("QUOTE", fragment)
+            fragment_id = add_region("QUOTE", fragment, index)
             relate(previous, fragment_id, "continues")
             previous = fragment_id
         if quote.cue:
@@ -107,7 +107,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
             add_entity(head, quote.spans[0], quote.speaker_entity)
     for entity in article.entities:
         for mention in entity.mentions:
-            if ("SPEAKER", mention) not in region_ids:
+            if ("SPEAKER", mention, -1) not in region_ids:
                 add_region("MENTION", mention)
     return results
 

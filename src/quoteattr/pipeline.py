@@ -20,6 +20,13 @@ EMBEDDED_SOURCES = [
     "Labels: data/annotations/, Label Studio JSON exports (the source of truth).",
 ]
 
+POLNEAR_SOURCE = (
+    "PolNeAR (Newell, Margolin & Ruths, LREC 2018), from the public networkdynamics/PolNeAR repository: "
+    "1,008 US campaign news articles with hand-annotated attributions, converted by `quoteattr convert polnear` "
+    "(Content → quote spans, Cue → cue, Source → speaker mention; one annotator kept per article). "
+    "The repository has no licence file: research use only, do not redistribute."
+)
+
 
 def build_from_sources(
     output: str | Path,
@@ -54,11 +61,14 @@ def build_from_sources(
             sources.append(f"interchange JSONL {path}")
         splits = split_articles(articles, seed)
         split_seed = seed
-    for name, split in splits.items():
-        for article in split:
-            if article.meta.get("silver_speaker_entities"):
-                sources.append("Speaker entities of converted corpora are silver (resolved by rule, see meta).")
-                break
+    metas = [article.meta for split in splits.values() for article in split]
+    if any(meta.get("corpus") == "PolNeAR" for meta in metas):
+        sources.append(POLNEAR_SOURCE)
+    if any(meta.get("silver_speaker_entities") for meta in metas):
+        sources.append(
+            "Speaker entities of converted corpora are silver: resolved from the source mentions by rule "
+            "(`meta.speaker_resolution` counts name / pronoun / unresolved per article)."
+        )
     save_dataset(splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed)
     return split_statistics(splits)
 
