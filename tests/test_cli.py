@@ -25,13 +25,18 @@ def test_predict_refuses_unknown_system(tmp_path: Path, capsys):
     assert "unknown system 'nope'" in capsys.readouterr().err
 
 
-def test_main_job_numbers_come_from_the_scorer(tmp_path: Path, capsys):
-    assert main(["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]) == 0
+def test_main_job_trains_and_compares_with_scorer_numbers(tmp_path: Path, capsys):
+    smoke = str(ROOT / "configs" / "smoke.yaml")
+    args = ["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]
+    assert main([*args, "--train-config", smoke]) == 0
     printed = capsys.readouterr().out
-    report = json.loads((tmp_path / "rules_eval.json").read_text())
-    recomputed = evaluate_articles(read_articles(tmp_path / "gold.jsonl"), read_articles(tmp_path / "rules.jsonl"))
-    assert report["metrics"] == json.loads(json.dumps(recomputed["metrics"]))
-    f1 = report["metrics"]["attribution"]["f1"]
-    assert 0.0 < f1 < 1.0
-    assert f"{f1:.3f}" in printed
+    reports = json.loads((tmp_path / "compare" / "comparison.json").read_text())
+    model_dir = tmp_path / "model" / "final"
+    assert set(reports) == {"rules", str(model_dir)}
+    assert (model_dir / "README.md").exists() and (model_dir / "model.safetensors").exists()
+    gold = read_articles(tmp_path / "test_gold.jsonl")
+    recomputed = evaluate_articles(gold, read_articles(tmp_path / "compare" / "rules.jsonl"))
+    assert reports["rules"]["metrics"]["attribution"]["f1"] == recomputed["metrics"]["attribution"]["f1"]
+    f1 = reports["rules"]["metrics"]["content_overlap"]["f1"]
+    assert 0.0 < f1 <= 1.0 and f"{f1:.3f}" in printed
     assert (tmp_path / "dataset" / "README.md").exists()

@@ -144,10 +144,25 @@ def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from quoteattr.training import main as train_main
+
+    return train_main(args.training_arguments)
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from quoteattr.packaging import package_checkpoint
+
+    wheel = package_checkpoint(args.checkpoint, args.output, args.name, args.version)
+    print(f"wrote {wheel}; `pip install {wheel}` then `quoteattr predict --system {args.name} ...`")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.pipeline import run_main_job
 
-    run_main_job(Path(args.output), raw=Path(args.raw), annotations=Path(args.annotations), seed=args.seed)
+    train_config = None if args.train_config == "none" else Path(args.train_config)
+    run_main_job(Path(args.output), raw=Path(args.raw), annotations=Path(args.annotations), seed=args.seed, train_config=train_config)
     return 0
 
 
@@ -161,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(func=cmd_ingest)
 
     predict = commands.add_parser("predict", help="find quotes and speakers with a system")
-    predict.add_argument("--system", default="rules", help="'rules' (default) or 'textacy'")
+    predict.add_argument(
+        "--system", default="rules", help="'rules' (default), 'textacy', a checkpoint folder, or an installed model's name"
+    )
     _add_input_options(predict)
     predict.add_argument("--output", required=True)
     predict.set_defaults(func=cmd_predict)
@@ -216,11 +233,25 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--retries", type=int, default=5, help="attempts while the server is unreachable")
         command.set_defaults(func=func)
 
-    run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, score the rules baseline")
+    train = commands.add_parser(
+        "train", help="fine-tune the model (arguments as training/train.py: --config FILE, then overrides)", add_help=False
+    )
+    train.add_argument("training_arguments", nargs=argparse.REMAINDER)
+    train.set_defaults(func=cmd_train)
+
+    package = commands.add_parser("package", help="build a pip-installable wheel holding a checkpoint")
+    package.add_argument("checkpoint")
+    package.add_argument("--output", default="dist")
+    package.add_argument("--name", default="news", help="the name `quoteattr predict --system` will know it by")
+    package.add_argument("--version", default="0.1.0")
+    package.set_defaults(func=cmd_package)
+
+    run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, train, evaluate model and rules")
     run.add_argument("--raw", default="data/raw")
     run.add_argument("--annotations", default="data/annotations")
     run.add_argument("--output", default="outputs")
     run.add_argument("--seed", type=int, default=13)
+    run.add_argument("--train-config", default="configs/default.yaml", help="training config ('none': rules only)")
     run.set_defaults(func=cmd_run)
     return parser
 

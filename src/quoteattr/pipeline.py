@@ -73,10 +73,13 @@ def build_from_sources(
     return split_statistics(splits)
 
 
-def run_main_job(output: Path, raw: Path, annotations: Path = DEFAULT_ANNOTATIONS, seed: int = 13) -> dict:
-    """Ingest the raw articles, check them against the gold, build the dataset, score the rules baseline."""
-    from quoteattr.rules import RulesAttributor
-    from quoteattr.scoring import evaluate_articles, format_table
+def run_main_job(
+    output: Path, raw: Path, annotations: Path = DEFAULT_ANNOTATIONS, seed: int = 13, train_config: Path | None = Path("configs/default.yaml")
+) -> dict:
+    """Ingest the raw articles and check them against the gold, build the dataset, train the model with
+    ``train_config`` (None: skip), and score the model and the rules baseline side by side on the test split."""
+    from quoteattr.comparison import compare_systems
+    from quoteattr.dataset import load_split_articles
 
     started = time.perf_counter()
     ingested, _ = ingest(sorted(p for p in raw.rglob("*.txt")))
@@ -91,14 +94,22 @@ def run_main_job(output: Path, raw: Path, annotations: Path = DEFAULT_ANNOTATION
     write_articles(output / "gold.jsonl", gold.articles)
     print(f"ingested {len(ingested)} raw articles; {len(gold.articles)} labelled articles in {annotations}")
 
-    stats = build_from_sources(output / "dataset", annotations=annotations, seed=seed, licence=EMBEDDED_LICENCE)
+    dataset = output / "dataset"
+    stats = build_from_sources(dataset, annotations=annotations, seed=seed, licence=EMBEDDED_LICENCE)
     print("dataset: " + "; ".join(f"{k} {v['articles']} articles/{v['quotes']} quotes" for k, v in stats.items()))
 
-    predictions = list(RulesAttributor().predict(gold.articles))
-    write_articles(output / "rules.jsonl", predictions)
-    report = evaluate_articles(gold.articles, predictions)
-    write_json(output / "rules_eval.json", report)
-    print("\nrules baseline on the embedded corpus (all splits):")
-    print(format_table(report, rows=[r for r in report["metrics"] if "/" not in r]))
+    systems = ["rules"]
+    if train_config is not None:
+        from quoteattr.training import train
+
+        print(f"training with {train_config} ...", flush=True)
+        checkpoint = train(
+            ["--config", str(train_config), "--dataset_dir", str(dataset), "--output_dir", str(output / "model"), "--seed", str(seed)]
+        )
+        systems.append(str(checkpoint))
+    test_gold = output / "test_gold.jsonl"
+    write_articles(test_gold, load_split_articles(dataset, "test"))
+    print("\nthe systems side by side on the embedded test split:")
+    reports = compare_systems(test_gold, systems, output / "compare", bootstrap=1000)
     print(f"\ndone in {time.perf_counter() - started:.1f}s; outputs in {output}/")
-    return report
+    return reports

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Protocol
 
 from quoteattr.jsonl import InputError
@@ -16,10 +18,12 @@ class System(Protocol):
 
 
 SYSTEMS = ("rules", "textacy")
+MODEL_ENTRY_POINTS = "quoteattr.models"
 
 
 def load_system(name: str) -> System:
-    """'rules' is the rule baseline; 'textacy' is textacy's direct_quotations."""
+    """'rules' (the rule baseline), 'textacy' (textacy's direct_quotations), a checkpoint folder, or the
+    name of an installed model package (built by `quoteattr package`)."""
     if name == "rules":
         from quoteattr.rules import RulesAttributor
 
@@ -28,4 +32,17 @@ def load_system(name: str) -> System:
         from quoteattr.textacy_baseline import TextacyQuotations
 
         return TextacyQuotations()
-    raise InputError(f"unknown system {name!r}; expected one of {SYSTEMS}")
+    from quoteattr.attributor import QuoteAttributor
+
+    if Path(name).is_dir():
+        return QuoteAttributor.from_pretrained(name)
+    for entry_point in entry_points(group=MODEL_ENTRY_POINTS):
+        if entry_point.name == name:
+            attributor = QuoteAttributor.from_pretrained(entry_point.load()())
+            attributor.name = name
+            return attributor
+    installed = sorted(e.name for e in entry_points(group=MODEL_ENTRY_POINTS))
+    raise InputError(
+        f"unknown system {name!r}: not one of {SYSTEMS}, not a checkpoint folder, not an installed model "
+        f"(installed: {installed or 'none'})"
+    )

@@ -1,0 +1,232 @@
+"""QuoteAttributor: the trained model as a system — load a checkpoint offline, predict quotes and speakers.
+
+A checkpoint folder holds the tagger (``model.safetensors`` + ``config.json`` with the label maps and
+the ``quoteattr`` settings), the tokenizer, the speaker linker (``linker.safetensors``) and README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from quoteattr.jsonl import InputError
+from quoteattr.mention_resolver import resolve_mentions
+from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker
+from quoteattr.quotemarks import quote_type, quoted_regions
+from quoteattr.schema import Article, Quote, Span, entities_from_quotes
+from quoteattr.windows import ArticleTokens, char_span, decode_spans, merge_window_logits, token_range, tokenize, window_bounds
+
+LINKER_FILE = "linker.safetensors"
+_GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
+
+
+class QuoteAttributor:
+    """Finds quotes (content, cue, source) with the tagger and links each quote to a source with the linker."""
+
+    def __init__(self, model: QuoteAttributionModel, tokenizer: Any, settings: dict[str, Any], name: str = "model") -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.name = name
+        self.device = next(model.parameters()).device
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | None = None) -> QuoteAttributor:
+        """Load a checkpoint folder offline (safetensors only; no pickle, no remote code)."""
+        from safetensors.torch import load_file
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        path = Path(path)
+        if not (path / "config.json").exists() or not (path / LINKER_FILE).exists():
+            raise InputError(f"{path}: not a quoteattr checkpoint (needs config.json and {LINKER_FILE})")
+        tagger = AutoModelForTokenClassification.from_pretrained(str(path))
+        settings = json.loads((path / "config.json").read_text(encoding="utf-8"))["quoteattr"]
+        linker = SpeakerLinker(tagger.config.hidden_size, **settings["linker"])
+        linker.load_state_dict(load_file(str(path / LINKER_FILE)))
+        model = QuoteAttributionModel(tagger, linker)
+        model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        return cls(model, AutoTokenizer.from_pretrained(str(path)), settings, name=str(path))
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write tagger, tokenizer, settings and linker as safetensors + JSON."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        self.model.tagger.config.quoteattr = self.settings
+        self.model.tagger.save_pretrained(str(path))
+        self.tokenizer.save_pretrained(str(path))
+        save_file({k: v.contiguous() for k, v in self.model.linker.state_dict().items()}, str(path / LINKER_FILE))
+
+    # -- inference -------------------------------------------------------------------------------
+
+    def _encode(self, tokens: ArticleTokens) -> tuple[list[Span], list[list[int]]]:
+        size = self.settings["max_length"] - 2
+        windows = window_bounds(len(tokens.ids), size, self.settings["stride"])
+        cls_id, sep_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        return windows, [[cls_id, *tokens.ids[s:e], sep_id] for s, e in windows]
+
+    @torch.inference_mode()
+    def _run(self, sequences: list[list[int]], batch_size: int) -> tuple[list[np.ndarray], list[torch.Tensor]]:
+        """Tag logits (without [CLS]/[SEP]) and last hidden states for every window."""
+        logits, hidden = [], []
+        pad = self.tokenizer.pad_token_id
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        results: dict[int, tuple[np.ndarray, torch.Tensor]] = {}
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            length = max(len(sequences[i]) for i in chunk)
+            ids = torch.full((len(chunk), length), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), length), dtype=torch.long)
+            for row, index in enumerate(chunk):
+                ids[row, : len(sequences[index])] = torch.tensor(sequences[index])
+                mask[row, : len(sequences[index])] = 1
+            output = self.model.tagger(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), output_hidden_states=True)
+            for row, index in enumerate(chunk):
+                n = len(sequences[index])
+                results[index] = (
+                    output.logits[row, 1 : n - 1].float().cpu().numpy(),
+                    output.hidden_states[-1][row : row + 1, :n],
+                )
+        for index in range(len(sequences)):
+            logits.append(results[index][0])
+            hidden.append(results[index][1])
+        return logits, hidden
+
+    def _analyse(self, group: list[Article], batch_size: int) -> list[tuple[ArticleTokens, list[Span], list[np.ndarray], list[torch.Tensor]]]:
+        """Tokens, windows, window logits and window hidden states of each article; windows batched across articles."""
+        encoded, sequences = [], []
+        for article in group:
+            tokens = tokenize(self.tokenizer, article.text)
+            windows, window_ids = self._encode(tokens) if tokens.ids else ([], [])
+            encoded.append((tokens, windows, len(sequences)))
+            sequences.extend(window_ids)
+        logits, hidden = self._run(sequences, batch_size) if sequences else ([], [])
+        return [(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)]) for tokens, windows, first in encoded]
+
+    def predict(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
+        """Articles with quotes, cues, speakers and speaker entities."""
+        for group in _chunks(list(articles), 8):
+            for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
+                if not windows:
+                    yield Article(article.id, article.text, article.meta)
+                    continue
+                spans = decode_spans(merge_window_logits(len(tokens.ids), windows, logits).argmax(-1))
+                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden))
+
+    def link(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
+        """Speaker linking alone, on the quotes already in the articles (e.g. gold quote spans)."""
+        for group in _chunks(list(articles), 8):
+            for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
+                if not windows:
+                    yield Article(article.id, article.text, article.meta)
+                    continue
+                spans = decode_spans(merge_window_logits(len(tokens.ids), windows, logits).argmax(-1))
+                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=article.quotes)
+
+    def _linker_choice(self, hidden: list[torch.Tensor]):
+        """A source chooser backed by the linker over the window's hidden states."""
+
+        @torch.inference_mode()
+        def choose(window: int, quote: Span, candidates: list[Span], bounds: Span) -> Span | None:
+            if not candidates:
+                return None
+            offset = bounds[0] - 1  # [CLS] comes first
+            start, end = max(quote[0], bounds[0]), min(quote[1], bounds[1])
+            device = hidden[window].device
+            contents = torch.tensor([[[start - offset, max(end, start + 1) - offset]]], device=device)
+            sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
+            mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
+            best = int(self.model.linker(hidden[window], contents, sources, mask)[0, 0].argmax())
+            return None if best == 0 else candidates[best - 1]
+
+        return choose
+
+
+
+def nearest_source(window: int, quote: Span, candidates: list[Span], bounds: Span) -> Span | None:
+    """The source chooser without a linker: the closest source mention within 25 tokens."""
+    return _nearest(candidates, quote, limit=25)
+
+
+def assemble_article(
+    article: Article,
+    tokens: ArticleTokens,
+    windows: list[Span],
+    spans: dict[str, list[Span]],
+    choose_source,
+    given: list[Quote] | None = None,
+) -> Article:
+    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_source``
+    in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity."""
+    text = article.text
+    if given is None:
+        quote_tokens = _group_fragments(text, tokens, spans)
+    else:
+        quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
+    regions = quoted_regions(text)
+    quotes: list[Quote] = []
+    for index, fragments in enumerate(quote_tokens):
+        content = list(given[index].spans) if given else [char_span(tokens.offsets, f) for f in fragments]
+        kind = given[index].type if given else quote_type(text, content, regions)
+        if not fragments:
+            quotes.append(Quote(content, kind))
+            continue
+        start, end = fragments[0][0], fragments[-1][1]
+        window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
+        bounds = windows[window]
+        candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1] and not (start <= s[0] < end)]
+        source = choose_source(window, (start, end), candidates, bounds)
+        cue = _nearest(spans["CUE"], source or (start, end), limit=25)
+        speaker = char_span(tokens.offsets, source) if source else None
+        cue_chars = char_span(tokens.offsets, cue) if cue else None
+        inside = lambda span: span is not None and any(span[0] < e and s < span[1] for s, e in content)  # noqa: E731
+        quotes.append(Quote(content, kind, None if inside(cue_chars) else cue_chars, None if inside(speaker) else speaker))
+    mentions = sorted({q.speaker for q in quotes if q.speaker})
+    names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions))))
+    for quote in quotes:
+        quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
+    quotes.sort(key=lambda q: q.spans)
+    return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
+
+
+def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]]) -> list[list[Span]]:
+    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are one."""
+    roles = sorted((s, e, role) for role, found in spans.items() for s, e in found)
+    quotes: list[list[Span]] = []
+    for start, end, role in roles:
+        if role != "CONTENT":
+            continue
+        if quotes and _interruption(text, tokens, quotes[-1][-1][1], start, roles):
+            quotes[-1].append((start, end))
+        else:
+            quotes.append([(start, end)])
+    return quotes
+
+
+def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list) -> bool:
+    between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
+    if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
+        return False
+    if "\n" in text[tokens.offsets[left - 1][1] : tokens.offsets[right][0]]:
+        return False
+    covered = {i for s, e, _ in between for i in range(s, e)}
+    gap = [i for i in range(left, right) if i not in covered]
+    return all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap)
+
+
+def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
+    def distance(span: Span) -> int:
+        return max(0, span[0] - anchor[1], anchor[0] - span[1])
+
+    close = [s for s in spans if distance(s) <= limit]
+    return min(close, key=distance) if close else None
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

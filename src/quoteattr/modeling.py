@@ -1,0 +1,117 @@
+"""The model: one encoder, a BIO tagger for content / cue / source, and a speaker linker that scores
+each quote against the source mentions in its window (or none) from the same hidden states."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def bucket_distance(distance: torch.Tensor, buckets: int) -> torch.Tensor:
+    """Signed log2 buckets of a token distance, shifted to be embedding indices."""
+    magnitude = torch.clamp(torch.floor(torch.log2(distance.abs().float() + 1)), max=buckets).long()
+    return torch.sign(distance).long() * magnitude + buckets
+
+
+def pool_spans(hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Mean of the hidden states over each [start, end) token span: [B, T, H] × [B, N, 2] → [B, N, H]."""
+    cumulative = torch.cat([torch.zeros_like(hidden[:, :1]), hidden.cumsum(dim=1)], dim=1)
+    start = spans[..., 0].clamp(min=0)
+    end = torch.maximum(spans[..., 1], start + 1).clamp(max=hidden.shape[1])
+    gather = lambda index: torch.gather(cumulative, 1, index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # noqa: E731
+    return (gather(end) - gather(start)) / (end - start).unsqueeze(-1).to(hidden.dtype)
+
+
+class SpeakerLinker(nn.Module):
+    """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote."""
+
+    def __init__(self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10) -> None:
+        super().__init__()
+        self.distance_buckets = distance_buckets
+        self.distance = nn.Embedding(2 * distance_buckets + 1, 32)
+        self.pair = nn.Sequential(nn.Linear(4 * hidden_size + 32, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
+        self.none = nn.Sequential(nn.Linear(hidden_size, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
+
+    def forward(self, hidden: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, source_mask: torch.Tensor) -> torch.Tensor:
+        """[B, Q, 1 + S] scores; column 0 is 'none', padded sources score -inf."""
+        quote = pool_spans(hidden, contents)  # [B, Q, H]
+        none = self.none(quote)  # [B, Q, 1]
+        if sources.shape[1] == 0:
+            return none
+        source = pool_spans(hidden, sources)  # [B, S, H]
+        q = quote.unsqueeze(2).expand(-1, -1, source.shape[1], -1)
+        s = source.unsqueeze(1).expand(-1, quote.shape[1], -1, -1)
+        distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)  # [B, Q, S]
+        features = torch.cat([q, s, q * s, q - s, self.distance(bucket_distance(distance, self.distance_buckets))], dim=-1)
+        pair = self.pair(features).squeeze(-1)  # [B, Q, S]
+        pair = pair.masked_fill(~source_mask.unsqueeze(1), -math.inf)
+        return torch.cat([none, pair], dim=-1)
+
+
+class QuoteAttributionModel(nn.Module):
+    """Tagger and linker trained together; the loss is the tagger's plus ``linker_weight`` × the linker's."""
+
+    def __init__(self, tagger: nn.Module, linker: SpeakerLinker, linker_weight: float = 1.0) -> None:
+        super().__init__()
+        self.tagger = tagger
+        self.linker = linker
+        self.linker_weight = linker_weight
+
+    @property
+    def config(self):
+        return self.tagger.config
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        contents: torch.Tensor | None = None,
+        content_mask: torch.Tensor | None = None,
+        sources: torch.Tensor | None = None,
+        source_mask: torch.Tensor | None = None,
+        gold_source: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        output = self.tagger(input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True)
+        result = {"logits": output.logits}
+        loss = output.loss
+        if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):
+            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask)
+            link_loss = nn.functional.cross_entropy(scores[content_mask], gold_source[content_mask] + 1)
+            loss = loss + self.linker_weight * link_loss
+        if loss is not None:
+            result["loss"] = loss
+        return result
+
+
+def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Pad token sequences and the variable-length quote / source lists of a batch."""
+    length = max(len(f["input_ids"]) for f in features)
+    n_quotes = max(1, max(len(f["contents"]) for f in features))
+    n_sources = max(len(f["sources"]) for f in features)
+    batch = {
+        "input_ids": torch.full((len(features), length), pad_token_id, dtype=torch.long),
+        "attention_mask": torch.zeros((len(features), length), dtype=torch.long),
+        "labels": torch.full((len(features), length), -100, dtype=torch.long),
+        "contents": torch.zeros((len(features), n_quotes, 2), dtype=torch.long),
+        "content_mask": torch.zeros((len(features), n_quotes), dtype=torch.bool),
+        "sources": torch.zeros((len(features), n_sources, 2), dtype=torch.long),
+        "source_mask": torch.zeros((len(features), n_sources), dtype=torch.bool),
+        "gold_source": torch.full((len(features), n_quotes), -1, dtype=torch.long),
+    }
+    for row, feature in enumerate(features):
+        n = len(feature["input_ids"])
+        batch["input_ids"][row, :n] = torch.tensor(feature["input_ids"])
+        batch["attention_mask"][row, :n] = 1
+        if "labels" in feature:
+            batch["labels"][row, :n] = torch.tensor(feature["labels"])
+        for index, (span, gold) in enumerate(zip(feature["contents"], feature["gold_source"])):
+            batch["contents"][row, index] = torch.tensor(span)
+            batch["content_mask"][row, index] = True
+            batch["gold_source"][row, index] = gold
+        for index, span in enumerate(feature["sources"]):
+            batch["sources"][row, index] = torch.tensor(span)
+            batch["source_mask"][row, index] = True
+    return batch

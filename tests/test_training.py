@@ -1,0 +1,132 @@
+"""Training to a checkpoint, reloading it, resuming, window edges, and predict on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SEED
+from quoteattr.cli import main
+from quoteattr.schema import Article, Quote
+from quoteattr.windows import LABEL2ID, LABELS, decode_spans, linker_targets, merge_window_logits, token_labels, window_bounds, ArticleTokens
+
+SMOKE = ROOT / "configs" / "smoke.yaml"
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def train_command(output: Path, *extra: str) -> list[str]:
+    dataset = output.parent / "smoke-dataset"
+    return [sys.executable, str(ROOT / "training" / "train.py"), "--config", str(SMOKE), "--output_dir", str(output),
+            "--dataset_dir", str(dataset), "--annotations_dir", str(ROOT / "data" / "annotations"), *extra]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("smoke") / "run"
+    subprocess.run(train_command(output), check=True, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    return output / "final"
+
+
+def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_path: Path):
+    import quoteattr
+
+    for name in ("model.safetensors", "linker.safetensors", "config.json", "tokenizer.json", "README.md"):
+        assert (checkpoint / name).exists(), name
+    assert not list(checkpoint.glob("*.bin")) and not list(checkpoint.glob("*.pt"))  # no pickles
+    config = json.loads((checkpoint / "config.json").read_text())
+    assert config["id2label"]["0"] == "O" and config["quoteattr"]["labels"] == LABELS
+    card = (checkpoint / "README.md").read_text()
+    assert "model-index:" in card and "content overlap F1" in card and "## Intended use and limits" in card
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["predict", "--system", str(checkpoint), str(SEED), "--output", str(first)]) == 0
+    model = quoteattr.load(checkpoint)
+    [article] = model.predict([Article.from_dict(json.loads(first.read_text()))])
+    second.write_text(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+    assert json.loads(first.read_text())["quotes"] == json.loads(second.read_text())["quotes"]
+
+
+def test_resume_after_interruption(tmp_path: Path):
+    output = tmp_path / "run"
+    process = subprocess.Popen(train_command(output, "--save_steps", "2", "--eval_steps", "100"), cwd=ROOT, env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (output / "checkpoint-2" / "trainer_state.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "training ended before its first checkpoint"
+        time.sleep(0.2)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)  # interrupted mid-run
+    process.wait()
+    assert not (output / "final").exists()
+    resumed = subprocess.run(train_command(output, "--save_steps", "2", "--eval_steps", "100", "--resume", "true"),
+                             cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    state = json.loads((output / "checkpoint-8" / "trainer_state.json").read_text())
+    assert state["global_step"] == 8
+    first_logged = min(h["step"] for h in state["log_history"] if "loss" in h)
+    assert first_logged == 2  # the history carries over from before the interruption
+    assert (output / "final" / "model.safetensors").exists()
+
+
+def test_windows_cover_every_token_with_stride():
+    bounds = window_bounds(1000, 254, 64)
+    assert bounds[0][0] == 0 and bounds[-1][1] == 1000
+    assert all(a[1] - b[0] == 64 for a, b in zip(bounds, bounds[1:-1]))
+    assert window_bounds(10, 254, 64) == [(0, 10)]
+
+
+def test_quote_across_a_window_edge_is_one_span():
+    n = 20
+    windows = [(0, 12), (8, 20)]
+    first, second = np.zeros((12, len(LABELS))), np.zeros((12, len(LABELS)))
+    first[:, LABEL2ID["O"]] = 1
+    second[:, LABEL2ID["O"]] = 1
+    first[5, LABEL2ID["B-CONTENT"]] = 5
+    first[6:12, LABEL2ID["I-CONTENT"]] = 5  # the first window sees the quote run into its edge
+    second[0:8, LABEL2ID["I-CONTENT"]] = 5  # the second sees it continue to token 15
+    merged = merge_window_logits(n, windows, [first, second])
+    assert decode_spans(merged.argmax(-1))["CONTENT"] == [(5, 16)]
+
+
+def test_linker_targets_follow_the_window():
+    text = "Ann said that the plan would fail badly this year."
+    offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
+    tokens = ArticleTokens(list(range(len(offsets))), offsets)
+    article = Article("a", text, quotes=[Quote([(9, 49)], "indirect", (4, 8), (0, 3))])
+    labels = token_labels(tokens, article)
+    assert [LABELS[i] for i in labels[:4]] == ["B-SOURCE", "B-CUE", "B-CONTENT", "I-CONTENT"]
+    inside = linker_targets(tokens, article, 0, 10)
+    assert inside == {"contents": [[3, 11]], "sources": [[1, 2]], "gold_source": [0]}
+    later = linker_targets(tokens, article, 4, 10)  # the speaker fell out of this window
+    assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1]}
+
+
+def test_predict_on_bad_input_is_a_clear_error(checkpoint: Path, tmp_path: Path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert main(["predict", "--system", str(checkpoint), str(empty), "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert f"{empty}: file is empty" in capsys.readouterr().err
+    assert not (tmp_path / "p.jsonl").exists()
+    assert main(["predict", "--system", str(tmp_path), str(SEED), "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert "not a quoteattr checkpoint" in capsys.readouterr().err
+
+
+def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
+    assert main(["package", str(checkpoint), "--output", str(tmp_path / "dist"), "--name", "smoketest"]) == 0
+    [wheel] = (tmp_path / "dist").glob("quoteattr_model_smoketest-0.1.0-py3-none-any.whl")
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    env = {**ENV, "PYTHONPATH": str(target)}
+    output = tmp_path / "preds.jsonl"
+    result = subprocess.run([sys.executable, "-m", "quoteattr.cli", "predict", "--system", "smoketest", str(SEED), "--output", str(output)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(output.read_text())["id"] == SEED.stem

@@ -1,0 +1,11 @@
+"""Fine-tune the quote attribution model (same as `quoteattr train`).
+
+    python training/train.py --config configs/default.yaml [--output_dir DIR] [--resume] [...]
+"""
+
+import sys
+
+from quoteattr.training import main
+
+if __name__ == "__main__":
+    sys.exit(main())
