@@ -129,28 +129,28 @@ class QuoteAttributor:
                 yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=article.quotes)
 
     def _linker_choice(self, hidden: list[torch.Tensor]):
-        """A source chooser backed by the linker over the window's hidden states."""
+        """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
 
         @torch.inference_mode()
-        def choose(window: int, quote: Span, candidates: list[Span], bounds: Span) -> Span | None:
+        def choose(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[Span | None]:
             if not candidates:
-                return None
+                return [None] * len(quotes)
             offset = bounds[0] - 1  # [CLS] comes first
-            start, end = max(quote[0], bounds[0]), min(quote[1], bounds[1])
             device = hidden[window].device
-            contents = torch.tensor([[[start - offset, max(end, start + 1) - offset]]], device=device)
+            clipped = [(max(s, bounds[0]), min(e, bounds[1])) for s, e in quotes]
+            contents = torch.tensor([[[s - offset, max(e, s + 1) - offset] for s, e in clipped]], device=device)
             sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
             mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
-            best = int(self.model.linker(hidden[window], contents, sources, mask)[0, 0].argmax())
-            return None if best == 0 else candidates[best - 1]
+            scores = self.model.linker(hidden[window], contents, sources, mask)[0]
+            best = scores.argmax(-1).tolist()
+            return [None if b == 0 else candidates[b - 1] for b in best]
 
         return choose
 
 
-
-def nearest_source(window: int, quote: Span, candidates: list[Span], bounds: Span) -> Span | None:
-    """The source chooser without a linker: the closest source mention within 25 tokens."""
-    return _nearest(candidates, quote, limit=25)
+def nearest_source(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[Span | None]:
+    """The source chooser without a linker: for each quote the closest source mention within 25 tokens."""
+    return [_nearest(candidates, quote, limit=25) for quote in quotes]
 
 
 def assemble_article(
@@ -169,6 +169,21 @@ def assemble_article(
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
+    # each quote is linked in the window where it sits most centrally; one chooser call per window
+    placed: dict[int, list[int]] = {}
+    for index, fragments in enumerate(quote_tokens):
+        if fragments:
+            start, end = fragments[0][0], fragments[-1][1]
+            window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
+            placed.setdefault(window, []).append(index)
+    sources: dict[int, Span | None] = {}
+    for window, indices in placed.items():
+        bounds = windows[window]
+        extents = [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices]
+        candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1]]
+        chosen = choose_source(window, extents, candidates, bounds) if candidates else [None] * len(indices)
+        for index, (start, end), source in zip(indices, extents, chosen):
+            sources[index] = None if source is not None and start <= source[0] < end else source
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         content = list(given[index].spans) if given else [char_span(tokens.offsets, f) for f in fragments]
@@ -176,12 +191,8 @@ def assemble_article(
         if not fragments:
             quotes.append(Quote(content, kind))
             continue
-        start, end = fragments[0][0], fragments[-1][1]
-        window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
-        bounds = windows[window]
-        candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1] and not (start <= s[0] < end)]
-        source = choose_source(window, (start, end), candidates, bounds)
-        cue = _nearest(spans["CUE"], source or (start, end), limit=25)
+        source = sources.get(index)
+        cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
         speaker = char_span(tokens.offsets, source) if source else None
         cue_chars = char_span(tokens.offsets, cue) if cue else None
         inside = lambda span: span is not None and any(span[0] < e and s < span[1] for s, e in content)  # noqa: E731

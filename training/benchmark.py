@@ -1,0 +1,135 @@
+"""Speed and memory of the model pipeline against its bare encoder (prints measured numbers; not a test).
+
+    python training/benchmark.py [--checkpoint DIR] [--articles 24] [--train-steps 10]
+
+Predict: articles/s and tokens/s of QuoteAttributor.predict, and tokens/s of a bare forward pass of the
+same encoder over the same windows and batches (target ratio ≥ 0.85); peak memory. Training: Trainer's
+sequences/s against a bare forward+backward+step loop over the same batches (target ratio ≥ 0.9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
+
+from quoteattr.annotations import load_gold  # noqa: E402
+from quoteattr.attributor import QuoteAttributor  # noqa: E402
+from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
+from quoteattr.training import PACKAGED_MODEL, resolve_model_path, window_features  # noqa: E402
+from quoteattr.windows import LABEL2ID, LABELS, tokenize  # noqa: E402
+
+
+def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
+    """The default architecture on the packaged encoder with untrained heads: the same compute as a checkpoint."""
+    base = resolve_model_path(PACKAGED_MODEL)
+    tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+    settings = {"max_length": max_length, "stride": stride, "labels": LABELS, "linker": {"inner_size": 256}}
+    model = QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size))
+    return QuoteAttributor(model, AutoTokenizer.from_pretrained(base), settings)
+
+
+def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> None:
+    list(attributor.predict(articles[:2], batch_size=batch_size))  # warm-up
+    start = time.perf_counter()
+    list(attributor.predict(articles, batch_size=batch_size))
+    predict_seconds = time.perf_counter() - start
+    tokens = sum(len(tokenize(attributor.tokenizer, a.text).ids) for a in articles)
+
+    sequences = []
+    for article in articles:
+        sequences.extend(attributor._encode(tokenize(attributor.tokenizer, article.text))[1])
+    window_tokens = sum(len(s) for s in sequences)
+    encoder = attributor.model.tagger.base_model
+    pad = attributor.tokenizer.pad_token_id
+    order = sorted(sequences, key=len)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for first in range(0, len(order), batch_size):
+            chunk = order[first : first + batch_size]
+            length = max(map(len, chunk))
+            ids = torch.tensor([s + [pad] * (length - len(s)) for s in chunk], device=attributor.device)
+            mask = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk], device=attributor.device)
+            encoder(input_ids=ids, attention_mask=mask)
+    bare_seconds = time.perf_counter() - start
+    predict_rate, bare_rate = window_tokens / predict_seconds, window_tokens / bare_seconds
+    print(f"predict: {len(articles)} articles, {tokens} article tokens, {len(sequences)} windows ({window_tokens} window tokens)")
+    print(f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, {predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)")
+    print(f"  bare encoder forward: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)")
+    print(f"  ratio pipeline/bare: {predict_rate / bare_rate:.3f} (target >= 0.85)")
+    print(f"  peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if torch.cuda.is_available():
+        print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+
+
+def bench_training(articles, steps: int, batch_size: int, max_length: int, stride: int) -> None:
+    base = resolve_model_path(PACKAGED_MODEL)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    features, _, _ = window_features(articles, tokenizer, max_length, stride)
+    features = (features * (1 + steps * batch_size // max(1, len(features))))[: steps * batch_size]
+
+    def fresh_model() -> QuoteAttributionModel:
+        torch.manual_seed(0)
+        tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+        return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size))
+
+    batches = [collate(features[i : i + batch_size], tokenizer.pad_token_id) for i in range(0, len(features), batch_size)]
+    model = fresh_model().train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    start = time.perf_counter()
+    for batch in batches:
+        optimizer.zero_grad()
+        model(**batch)["loss"].backward()
+        optimizer.step()
+    bare_rate = len(features) / (time.perf_counter() - start)
+
+    from datasets import Dataset
+
+    columns = ("input_ids", "labels", "contents", "sources", "gold_source")
+    with tempfile.TemporaryDirectory() as output:
+        args = TrainingArguments(
+            output_dir=output, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
+            save_strategy="no", report_to="none", logging_steps=10_000, remove_unused_columns=False,
+            label_names=["labels"], disable_tqdm=True, dataloader_num_workers=0,
+        )
+        trainer = Trainer(
+            model=fresh_model(), args=args, train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in columns}),
+            data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
+        )
+        start = time.perf_counter()
+        trainer.train()
+        trainer_rate = len(features) / (time.perf_counter() - start)
+    print(f"training: {steps} steps of {batch_size} windows of up to {max_length} tokens")
+    print(f"  Trainer: {trainer_rate:.2f} sequences/s; bare forward+backward+step loop: {bare_rate:.2f} sequences/s")
+    print(f"  ratio Trainer/bare: {trainer_rate / bare_rate:.3f} (target >= 0.9)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", help="a trained checkpoint (default: the architecture with untrained heads)")
+    parser.add_argument("--annotations", default="data/annotations")
+    parser.add_argument("--articles", type=int, default=24)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--train-steps", type=int, default=10)
+    parser.add_argument("--train-batch-size", type=int, default=8)
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--stride", type=int, default=64)
+    args = parser.parse_args()
+    articles = load_gold(args.annotations).articles
+    articles = (articles * (1 + args.articles // len(articles)))[: args.articles]
+    print(f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}, torch threads: {torch.get_num_threads()}")
+    attributor = QuoteAttributor.from_pretrained(args.checkpoint) if args.checkpoint else fresh_attributor(args.max_length, args.stride)
+    bench_predict(attributor, articles, args.batch_size)
+    if args.train_steps:
+        bench_training(articles, args.train_steps, args.train_batch_size, args.max_length, args.stride)
+
+
+if __name__ == "__main__":
+    main()
