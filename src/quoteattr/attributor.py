@@ -18,7 +18,7 @@ from quoteattr.jsonl import InputError
 from quoteattr.mention_resolver import resolve_mentions
 from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, entities_from_quotes
+from quoteattr.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
 from quoteattr.windows import ArticleTokens, char_span, decode_spans, merge_window_logits, token_range, tokenize, window_bounds
 
 LINKER_FILE = "linker.safetensors"
@@ -110,23 +110,21 @@ class QuoteAttributor:
 
     def predict(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
         """Articles with quotes, cues, speakers and speaker entities."""
-        for group in _chunks(list(articles), 8):
-            for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
-                if not windows:
-                    yield Article(article.id, article.text, article.meta)
-                    continue
-                spans = decode_spans(merge_window_logits(len(tokens.ids), windows, logits).argmax(-1))
-                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden))
+        return self._attribute_all(articles, batch_size, keep_quotes=False)
 
     def link(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
         """Speaker linking alone, on the quotes already in the articles (e.g. gold quote spans)."""
+        return self._attribute_all(articles, batch_size, keep_quotes=True)
+
+    def _attribute_all(self, articles: Iterable[Article], batch_size: int, keep_quotes: bool) -> Iterator[Article]:
         for group in _chunks(list(articles), 8):
             for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
+                given = article.quotes if keep_quotes else None
                 if not windows:
-                    yield Article(article.id, article.text, article.meta)
+                    yield Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
                     continue
                 spans = decode_spans(merge_window_logits(len(tokens.ids), windows, logits).argmax(-1))
-                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=article.quotes)
+                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=given)
 
     def _linker_choice(self, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
@@ -195,8 +193,9 @@ def assemble_article(
         cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
         speaker = char_span(tokens.offsets, source) if source else None
         cue_chars = char_span(tokens.offsets, cue) if cue else None
-        inside = lambda span: span is not None and any(span[0] < e and s < span[1] for s, e in content)  # noqa: E731
-        quotes.append(Quote(content, kind, None if inside(cue_chars) else cue_chars, None if inside(speaker) else speaker))
+        quotes.append(
+            Quote(content, kind, None if overlaps_any(cue_chars, content) else cue_chars, None if overlaps_any(speaker, content) else speaker)
+        )
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions))))
     for quote in quotes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from quoteattr.jsonl import read_articles, write_articles, write_json
 from quoteattr.report import comparison_table, plot_precision_recall, write_html_view, write_markdown
-from quoteattr.schema import Article, Quote, entities_from_quotes
+from quoteattr.schema import Article, Quote, entities_from_quotes, overlaps_any
 from quoteattr.scoring import evaluate_articles, match_quotes
 from quoteattr.systems import load_system
 
@@ -26,9 +26,8 @@ def link_by_overlap(gold_quotes: list[Article], predictions: list[Article]) -> l
         quotes = [Quote(list(q.spans), q.type) for q in article.quotes]
         found = predicted.get(article.id, Article(article.id, article.text)).quotes
         for gi, pi in match_quotes(quotes, found):
-            inside = lambda span: span is not None and any(span[0] < e and s < span[1] for s, e in quotes[gi].spans)  # noqa: E731
-            quotes[gi].cue = None if inside(found[pi].cue) else found[pi].cue
-            if not inside(found[pi].speaker):
+            quotes[gi].cue = None if overlaps_any(found[pi].cue, quotes[gi].spans) else found[pi].cue
+            if not overlaps_any(found[pi].speaker, quotes[gi].spans):
                 quotes[gi].speaker, quotes[gi].speaker_entity = found[pi].speaker, found[pi].speaker_entity
         linked.append(Article(article.id, article.text, article.meta, quotes, entities_from_quotes(quotes)))
     return linked

@@ -79,7 +79,7 @@ def write_model_card(
     )
     score_sections = "\n\n".join(
         f"### {split}\n\n| metric | P | R | F1 | F1 95% CI | " + " | ".join(f"F1 {t}" for t in QUOTE_TYPES) + " |\n"
-        f"|---|---|---|---|---|---|---|---|\n" + "\n".join(_metric_rows(report))
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(_metric_rows(report))
         for split, report in scores.items()
     )
     card = f"""---

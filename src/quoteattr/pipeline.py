@@ -8,7 +8,7 @@ from pathlib import Path
 from quoteattr.annotations import DEFAULT_ANNOTATIONS, load_gold
 from quoteattr.dataset import save_dataset, split_articles, split_statistics
 from quoteattr.ingest import ingest
-from quoteattr.jsonl import InputError, read_articles, write_articles, write_json
+from quoteattr.jsonl import InputError, read_articles, write_articles
 from quoteattr.schema import Article
 
 EMBEDDED_LICENCE = "other"

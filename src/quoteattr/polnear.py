@@ -19,7 +19,7 @@ from tqdm import tqdm
 from quoteattr.jsonl import InputError, read_utf8
 from quoteattr.mention_resolver import resolve_mentions
 from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, SchemaError, Span, entities_from_quotes, validate_article
+from quoteattr.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
 
 ROLES = ("Content", "Cue", "Source")
 EVENT_TYPES = ("Attribution", "Attribution-no-source")
@@ -149,9 +149,9 @@ def to_article(article_id: str, text: str, attributions: list[BratAttribution], 
     for attribution in attributions:
         cue = attribution.cue
         source = attribution.source
-        if cue and any(cue[0] < e and s < cue[1] for s, e in attribution.content):
+        if overlaps_any(cue, attribution.content):
             cue = None
-        if source and any(source[0] < e and s < source[1] for s, e in attribution.content):
+        if overlaps_any(source, attribution.content):
             source = None
         quotes.append(Quote(attribution.content, quote_type(text, attribution.content, regions), cue, source))
     quotes.sort(key=lambda q: (q.spans, q.cue or (-1, -1)))

@@ -8,18 +8,9 @@ from pathlib import Path
 
 from quoteattr.jsonl import atomic_writer
 from quoteattr.schema import QUOTE_TYPES, Article, Quote
-from quoteattr.scoring import match_quotes, speaker_is_right
+from quoteattr.scoring import METRICS, match_quotes, speaker_is_right
 
-HEADLINE_ROWS = (
-    "content_exact",
-    "content_overlap",
-    "content_token",
-    "cue",
-    "speaker_mention",
-    "speaker_entity",
-    "attribution",
-    "attribution_given_gold_quotes",
-)
+HEADLINE_ROWS = (*METRICS, "attribution_given_gold_quotes")
 
 
 def comparison_table(reports: dict[str, dict], rows: tuple[str, ...] = HEADLINE_ROWS, with_types: bool = True) -> str:

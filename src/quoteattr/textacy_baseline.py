@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, entities_from_quotes
+from quoteattr.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
 
 
 def _span(tokens) -> Span | None:
@@ -14,10 +14,6 @@ def _span(tokens) -> Span | None:
     if not tokens:
         return None
     return (min(t.idx for t in tokens), max(t.idx + len(t.text) for t in tokens))
-
-
-def _overlaps(span: Span | None, spans: list[Span]) -> bool:
-    return span is not None and any(span[0] < e and s < span[1] for s, e in spans)
 
 
 def _shift(span: Span | None, offset: int) -> Span | None:
@@ -46,8 +42,8 @@ class TextacyQuotations:
                     continue
                 seen.add(content)
                 cue, speaker = _shift(_span(triple.cue), offset), _shift(_span(triple.speaker), offset)
-                cue = None if _overlaps(cue, [content]) else cue
-                speaker = None if _overlaps(speaker, [content]) else speaker
+                cue = None if overlaps_any(cue, [content]) else cue
+                speaker = None if overlaps_any(speaker, [content]) else speaker
                 quotes.append(Quote([content], quote_type(article.text, [content], regions), cue, speaker))
             quotes.sort(key=lambda q: q.spans)
             yield Article(article.id, article.text, article.meta, quotes, entities_from_quotes(quotes))

@@ -203,6 +203,8 @@ def train(argv: list[str] | None = None) -> Path:
     training_args.push_to_hub = False  # the exported checkpoint is uploaded at the end, with its card
     training_args.label_names = ["labels"]
     training_args.remove_unused_columns = False
+    if training_args.ddp_find_unused_parameters is None:
+        training_args.ddp_find_unused_parameters = True  # the linker gets no gradient from batches without quotes
 
     splits, dataset_dir = load_splits(data_args, training_args.seed)
     base = resolve_model_path(model_args.model_name_or_path)
