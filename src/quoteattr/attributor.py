@@ -19,7 +19,16 @@ from quoteattr.mention_resolver import resolve_mentions
 from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.quotemarks import quote_type, quoted_regions
 from quoteattr.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
-from quoteattr.windows import ArticleTokens, char_span, decode_spans, merge_window_logits, token_range, tokenize, window_bounds
+from quoteattr.windows import (
+    ArticleTokens,
+    char_span,
+    clean_content_spans,
+    decode_spans,
+    merge_window_logits,
+    token_range,
+    tokenize,
+    window_bounds,
+)
 
 LINKER_FILE = "linker.safetensors"
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
@@ -123,8 +132,12 @@ class QuoteAttributor:
                 if not windows:
                     yield Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
                     continue
-                spans = decode_spans(merge_window_logits(len(tokens.ids), windows, logits).argmax(-1))
+                spans = self.decode(article.text, tokens, merge_window_logits(len(tokens.ids), windows, logits))
                 yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=given)
+
+    def decode(self, text: str, tokens: ArticleTokens, logits: np.ndarray) -> dict[str, list[Span]]:
+        """Role spans from article-level token logits, with the content clean-up the settings ask for."""
+        return decode_roles(text, tokens, logits, self.settings)
 
     def _linker_choice(self, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
@@ -144,6 +157,16 @@ class QuoteAttributor:
             return [None if b == 0 else candidates[b - 1] for b in best]
 
         return choose
+
+
+DECODING_DEFAULTS = {"content_gap_tokens": 4, "min_content_words": 3}
+
+
+def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]) -> dict[str, list[Span]]:
+    """BIO decoding, then short gaps inside content filled and stray fragments dropped."""
+    options = {**DECODING_DEFAULTS, **settings}
+    spans = decode_spans(logits.argmax(-1))
+    return clean_content_spans(spans, tokens, text, options["content_gap_tokens"], options["min_content_words"])
 
 
 def nearest_source(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[Span | None]:

@@ -20,7 +20,6 @@ from quoteattr.windows import (
     IGNORE,
     LABEL2ID,
     LABELS,
-    decode_spans,
     linker_targets,
     merge_window_logits,
     token_labels,
@@ -45,6 +44,8 @@ class ModelArguments:
     stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
     linker_inner_size: int = field(default=256, metadata={"help": "hidden size of the speaker linker's scorers"})
     linker_weight: float = field(default=1.0, metadata={"help": "weight of the linker loss next to the tagger loss"})
+    content_gap_tokens: int = field(default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"})
+    min_content_words: int = field(default=3, metadata={"help": "decoding: drop content spans shorter than this"})
 
 
 @dataclass
@@ -155,9 +156,9 @@ def window_features(articles: list[Article], tokenizer, max_length: int, stride:
     return features, index, tokenized
 
 
-def make_compute_metrics(articles: list[Article], tokenized: list, index: WindowIndex, metric) -> Any:
+def make_compute_metrics(articles: list[Article], tokenized: list, index: WindowIndex, metric, settings: dict[str, Any]) -> Any:
     """compute_metrics for Trainer: window logits → article quotes (nearest-source linking) → the evaluate module."""
-    from quoteattr.attributor import assemble_article, nearest_source
+    from quoteattr.attributor import assemble_article, decode_roles, nearest_source
 
     def compute(eval_prediction) -> dict[str, float]:
         logits = eval_prediction.predictions
@@ -172,8 +173,9 @@ def make_compute_metrics(articles: list[Article], tokenized: list, index: Window
                 predictions.append(Article(article.id, article.text))
                 continue
             windows = [b for b, _ in per_article[number]]
-            tags = merge_window_logits(len(tokens.ids), windows, [l for _, l in per_article[number]]).argmax(-1)
-            predictions.append(assemble_article(article, tokens, windows, decode_spans(tags), nearest_source))
+            merged = merge_window_logits(len(tokens.ids), windows, [l for _, l in per_article[number]])
+            spans = decode_roles(article.text, tokens, merged, settings)
+            predictions.append(assemble_article(article, tokens, windows, spans, nearest_source))
         result = metric.compute(
             predictions=[json.dumps(a.to_dict()) for a in predictions], references=[json.dumps(a.to_dict()) for a in articles]
         )
@@ -222,6 +224,16 @@ def train(argv: list[str] | None = None) -> Path:
 
     columns = ("input_ids", "labels", "contents", "sources", "gold_source")
     to_dataset = lambda rows: Dataset.from_dict({c: [r[c] for r in rows] for c in columns})  # noqa: E731
+    settings = {
+        "format_version": 1,
+        "base_model": model_args.model_name_or_path,
+        "max_length": model_args.max_length,
+        "stride": model_args.stride,
+        "labels": LABELS,
+        "linker": {"inner_size": model_args.linker_inner_size},
+        "content_gap_tokens": model_args.content_gap_tokens,
+        "min_content_words": model_args.min_content_words,
+    }
     metric = evaluate.load(str(METRIC_PATH))
     trainer = Trainer(
         model=model,
@@ -229,7 +241,7 @@ def train(argv: list[str] | None = None) -> Path:
         train_dataset=to_dataset(train_features),
         eval_dataset=to_dataset(eval_features),
         data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
-        compute_metrics=make_compute_metrics(eval_articles, eval_tokens, eval_index, metric),
+        compute_metrics=make_compute_metrics(eval_articles, eval_tokens, eval_index, metric, settings),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=run_args.early_stopping_patience)]
         if training_args.load_best_model_at_end
         else [],
@@ -241,14 +253,6 @@ def train(argv: list[str] | None = None) -> Path:
     if not trainer.is_world_process_zero():
         return Path(training_args.output_dir)
 
-    settings = {
-        "format_version": 1,
-        "base_model": model_args.model_name_or_path,
-        "max_length": model_args.max_length,
-        "stride": model_args.stride,
-        "labels": LABELS,
-        "linker": {"inner_size": model_args.linker_inner_size},
-    }
     final_dir = Path(training_args.output_dir) / "final"
     attributor = QuoteAttributor(trainer.model.to(torch.device("cpu")) if not torch.cuda.is_available() else trainer.model, tokenizer, settings)
     attributor.save_pretrained(final_dir)

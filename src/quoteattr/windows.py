@@ -122,5 +122,24 @@ def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:
     return spans
 
 
+def clean_content_spans(
+    spans: dict[str, list[Span]], tokens: ArticleTokens, text: str, max_gap: int, min_words: int
+) -> dict[str, list[Span]]:
+    """Join content spans split by a short untagged gap (up to ``max_gap`` tokens, no cue or source, no
+    paragraph break) and drop content spans of fewer than ``min_words`` words: the tagger's stray pieces."""
+    roles = spans["CUE"] + spans["SOURCE"]
+    joined: list[Span] = []
+    for start, end in sorted(spans["CONTENT"]):
+        if joined:
+            left = joined[-1][1]
+            gap_text = text[tokens.offsets[left - 1][1] : tokens.offsets[start][0]]
+            if start - left <= max_gap and "\n" not in gap_text and not any(left <= s and e <= start for s, e in roles):
+                joined[-1] = (joined[-1][0], end)
+                continue
+        joined.append((start, end))
+    words = lambda s, e: len(text[tokens.offsets[s][0] : tokens.offsets[e - 1][1]].split())  # noqa: E731
+    return {**spans, "CONTENT": [(s, e) for s, e in joined if words(s, e) >= min_words]}
+
+
 def char_span(offsets: list[Span], tokens: Span) -> Span:
     return offsets[tokens[0]][0], offsets[tokens[1] - 1][1]
