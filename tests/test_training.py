@@ -135,10 +135,10 @@ def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
 def test_content_clean_up_joins_short_gaps_and_drops_strays():
     from quoteattr.windows import clean_content_spans
 
-    text = "He said the plan , in short , would fail badly . Then rain came ."
+    text = "He said the plan , in short , would fail badly .\n\nThen rain came ."
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
     tokens = ArticleTokens(list(range(len(offsets))), offsets)
-    spans = {"CONTENT": [(2, 4), (7, 10), (12, 13)], "CUE": [(1, 2)], "SOURCE": [(0, 1)]}
+    spans = {"CONTENT": [(2, 4), (7, 11), (13, 14)], "CUE": [(1, 2)], "SOURCE": [(0, 1)]}
     cleaned = clean_content_spans(spans, tokens, text, max_gap=3, min_words=3)
-    assert cleaned["CONTENT"] == [(2, 10)]  # "the plan … would fail badly" joined; the stray "rain" dropped
+    assert cleaned["CONTENT"] == [(2, 11)]  # "the plan … would fail badly" joined; the stray "rain" dropped
     assert cleaned["CUE"] == [(1, 2)]
