@@ -46,7 +46,6 @@ def write_model_card(
     dataset_dir: Path,
     splits: dict[str, int],
     train_windows: int,
-    train_result: dict[str, Any],
     log_history: list[dict[str, Any]],
     scores: dict[str, dict[str, Any]],
     seconds: float,
@@ -70,6 +69,12 @@ def write_model_card(
         )
     evals = [h for h in log_history if any(k.startswith("eval_") for k in h)]
     best = max(evals, key=lambda h: h.get(f"eval_{training_args.get('metric_for_best_model') or 'loss'}", 0), default=None)
+    losses = [h for h in log_history if "loss" in h]
+    last_step = losses[-1] if losses else {}
+    metric_key = f"eval_{training_args.get('metric_for_best_model')}"
+    eval_rows = "\n".join(
+        f"| {h.get('epoch')} | {h.get('step')} | {h.get('eval_loss', float('nan')):.4f} | {h.get(metric_key, float('nan')):.4f} |" for h in evals
+    )
     hyper = "\n".join(f"| {k} | {training_args.get(k)} |" for k in HYPERPARAMETERS if k in training_args)
     model_rows = "\n".join(f"| {k} | {v} |" for k, v in model_args.items())
     split_rows = "\n".join(f"| {k} | {v} |" for k, v in splits.items())
@@ -142,9 +147,15 @@ Training windows: {train_windows}.
 |---|---|
 {hyper}
 
-Training took {seconds / 60:.1f} minutes; train loss {train_result.get('train_loss', float('nan')):.4f} after
-{train_result.get('epoch', 'n/a')} epochs. Best validation checkpoint: step {best.get('step') if best else 'n/a'}
-({training_args.get('metric_for_best_model')}: {best.get('eval_' + str(training_args.get('metric_for_best_model')), 'n/a') if best else 'n/a'}).
+Trained for {last_step.get('epoch', 'n/a')} epochs ({last_step.get('step', 'n/a')} steps); last logged training loss
+{last_step.get('loss', 'n/a')}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
+counts only its own time). Validation during training (nearest-source linking):
+
+| epoch | step | eval loss | {training_args.get('metric_for_best_model')} |
+|---|---|---|---|
+{eval_rows}
+
+Best validation checkpoint: step {best.get('step') if best else 'n/a'}.
 
 ## Evaluation
 

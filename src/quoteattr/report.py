@@ -16,19 +16,20 @@ HEADLINE_ROWS = (*METRICS, "attribution_given_gold_quotes")
 def comparison_table(reports: dict[str, dict], rows: tuple[str, ...] = HEADLINE_ROWS, with_types: bool = True) -> str:
     """One terminal table: a row per metric, a column per system (F1 and its 95% interval)."""
     systems = list(reports)
+    width = max(24, *(len(name) + 2 for name in systems))
     all_rows = [r for r in rows for r in ([r] + ([f"{r}/{t}" for t in QUOTE_TYPES] if with_types else []))]
-    header = f"{'metric (F1 [95% CI])':<40}" + "".join(f"{name:>24}" for name in systems)
+    header = f"{'metric (F1 [95% CI])':<40}" + "".join(f"{name:>{width}}" for name in systems)
     lines = [header, "-" * len(header)]
     for row in all_rows:
         cells = []
         for name in systems:
             values = reports[name]["metrics"].get(row)
             if values is None:
-                cells.append(f"{'n/a':>24}")
+                cells.append(f"{'n/a':>{width}}")
                 continue
             ci = values.get("f1_ci")
             cell = f"{values['f1']:.3f}" + (f" [{ci[0]:.2f},{ci[1]:.2f}]" if ci else "")
-            cells.append(f"{cell:>24}")
+            cells.append(f"{cell:>{width}}")
         if any(c.strip() != "n/a" for c in cells):
             lines.append(f"{row:<40}" + "".join(cells))
     return "\n".join(lines)

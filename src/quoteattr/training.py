@@ -249,7 +249,7 @@ def train(argv: list[str] | None = None) -> Path:
     checkpoint = get_last_checkpoint(training_args.output_dir) if run_args.resume and Path(training_args.output_dir).is_dir() else None
     if run_args.resume and checkpoint is None:
         print(f"--resume: no checkpoint in {training_args.output_dir}; starting from scratch", file=sys.stderr)
-    result = trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         return Path(training_args.output_dir)
 
@@ -277,7 +277,6 @@ def train(argv: list[str] | None = None) -> Path:
         dataset_dir=dataset_dir,
         splits={name: len(articles) for name, articles in splits.items()},
         train_windows=len(train_features),
-        train_result=result.metrics,
         log_history=trainer.state.log_history,
         scores=scores,
         seconds=time.perf_counter() - started,
