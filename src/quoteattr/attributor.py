@@ -126,7 +126,7 @@ class QuoteAttributor:
         return self._attribute_all(articles, batch_size, keep_quotes=True)
 
     def _attribute_all(self, articles: Iterable[Article], batch_size: int, keep_quotes: bool) -> Iterator[Article]:
-        for group in _chunks(list(articles), 8):
+        for group in _chunks(list(articles), max(8, batch_size)):  # enough windows to fill the batches
             for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
                 given = article.quotes if keep_quotes else None
                 if not windows:
