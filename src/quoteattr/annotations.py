@@ -109,7 +109,7 @@ def head_versions(versions: list[GoldVersion]) -> list[GoldVersion]:
 
 def load_gold(directory: str | Path = DEFAULT_ANNOTATIONS) -> GoldSet:
     """Read every export file in a folder; each article's gold is its newest head version."""
-    from quoteattr.scoring import evaluate_articles
+    from quoteattr.scoring import agreement
 
     directory = Path(directory)
     files = sorted(directory.glob("*.json"))
@@ -130,15 +130,6 @@ def load_gold(directory: str | Path = DEFAULT_ANNOTATIONS) -> GoldSet:
             chosen = heads[-1]
             gold.articles.append(chosen.article)
             if len(heads) > 1:
-                agreement = []
-                for other in heads[:-1]:
-                    scores = evaluate_articles([chosen.article], [other.article], bootstrap=0)["metrics"]
-                    agreement.append(
-                        {
-                            "other": other.key,
-                            "content_overlap_f1": scores["content_overlap"]["f1"],
-                            "attribution_f1": scores["attribution"]["f1"],
-                        }
-                    )
-                gold.conflicts.append({"article": article_id, "kept": chosen.key, "agreement": agreement})
+                agreements = [{"other": other.key, **agreement(chosen.article, other.article)} for other in heads[:-1]]
+                gold.conflicts.append({"article": article_id, "kept": chosen.key, "agreement": agreements})
     return gold

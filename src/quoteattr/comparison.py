@@ -33,6 +33,16 @@ def link_by_overlap(gold_quotes: list[Article], predictions: list[Article]) -> l
     return linked
 
 
+def given_gold_quote_rows(gold: list[Article], linked: list[Article], bootstrap: int) -> dict[str, dict]:
+    """The attribution rows of a linker run on the gold quote spans, renamed ``attribution_given_gold_quotes…``."""
+    metrics = evaluate_articles(gold, linked, bootstrap=bootstrap)["metrics"]
+    return {
+        row.replace("attribution", "attribution_given_gold_quotes", 1): values
+        for row, values in metrics.items()
+        if row.startswith("attribution")
+    }
+
+
 def compare_systems(
     gold_path: str | Path, systems: list[str], output: str | Path, bootstrap: int = 1000, html_articles: int = 25
 ) -> dict[str, dict]:
@@ -51,10 +61,7 @@ def compare_systems(
         gold_quotes = with_gold_quotes_only(gold)
         linker = getattr(system, "link", None)
         linked = list(linker(gold_quotes)) if linker else link_by_overlap(gold_quotes, predictions)
-        given = evaluate_articles(gold, linked, bootstrap=bootstrap)["metrics"]
-        for row, values in given.items():
-            if row.startswith("attribution"):
-                report["metrics"][row.replace("attribution", "attribution_given_gold_quotes", 1)] = values
+        report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap))
         write_json(output / f"{name}_eval.json", report)
         write_html_view(gold, predictions, output / f"view_{name}.html", name, limit=html_articles)
         reports[name] = report

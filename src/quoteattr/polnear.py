@@ -162,7 +162,7 @@ def convert_compartment(
     folder: str | Path, resolve_speakers: bool = True, progress: bool = True
 ) -> tuple[list[Article], ConversionReport]:
     """Every article of a compartment folder (``text/*.txt`` + ``attributions/*.ann``)."""
-    from quoteattr.scoring import evaluate_articles
+    from quoteattr.scoring import agreement
 
     folder = Path(folder)
     text_dir, ann_dir = folder / "text", folder / "attributions"
@@ -208,17 +208,7 @@ def convert_compartment(
         article = versions[kept]
         for annotator, other in versions.items():
             if annotator != kept:
-                scores = evaluate_articles([article], [other], bootstrap=0)["metrics"]
-                report.agreement.append(
-                    {
-                        "article": name,
-                        "kept": kept,
-                        "other": annotator,
-                        "content_overlap_f1": scores["content_overlap"]["f1"],
-                        "content_exact_f1": scores["content_exact"]["f1"],
-                        "attribution_f1": scores["attribution"]["f1"],
-                    }
-                )
+                report.agreement.append({"article": name, "kept": kept, "other": annotator, **agreement(article, other)})
         articles.append(article)
     if resolve_speakers:
         resolve_speaker_entities(articles)

@@ -263,13 +263,13 @@ class RulesAttributor:
             span = _trim(doc.text, _char_span(child.subtree))
             if span is None or len(doc.text[span[0] : span[1]].split()) < 3:
                 continue
-            if any(_overlap(span, other) for other in claimed):
+            if overlaps_any(span, claimed):
                 continue
             if span[0] <= cue.idx < span[1]:
                 continue
             subject = _subject(cue)
             speaker = mention_span(subject) if subject is not None else None
-            if speaker is not None and _overlap(speaker, span):
+            if overlaps_any(speaker, [span]):
                 subject, speaker = None, None
             if subject is not None and subject.lower_ in RELATIVE_PRONOUNS | {"it", "this"}:
                 return None
@@ -291,7 +291,7 @@ class RulesAttributor:
                 content = _trim(doc.text, (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char))
             else:
                 content = _trim(doc.text, (sentence.start_char, token.idx))
-            if content is None or any(_overlap(content, other) for other in claimed):
+            if content is None or overlaps_any(content, claimed):
                 continue
             speaker = _trim(doc.text, _char_span(source.subtree))
             found.append(
@@ -314,7 +314,7 @@ class RulesAttributor:
                 continue
             names = [e for e in source_doc.ents if e.label_ in ("PERSON", "ORG", "GPE", "NORP")]
             title_case = all(word[:1].isupper() for word in words)
-            if (names or title_case) and not any(_overlap(content, other) for other in claimed):
+            if (names or title_case) and not overlaps_any(content, claimed):
                 head = names[-1].root if names else source_doc[-1]
                 return _Found([content], None, head, source, content[0])
         return None
@@ -337,10 +337,6 @@ def _in_subtree(token: Token, root: Token) -> bool:
 
 def _inside(position: int, regions: list[Span]) -> bool:
     return any(start <= position < end for start, end in regions)
-
-
-def _overlap(a: Span, b: Span) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
 
 
 def _extend_to_mark(text: str, clause: Span, region: Span) -> Span:

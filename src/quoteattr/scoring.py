@@ -290,6 +290,12 @@ def evaluate_articles(
     }
 
 
+def agreement(kept: Article, other: Article) -> dict[str, float]:
+    """How far a second annotation of the same article agrees with the kept one (F1, kept as reference)."""
+    metrics = evaluate_articles([kept], [other], bootstrap=0)["metrics"]
+    return {f"{row}_f1": metrics[row]["f1"] for row in ("content_overlap", "content_exact", "attribution")}
+
+
 def format_table(report: dict[str, object], rows: Iterable[str] | None = None) -> str:
     """A fixed-width terminal table of P/R/F1 (with the F1 interval where computed)."""
     metrics: dict[str, dict[str, float]] = report["metrics"]  # type: ignore[assignment]

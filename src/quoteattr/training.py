@@ -194,6 +194,7 @@ def train(argv: list[str] | None = None) -> Path:
     from transformers.trainer_utils import get_last_checkpoint
 
     from quoteattr.attributor import QuoteAttributor
+    from quoteattr.comparison import given_gold_quote_rows, with_gold_quotes_only
     from quoteattr.model_card import write_model_card
     from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker, collate
     from quoteattr.scoring import evaluate_articles
@@ -262,12 +263,8 @@ def train(argv: list[str] | None = None) -> Path:
     for split_name in [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else []):
         gold = splits[split_name]
         report = evaluate_articles(gold, list(loaded.predict(gold)), bootstrap=200)
-        from quoteattr.comparison import with_gold_quotes_only
-
-        given = evaluate_articles(gold, list(loaded.link(with_gold_quotes_only(gold))), bootstrap=200)["metrics"]
-        for row, values in given.items():
-            if row.startswith("attribution"):
-                report["metrics"][row.replace("attribution", "attribution_given_gold_quotes", 1)] = values
+        linked = list(loaded.link(with_gold_quotes_only(gold)))
+        report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=200))
         scores[split_name] = report
     write_model_card(
         final_dir,
