@@ -34,6 +34,9 @@ def test_main_job_trains_and_compares_with_scorer_numbers(tmp_path: Path, capsys
     model_dir = tmp_path / "model" / "final"
     assert set(reports) == {"rules", str(model_dir)}
     assert (model_dir / "README.md").exists() and (model_dir / "model.safetensors").exists()
+    label = str(model_dir).replace("/", "_").strip("_")
+    assert (tmp_path / "compare" / f"{label}.jsonl").exists()  # a checkpoint path names files inside compare/
+    assert (tmp_path / "compare" / f"view_{label}.html").exists() and not (model_dir.parent / "final.jsonl").exists()
     gold = read_articles(tmp_path / "test_gold.jsonl")
     recomputed = evaluate_articles(gold, read_articles(tmp_path / "compare" / "rules.jsonl"))
     assert reports["rules"]["metrics"]["attribution"]["f1"] == recomputed["metrics"]["attribution"]["f1"]

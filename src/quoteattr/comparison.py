@@ -33,6 +33,12 @@ def link_by_overlap(gold_quotes: list[Article], predictions: list[Article]) -> l
     return linked
 
 
+def file_label(system: str) -> str:
+    """A file-name-safe label for a system given by name or by checkpoint path, so its reports stay in
+    the output folder ("outputs/model/final" → "outputs_model_final")."""
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in system).strip("_.") or "system"
+
+
 def given_gold_quote_rows(gold: list[Article], linked: list[Article], bootstrap: int) -> dict[str, dict]:
     """The attribution rows of a linker run on the gold quote spans, renamed ``attribution_given_gold_quotes…``."""
     metrics = evaluate_articles(gold, linked, bootstrap=bootstrap)["metrics"]
@@ -55,15 +61,16 @@ def compare_systems(
         started = time.perf_counter()
         predictions = list(system.predict(gold))
         seconds = time.perf_counter() - started
-        write_articles(output / f"{name}.jsonl", predictions)
+        label = file_label(name)
+        write_articles(output / f"{label}.jsonl", predictions)
         report = evaluate_articles(gold, predictions, bootstrap=bootstrap)
         report["predict_seconds"] = round(seconds, 2)
         gold_quotes = with_gold_quotes_only(gold)
         linker = getattr(system, "link", None)
         linked = list(linker(gold_quotes)) if linker else link_by_overlap(gold_quotes, predictions)
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap))
-        write_json(output / f"{name}_eval.json", report)
-        write_html_view(gold, predictions, output / f"view_{name}.html", name, limit=html_articles)
+        write_json(output / f"{label}_eval.json", report)
+        write_html_view(gold, predictions, output / f"view_{label}.html", name, limit=html_articles)
         reports[name] = report
         print(f"{name}: {len(predictions)} articles predicted in {seconds:.1f}s", flush=True)
     write_json(output / "comparison.json", reports)
