@@ -99,14 +99,14 @@ def test_quote_across_a_window_edge_is_one_span():
 def test_linker_targets_follow_the_window():
     text = "Ann said that the plan would fail badly this year."
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
-    tokens = ArticleTokens(list(range(len(offsets))), offsets)
+    tokens = ArticleTokens(list(range(len(offsets))), offsets, [0] * len(offsets))
     article = Article("a", text, quotes=[Quote([(9, 49)], "indirect", (4, 8), (0, 3))])
     labels = token_labels(tokens, article)
     assert [LABELS[i] for i in labels[:4]] == ["B-SOURCE", "B-CUE", "B-CONTENT", "I-CONTENT"]
     inside = linker_targets(tokens, article, 0, 10)
-    assert inside == {"contents": [[3, 11]], "sources": [[1, 2]], "gold_source": [0]}
+    assert inside == {"contents": [[3, 11]], "sources": [[1, 2]], "gold_source": [0], "paragraphs": [0] * 12}
     later = linker_targets(tokens, article, 4, 10)  # the speaker fell out of this window
-    assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1]}
+    assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1], "paragraphs": [0] * 8}
 
 
 def test_predict_on_bad_input_is_a_clear_error(checkpoint: Path, tmp_path: Path, capsys):
@@ -137,7 +137,7 @@ def test_content_clean_up_joins_short_gaps_and_drops_strays():
 
     text = "He said the plan , in short , would fail badly .\n\nThen rain came ."
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
-    tokens = ArticleTokens(list(range(len(offsets))), offsets)
+    tokens = ArticleTokens(list(range(len(offsets))), offsets, [0] * 11 + [1] * 3)
     spans = {"CONTENT": [(2, 4), (7, 11), (13, 14)], "CUE": [(1, 2)], "SOURCE": [(0, 1)]}
     cleaned = clean_content_spans(spans, tokens, text, max_gap=3, min_words=3)
     assert cleaned["CONTENT"] == [(2, 11)]  # "the plan … would fail badly" joined; the stray "rain" dropped

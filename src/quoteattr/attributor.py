@@ -28,6 +28,7 @@ from quoteattr.windows import (
     token_range,
     tokenize,
     window_bounds,
+    window_paragraphs,
 )
 
 LINKER_FILE = "linker.safetensors"
@@ -110,7 +111,7 @@ class QuoteAttributor:
         """Tokens, windows, window logits and window hidden states of each article; windows batched across articles."""
         encoded, sequences = [], []
         for article in group:
-            tokens = tokenize(self.tokenizer, article.text)
+            tokens = tokenize(self.tokenizer, article.text, self.settings.get("paragraph_marker"))
             windows, window_ids = self._encode(tokens) if tokens.ids else ([], [])
             encoded.append((tokens, windows, len(sequences)))
             sequences.extend(window_ids)
@@ -133,13 +134,13 @@ class QuoteAttributor:
                     yield Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
                     continue
                 spans = self.decode(article.text, tokens, merge_window_logits(len(tokens.ids), windows, logits))
-                yield assemble_article(article, tokens, windows, spans, self._linker_choice(hidden), given=given)
+                yield assemble_article(article, tokens, windows, spans, self._linker_choice(tokens, hidden), given=given)
 
     def decode(self, text: str, tokens: ArticleTokens, logits: np.ndarray) -> dict[str, list[Span]]:
         """Role spans from article-level token logits, with the content clean-up the settings ask for."""
         return decode_roles(text, tokens, logits, self.settings)
 
-    def _linker_choice(self, hidden: list[torch.Tensor]):
+    def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
 
         @torch.inference_mode()
@@ -152,7 +153,8 @@ class QuoteAttributor:
             contents = torch.tensor([[[s - offset, max(e, s + 1) - offset] for s, e in clipped]], device=device)
             sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
             mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
-            scores = self.model.linker(hidden[window], contents, sources, mask)[0]
+            paragraphs = torch.tensor([window_paragraphs(tokens, *bounds)], device=device)
+            scores = self.model.linker(hidden[window], contents, sources, mask, paragraphs)[0]
             best = scores.argmax(-1).tolist()
             return [None if b == 0 else candidates[b - 1] for b in best]
 

@@ -62,6 +62,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         test=args.test,
         seed=args.seed,
         licence=args.licence,
+        validation_from_train=args.validation_from_train,
     )
     for split, counts in stats.items():
         print(f"{split:<11} " + " ".join(f"{k}={v}" for k, v in counts.items()))
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--train", help="interchange JSONL used as the train split as is")
     build.add_argument("--validation", help="interchange JSONL used as the validation split as is")
     build.add_argument("--test", help="interchange JSONL used as the test split as is")
+    build.add_argument(
+        "--validation-from-train", type=float, metavar="FRACTION", help="carve validation out of --train (by article, seeded)"
+    )
     build.add_argument("--output", default="outputs/dataset")
     build.add_argument("--seed", type=int, default=13)
     build.add_argument("--licence", default=None, help="licence line for the card (default: the embedded corpus's)")

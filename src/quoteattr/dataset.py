@@ -62,6 +62,16 @@ def split_articles(articles: list[Article], seed: int, ratios: tuple[float, floa
     }
 
 
+def carve_validation(articles: list[Article], fraction: float, seed: int) -> tuple[list[Article], list[Article]]:
+    """Split ``fraction`` of the articles off as a validation slice (seeded, by article): the rest, the slice."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation fraction must lie between 0 and 1, got {fraction}")
+    ordered = sorted(articles, key=lambda a: a.id)
+    random.Random(seed).shuffle(ordered)
+    n_validation = max(1, round(len(ordered) * fraction))
+    return ordered[n_validation:], ordered[:n_validation]
+
+
 def build_dataset(splits: dict[str, list[Article]]) -> DatasetDict:
     return DatasetDict(
         {
@@ -85,7 +95,9 @@ def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, in
     return stats
 
 
-def dataset_card(splits: dict[str, list[Article]], sources: list[str], licence: str, seed: int | None) -> str:
+def dataset_card(
+    splits: dict[str, list[Article]], sources: list[str], licence: str, seed: int | None, split_note: str | None = None
+) -> str:
     """README.md for the dataset: YAML metadata, features, counts, provenance, licence."""
     stats = split_statistics(splits)
     yaml_splits = "\n".join(
@@ -96,7 +108,7 @@ def dataset_card(splits: dict[str, list[Article]], sources: list[str], licence: 
         f"| {name} | {s['articles']} | {s['quotes']} | {s['direct']} | {s['indirect']} | {s['mixed']} | {s['with_speaker_entity']} |"
         for name, s in stats.items()
     )
-    split_rule = (
+    split_rule = split_note or (
         f"Articles were shuffled with seed {seed} and cut 80/10/10 into train/validation/test; "
         "no article is in two splits."
         if seed is not None
@@ -168,7 +180,12 @@ ds = load_dataset("parquet", data_files={{"train": "PATH/data/train.parquet"}})
 
 
 def save_dataset(
-    splits: dict[str, list[Article]], output: str | Path, sources: list[str], licence: str, seed: int | None
+    splits: dict[str, list[Article]],
+    output: str | Path,
+    sources: list[str],
+    licence: str,
+    seed: int | None,
+    split_note: str | None = None,
 ) -> DatasetDict:
     """Write ``hf/`` (save_to_disk), ``data/*.parquet`` and ``README.md`` into a temp folder, then move it into place."""
     from datasets.utils.logging import disable_progress_bar
@@ -183,7 +200,7 @@ def save_dataset(
         (staging / "data").mkdir()
         for name, split in dataset.items():
             split.to_parquet(str(staging / "data" / f"{name}.parquet"))
-        (staging / "README.md").write_text(dataset_card(splits, sources, licence, seed), encoding="utf-8")
+        (staging / "README.md").write_text(dataset_card(splits, sources, licence, seed, split_note), encoding="utf-8")
         (staging / "statistics.json").write_text(json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8")
         if output.exists():
             old = output.with_name(f".{output.name}.old")

@@ -24,18 +24,44 @@ def pool_spans(hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     return (gather(end) - gather(start)) / (end - start).unsqueeze(-1).to(hidden.dtype)
 
 
-class SpeakerLinker(nn.Module):
-    """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote."""
+def paragraph_distance(paragraphs: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, span: int) -> torch.Tensor:
+    """Paragraphs from each quote to each source ([B, Q, S], clamped to ±``span`` and shifted to be
+    embedding indices): counted from the quote's first token for a source before it, else from its last."""
+    at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
+    quote_first = at(contents[..., 0]).unsqueeze(2)
+    quote_last = at(contents[..., 1] - 1).unsqueeze(2)
+    source = at(sources[..., 0]).unsqueeze(1)
+    before = sources[..., 0].unsqueeze(1) < contents[..., 0].unsqueeze(2)
+    distance = torch.where(before, source - quote_first, source - quote_last)
+    return distance.clamp(-span, span) + span
 
-    def __init__(self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10) -> None:
+
+class SpeakerLinker(nn.Module):
+    """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote, from the
+    pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them."""
+
+    def __init__(self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10, paragraph_span: int = 0) -> None:
         super().__init__()
         self.distance_buckets = distance_buckets
+        self.paragraph_span = paragraph_span
         self.distance = nn.Embedding(2 * distance_buckets + 1, 32)
-        self.pair = nn.Sequential(nn.Linear(4 * hidden_size + 32, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
+        extra = 32
+        if paragraph_span:
+            self.paragraph = nn.Embedding(2 * paragraph_span + 1, 16)
+            extra += 16
+        self.pair = nn.Sequential(nn.Linear(4 * hidden_size + extra, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
         self.none = nn.Sequential(nn.Linear(hidden_size, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
 
-    def forward(self, hidden: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, source_mask: torch.Tensor) -> torch.Tensor:
-        """[B, Q, 1 + S] scores; column 0 is 'none', padded sources score -inf."""
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        contents: torch.Tensor,
+        sources: torch.Tensor,
+        source_mask: torch.Tensor,
+        paragraphs: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """[B, Q, 1 + S] scores; column 0 is 'none', padded sources score -inf. ``paragraphs``: [B, T]
+        paragraph index of every position (needed when the linker was built with ``paragraph_span``)."""
         quote = pool_spans(hidden, contents)  # [B, Q, H]
         none = self.none(quote)  # [B, Q, 1]
         if sources.shape[1] == 0:
@@ -44,7 +70,12 @@ class SpeakerLinker(nn.Module):
         q = quote.unsqueeze(2).expand(-1, -1, source.shape[1], -1)
         s = source.unsqueeze(1).expand(-1, quote.shape[1], -1, -1)
         distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)  # [B, Q, S]
-        features = torch.cat([q, s, q * s, q - s, self.distance(bucket_distance(distance, self.distance_buckets))], dim=-1)
+        parts = [q, s, q * s, q - s, self.distance(bucket_distance(distance, self.distance_buckets))]
+        if self.paragraph_span:
+            if paragraphs is None:
+                raise ValueError("this linker uses paragraph distances: pass the paragraph index of every position")
+            parts.append(self.paragraph(paragraph_distance(paragraphs, contents, sources, self.paragraph_span)))
+        features = torch.cat(parts, dim=-1)
         pair = self.pair(features).squeeze(-1)  # [B, Q, S]
         pair = pair.masked_fill(~source_mask.unsqueeze(1), -math.inf)
         return torch.cat([none, pair], dim=-1)
@@ -73,12 +104,13 @@ class QuoteAttributionModel(nn.Module):
         sources: torch.Tensor | None = None,
         source_mask: torch.Tensor | None = None,
         gold_source: torch.Tensor | None = None,
+        paragraphs: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         output = self.tagger(input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True)
         result = {"logits": output.logits}
         loss = output.loss
         if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):
-            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask)
+            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask, paragraphs)
             link_loss = nn.functional.cross_entropy(scores[content_mask], gold_source[content_mask] + 1)
             loss = loss + self.linker_weight * link_loss
         if loss is not None:
@@ -100,11 +132,14 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
         "sources": torch.zeros((len(features), n_sources, 2), dtype=torch.long),
         "source_mask": torch.zeros((len(features), n_sources), dtype=torch.bool),
         "gold_source": torch.full((len(features), n_quotes), -1, dtype=torch.long),
+        "paragraphs": torch.zeros((len(features), length), dtype=torch.long),
     }
     for row, feature in enumerate(features):
         n = len(feature["input_ids"])
         batch["input_ids"][row, :n] = torch.tensor(feature["input_ids"])
         batch["attention_mask"][row, :n] = 1
+        if "paragraphs" in feature:
+            batch["paragraphs"][row, :n] = torch.tensor(feature["paragraphs"])
         if "labels" in feature:
             batch["labels"][row, :n] = torch.tensor(feature["labels"])
         for index, (span, gold) in enumerate(zip(feature["contents"], feature["gold_source"])):

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from quoteattr.annotations import DEFAULT_ANNOTATIONS, load_gold
-from quoteattr.dataset import save_dataset, split_articles, split_statistics
+from quoteattr.dataset import carve_validation, save_dataset, split_articles, split_statistics
 from quoteattr.ingest import ingest
 from quoteattr.jsonl import InputError, read_articles, write_articles
 from quoteattr.schema import Article
@@ -37,17 +37,29 @@ def build_from_sources(
     test: str | None = None,
     seed: int = 13,
     licence: str | None = None,
+    validation_from_train: float | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Official splits when given (--train/--validation/--test), else a seeded split by article of
-    the annotations and inputs; writes the dataset and its card."""
+    """Official splits when given (--train/--validation/--test; with ``validation_from_train`` the
+    validation split is a seeded slice of train's articles), else a seeded split by article of the
+    annotations and inputs; writes the dataset and its card."""
     official = {name: path for name, path in (("train", train), ("validation", validation), ("test", test)) if path}
     sources: list[str] = []
+    split_note = None
     if official:
         if annotations or inputs:
             raise InputError("give either official splits (--train/--validation/--test) or inputs to split, not both")
         splits = {name: read_articles(path) for name, path in official.items()}
         sources = [f"{name}: {path}" for name, path in official.items()]
         split_seed = None
+        if validation_from_train:
+            if "train" not in splits or "validation" in splits:
+                raise InputError("--validation-from-train carves validation out of --train: give --train and no --validation")
+            splits["train"], splits["validation"] = carve_validation(splits["train"], validation_from_train, seed)
+            splits = {name: splits[name] for name in ("train", "validation", "test") if name in splits}
+            split_note = (
+                f"validation is {validation_from_train:.0%} of {train}'s articles (shuffled with seed {seed}), train the "
+                f"rest; test is {test or 'absent'}: model selection never sees the test split."
+            )
     else:
         articles: list[Article] = []
         if annotations or not inputs:
@@ -69,7 +81,7 @@ def build_from_sources(
             "Speaker entities of converted corpora are silver: resolved from the source mentions by rule "
             "(`meta.speaker_resolution` counts name / pronoun / unresolved per article)."
         )
-    save_dataset(splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed)
+    save_dataset(splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed, split_note)
     return split_statistics(splits)
 
 

@@ -20,6 +20,7 @@ from quoteattr.windows import (
     IGNORE,
     LABEL2ID,
     LABELS,
+    PARAGRAPH_MARKER,
     linker_targets,
     merge_window_logits,
     token_labels,
@@ -44,6 +45,8 @@ class ModelArguments:
     stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
     linker_inner_size: int = field(default=256, metadata={"help": "hidden size of the speaker linker's scorers"})
     linker_weight: float = field(default=1.0, metadata={"help": "weight of the linker loss next to the tagger loss"})
+    linker_paragraph_span: int = field(default=3, metadata={"help": "linker feature: paragraphs between quote and source, clamped to ±this (0: off)"})
+    paragraph_marker: bool = field(default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"})
     content_gap_tokens: int = field(default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"})
     min_content_words: int = field(default=3, metadata={"help": "decoding: drop content spans shorter than this"})
 
@@ -136,11 +139,13 @@ class WindowIndex:
     bounds: list[tuple[int, int]] = field(default_factory=list)
 
 
-def window_features(articles: list[Article], tokenizer, max_length: int, stride: int) -> tuple[list[dict], WindowIndex, list]:
+def window_features(
+    articles: list[Article], tokenizer, max_length: int, stride: int, paragraph_marker: str | None = None
+) -> tuple[list[dict], WindowIndex, list]:
     """Training examples (one per window) and the index back to articles."""
     features, index, tokenized = [], WindowIndex(), []
     for number, article in enumerate(articles):
-        tokens = tokenize(tokenizer, article.text)
+        tokens = tokenize(tokenizer, article.text, paragraph_marker)
         tokenized.append(tokens)
         labels = token_labels(tokens, article)
         for start, end in window_bounds(len(tokens.ids), max_length - 2, stride):
@@ -215,15 +220,18 @@ def train(argv: list[str] | None = None) -> Path:
     tagger = AutoModelForTokenClassification.from_pretrained(
         base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
     )
-    linker = SpeakerLinker(tagger.config.hidden_size, inner_size=model_args.linker_inner_size)
+    linker_settings = {"inner_size": model_args.linker_inner_size, "paragraph_span": model_args.linker_paragraph_span}
+    linker = SpeakerLinker(tagger.config.hidden_size, **linker_settings)
     model = QuoteAttributionModel(tagger, linker, linker_weight=model_args.linker_weight)
 
-    train_features, _, _ = window_features(splits[data_args.train_split], tokenizer, model_args.max_length, model_args.stride)
+    marker = PARAGRAPH_MARKER if model_args.paragraph_marker else None
+    window = (tokenizer, model_args.max_length, model_args.stride, marker)
+    train_features, _, _ = window_features(splits[data_args.train_split], *window)
     eval_articles = splits[data_args.validation_split]
-    eval_features, eval_index, eval_tokens = window_features(eval_articles, tokenizer, model_args.max_length, model_args.stride)
+    eval_features, eval_index, eval_tokens = window_features(eval_articles, *window)
     from datasets import Dataset
 
-    columns = ("input_ids", "labels", "contents", "sources", "gold_source")
+    columns = ("input_ids", "labels", "contents", "sources", "gold_source", "paragraphs")
     to_dataset = lambda rows: Dataset.from_dict({c: [r[c] for r in rows] for c in columns})  # noqa: E731
     settings = {
         "format_version": 1,
@@ -231,7 +239,8 @@ def train(argv: list[str] | None = None) -> Path:
         "max_length": model_args.max_length,
         "stride": model_args.stride,
         "labels": LABELS,
-        "linker": {"inner_size": model_args.linker_inner_size},
+        "linker": linker_settings,
+        "paragraph_marker": marker,
         "content_gap_tokens": model_args.content_gap_tokens,
         "min_content_words": model_args.min_content_words,
     }

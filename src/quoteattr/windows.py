@@ -3,6 +3,8 @@ from window predictions to article-level character spans."""
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,19 +15,28 @@ ROLES = ("CONTENT", "CUE", "SOURCE")
 LABELS = ["O"] + [f"{prefix}-{role}" for role in ROLES for prefix in ("B", "I")]
 LABEL2ID = {label: index for index, label in enumerate(LABELS)}
 IGNORE = -100
+PARAGRAPH_MARKER = "¶"
+"""Stands in for each line break when a text is tokenized, so the encoder sees paragraph breaks (a
+BERT tokenizer drops whitespace); one character for one, so every offset stays valid."""
 
 
 @dataclass
 class ArticleTokens:
-    """Token ids of a whole article (no special tokens) with their character offsets."""
+    """Token ids of a whole article (no special tokens) with their character offsets and the
+    paragraph (0, 1, …) each token sits in."""
 
     ids: list[int]
     offsets: list[Span]
+    paragraphs: list[int]
 
 
-def tokenize(tokenizer, text: str) -> ArticleTokens:
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    return ArticleTokens(list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]])
+def tokenize(tokenizer, text: str, paragraph_marker: str | None = None) -> ArticleTokens:
+    """Tokens of ``text``; with ``paragraph_marker``, line breaks become marker tokens the encoder sees."""
+    shown = text.replace("\n", paragraph_marker) if paragraph_marker else text
+    encoded = tokenizer(shown, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    offsets = [tuple(o) for o in encoded["offset_mapping"]]
+    breaks = [m.start() for m in re.finditer(r"\n+", text)]
+    return ArticleTokens(list(encoded["input_ids"]), offsets, [bisect.bisect_right(breaks, s) for s, _ in offsets])
 
 
 def window_bounds(n_tokens: int, size: int, stride: int) -> list[Span]:
@@ -68,9 +79,15 @@ def token_labels(tokens: ArticleTokens, article: Article) -> list[int]:
     return labels
 
 
+def window_paragraphs(tokens: ArticleTokens, start: int, end: int) -> list[int]:
+    """Paragraph index of every position of a window, [CLS] and [SEP] included."""
+    inside = tokens.paragraphs[start:end] or [0]
+    return [inside[0], *inside, inside[-1]]
+
+
 def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int) -> dict[str, list]:
-    """Quotes and speaker mentions inside a window (token indices after [CLS]) and which mention each
-    quote's speaker is (-1: none in this window)."""
+    """Quotes and speaker mentions inside a window (token indices after [CLS]), which mention each
+    quote's speaker is (-1: none in this window), and the paragraph of every window position."""
     sources: list[Span] = []
     for quote in article.quotes:
         found = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
@@ -89,6 +106,7 @@ def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int
         "contents": [list(c) for c in contents],
         "sources": [[s - start + 1, e - start + 1] for s, e in sources],
         "gold_source": gold,
+        "paragraphs": window_paragraphs(tokens, start, end),
     }
 
 
