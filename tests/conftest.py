@@ -18,14 +18,14 @@ POLNEAR = ROOT.parent / "shared" / "datasets" / "polnear"
 
 @pytest.fixture(scope="session")
 def rules():
-    from quoteattr.rules import RulesAttributor
+    from quoteattr.systems.rules import RulesAttributor
 
     return RulesAttributor()
 
 
 @pytest.fixture(scope="session")
 def gold():
-    from quoteattr.annotations import load_gold
+    from quoteattr.labelstudio.annotations import load_gold
 
     return load_gold(ANNOTATIONS)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import ANNOTATIONS, ROOT, SEED
 from quoteattr.cli import main
-from quoteattr.jsonl import read_articles
-from quoteattr.scoring import evaluate_articles
+from quoteattr.data.jsonl import read_articles
+from quoteattr.evaluation.scoring import evaluate_articles
 
 
 def test_predict_rules_on_the_seed(tmp_path: Path):

@@ -5,9 +5,9 @@ from pathlib import Path
 from datasets import load_dataset, load_from_disk
 
 from conftest import ANNOTATIONS
-from quoteattr.dataset import row_to_article
-from quoteattr.schema import Article
-from quoteattr.pipeline import build_from_sources
+from quoteattr.dataset.store import row_to_article
+from quoteattr.data.schema import Article
+from quoteattr.dataset.build import build_from_sources
 
 
 def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):
@@ -45,7 +45,7 @@ def test_same_seed_same_split(tmp_path: Path):
 
 
 def test_official_splits_are_kept_and_the_card_names_the_corpus(tmp_path: Path, gold):
-    from quoteattr.jsonl import write_articles
+    from quoteattr.data.jsonl import write_articles
 
     train = gold.articles[:20]
     dev = [Article.from_dict({**a.to_dict(), "meta": {"corpus": "PolNeAR", "silver_speaker_entities": True}}) for a in gold.articles[20:]]

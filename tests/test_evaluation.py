@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from quoteattr.cli import main
-from quoteattr.jsonl import write_articles
+from quoteattr.data.jsonl import write_articles
 
 
 @pytest.fixture(scope="module")

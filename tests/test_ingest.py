@@ -7,8 +7,8 @@ import pytest
 
 from conftest import SEED
 from quoteattr.cli import main
-from quoteattr.ingest import clean_page, ingest, read_jsonl, read_txt
-from quoteattr.jsonl import InputError
+from quoteattr.data.ingest import clean_page, ingest, read_jsonl, read_txt
+from quoteattr.data.jsonl import InputError
 
 
 def test_seed_page_is_cleaned_by_general_rules():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from quoteattr.cli import main
-from quoteattr.jsonl import read_articles
-from quoteattr.polnear import convert_compartment
+from quoteattr.data.jsonl import read_articles
+from quoteattr.dataset.polnear import convert_compartment
 
 TEXT = (
     "Trump said the polls were rigged. “We will win big,” he told the crowd.\n\n"

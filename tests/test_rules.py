@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import SEED
-from quoteattr.ingest import read_txt
-from quoteattr.schema import Article
+from quoteattr.data.ingest import read_txt
+from quoteattr.data.schema import Article
 
 
 def predict(rules, text: str) -> list[tuple[str, str, str | None, str | None, str | None]]:

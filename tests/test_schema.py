@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from quoteattr.schema import Article, SchemaError
+from quoteattr.data.schema import Article, SchemaError
 
 TEXT = 'He said "we will win" today.'
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from quoteattr.cli import main
-from quoteattr.jsonl import write_articles
-from quoteattr.schema import Article, Entity, Quote
-from quoteattr.scoring import evaluate_articles, same_entity
+from quoteattr.data.jsonl import write_articles
+from quoteattr.data.schema import Article, Entity, Quote
+from quoteattr.evaluation.scoring import evaluate_articles, same_entity
 
 #        0         1         2         3         4         5         6
 #        0123456789012345678901234567890123456789012345678901234567890123456789

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import ROOT, SEED
 from quoteattr.cli import main
-from quoteattr.schema import Article, Quote
-from quoteattr.windows import LABEL2ID, LABELS, decode_spans, linker_targets, merge_window_logits, token_labels, window_bounds, ArticleTokens
+from quoteattr.data.schema import Article, Quote
+from quoteattr.systems.model.windows import LABEL2ID, LABELS, decode_spans, linker_targets, merge_window_logits, token_labels, window_bounds, ArticleTokens
 
 SMOKE = ROOT / "configs" / "smoke.yaml"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -133,7 +133,7 @@ def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
 
 
 def test_content_clean_up_joins_short_gaps_and_drops_strays():
-    from quoteattr.windows import clean_content_spans
+    from quoteattr.systems.model.windows import clean_content_spans
 
     text = "He said the plan , in short , would fail badly .\n\nThen rain came ."
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]

@@ -20,11 +20,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
 
-from quoteattr.annotations import load_gold  # noqa: E402
-from quoteattr.attributor import QuoteAttributor  # noqa: E402
-from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
-from quoteattr.training import PACKAGED_MODEL, resolve_model_path, window_features  # noqa: E402
-from quoteattr.windows import LABEL2ID, LABELS, tokenize  # noqa: E402
+from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
+from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
+from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
+from quoteattr.training.trainer import PACKAGED_MODEL, resolve_model_path, window_features  # noqa: E402
+from quoteattr.systems.model.windows import LABEL2ID, LABELS, tokenize  # noqa: E402
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:

@@ -5,7 +5,7 @@
 
 import sys
 
-from quoteattr.training import main
+from quoteattr.training.trainer import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quoteattr.schema import Article, Entity, Quote
+from quoteattr.data.schema import Article, Entity, Quote
 
 __all__ = ["Article", "Entity", "Quote", "load"]
 
 
 def load(path: str | Path):
     """Load a trained checkpoint folder (offline) as a QuoteAttributor."""
-    from quoteattr.attributor import QuoteAttributor
+    from quoteattr.systems.model.attributor import QuoteAttributor
 
     return QuoteAttributor.from_pretrained(path)

@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from quoteattr.jsonl import InputError, read_articles, write_articles, write_json
+from quoteattr.data.jsonl import InputError, read_articles, write_articles, write_json
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    from quoteattr.ingest import DEFAULT_MAX_BYTES
+    from quoteattr.data.ingest import DEFAULT_MAX_BYTES
 
     parser.add_argument("inputs", nargs="+", help=".txt pages, .jsonl files, or folders of them")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable inputs and report them instead of failing")
@@ -18,7 +18,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from quoteattr.ingest import ingest
+    from quoteattr.data.ingest import ingest
 
     articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
     count = write_articles(args.output, articles)
@@ -27,7 +27,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from quoteattr.ingest import ingest
+    from quoteattr.data.ingest import ingest
     from quoteattr.systems import load_system
 
     articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
@@ -38,7 +38,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from quoteattr.scoring import evaluate_articles, format_table
+    from quoteattr.evaluation.scoring import evaluate_articles, format_table
 
     report = evaluate_articles(read_articles(args.gold), read_articles(args.pred), bootstrap=args.bootstrap)
     print(format_table(report))
@@ -51,7 +51,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from quoteattr.pipeline import build_from_sources
+    from quoteattr.dataset.build import build_from_sources
 
     stats = build_from_sources(
         output=args.output,
@@ -71,7 +71,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from quoteattr.comparison import compare_systems
+    from quoteattr.evaluation.comparison import compare_systems
 
     compare_systems(args.gold, args.systems, args.output, bootstrap=args.bootstrap, html_articles=args.html_articles)
     return 0
@@ -80,7 +80,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_convert_polnear(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from quoteattr.polnear import convert_compartment
+    from quoteattr.dataset.polnear import convert_compartment
 
     articles, report = convert_compartment(args.input, resolve_speakers=not args.no_resolve)
     write_articles(args.output, articles)
@@ -102,9 +102,9 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_push(args: argparse.Namespace) -> int:
-    from quoteattr.annotations import load_gold
-    from quoteattr.ingest import ingest
-    from quoteattr.labelstudio_sync import Server, push
+    from quoteattr.labelstudio.annotations import load_gold
+    from quoteattr.data.ingest import ingest
+    from quoteattr.labelstudio.sync import Server, push
     from quoteattr.systems import load_system
 
     articles, _ = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
@@ -124,7 +124,7 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
-    from quoteattr.labelstudio_sync import Server, pull
+    from quoteattr.labelstudio.sync import Server, pull
 
     server = Server(args.url, retries=args.retries)
     report = pull(server, args.project, Path(args.annotations), Path(args.output) if args.output else None)
@@ -146,13 +146,13 @@ def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from quoteattr.training import main as train_main
+    from quoteattr.training.trainer import main as train_main
 
     return train_main(args.training_arguments)
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from quoteattr.packaging import package_checkpoint
+    from quoteattr.training.packaging import package_checkpoint
 
     wheel = package_checkpoint(args.checkpoint, args.output, args.name, args.version)
     print(f"wrote {wheel}; `pip install {wheel}` then `quoteattr predict --system {args.name} ...`")
@@ -160,7 +160,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from quoteattr.pipeline import run_main_job
+    from quoteattr.main_job import run_main_job
 
     train_config = None if args.train_config == "none" else Path(args.train_config)
     run_main_job(Path(args.output), raw=Path(args.raw), annotations=Path(args.annotations), seed=args.seed, train_config=train_config)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quoteattr.schema import Article, Span
+from quoteattr.data.schema import Article, Span
 
 ROLES = ("CONTENT", "CUE", "SOURCE")
 LABELS = ["O"] + [f"{prefix}-{role}" for role in ROLES for prefix in ("B", "I")]

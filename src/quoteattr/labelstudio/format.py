@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from quoteattr.schema import Article, Entity, Quote, SchemaError, Span, validate_article
+from quoteattr.data.schema import Article, Entity, Quote, SchemaError, Span, validate_article
 
 LABEL_FIELD = "label"
 TYPE_FIELD = "quote_type"

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from quoteattr.jsonl import InputError
-from quoteattr.schema import QUOTE_TYPES, Article, Quote, Span
+from quoteattr.data.jsonl import InputError
+from quoteattr.data.schema import QUOTE_TYPES, Article, Quote, Span
 
 METRICS = (
     "content_exact",

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from quoteattr.jsonl import InputError
-from quoteattr.mention_resolver import resolve_mentions
-from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker
-from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
-from quoteattr.windows import (
+from quoteattr.data.jsonl import InputError
+from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
+from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.systems.model.windows import (
     ArticleTokens,
     char_span,
     clean_content_spans,

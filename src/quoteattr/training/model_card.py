@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from quoteattr.schema import QUOTE_TYPES
+from quoteattr.data.schema import QUOTE_TYPES
 
 CARD_METRICS = (
     ("content_overlap", "content overlap F1"),
@@ -120,7 +120,7 @@ the training run.
   quote content, cues and source mentions; an article's tokens take the window where they sit most centrally.
 - A speaker linker scores each quote against the source mentions in its window (pooled hidden states,
   product and difference features, a signed distance bucket) or "no speaker here".
-- Speaker entities: the chosen mention resolved by `quoteattr.mention_resolver` (names by their last
+- Speaker entities: the chosen mention resolved by `quoteattr.systems.mention_resolver` (names by their last
   capitalised run, pronouns to the latest compatible named speaker).
 
 | model argument | value |

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
 
 
 def _span(tokens) -> Span | None:
@@ -26,7 +26,7 @@ class TextacyQuotations:
     name = "textacy"
 
     def __init__(self) -> None:
-        from quoteattr.rules import load_spacy
+        from quoteattr.systems.rules import load_spacy
 
         self.nlp = load_spacy()
 

@@ -7,8 +7,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
-from quoteattr.jsonl import InputError
-from quoteattr.schema import Article
+from quoteattr.data.jsonl import InputError
+from quoteattr.data.schema import Article
 
 
 class System(Protocol):
@@ -25,14 +25,14 @@ def load_system(name: str) -> System:
     """'rules' (the rule baseline), 'textacy' (textacy's direct_quotations), a checkpoint folder, or the
     name of an installed model package (built by `quoteattr package`)."""
     if name == "rules":
-        from quoteattr.rules import RulesAttributor
+        from quoteattr.systems.rules import RulesAttributor
 
         return RulesAttributor()
     if name == "textacy":
-        from quoteattr.textacy_baseline import TextacyQuotations
+        from quoteattr.systems.textacy_baseline import TextacyQuotations
 
         return TextacyQuotations()
-    from quoteattr.attributor import QuoteAttributor
+    from quoteattr.systems.model.attributor import QuoteAttributor
 
     if Path(name).is_dir():
         return QuoteAttributor.from_pretrained(name)

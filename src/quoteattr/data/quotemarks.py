@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from quoteattr.schema import Span
+from quoteattr.data.schema import Span
 
 OPENERS = "“„«"
 CLOSERS = "”»"

@@ -1,15 +1,14 @@
-"""The named steps chained: build the dataset from its sources, and the main job on the embedded data."""
+"""Build the dataset from its sources: hand labels (Label Studio exports), interchange JSONL split at
+random by article, or a corpus's official splits; the dataset is written with its card."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from quoteattr.annotations import DEFAULT_ANNOTATIONS, load_gold
-from quoteattr.dataset import carve_validation, save_dataset, split_articles, split_statistics
-from quoteattr.ingest import ingest
-from quoteattr.jsonl import InputError, read_articles, write_articles
-from quoteattr.schema import Article
+from quoteattr.data.jsonl import InputError, read_articles
+from quoteattr.data.schema import Article
+from quoteattr.dataset.store import carve_validation, save_dataset, split_articles, split_statistics
+from quoteattr.labelstudio.annotations import DEFAULT_ANNOTATIONS, load_gold
 
 EMBEDDED_LICENCE = "other"
 EMBEDDED_SOURCES = [
@@ -83,45 +82,3 @@ def build_from_sources(
         )
     save_dataset(splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed, split_note)
     return split_statistics(splits)
-
-
-def run_main_job(
-    output: Path, raw: Path, annotations: Path = DEFAULT_ANNOTATIONS, seed: int = 13, train_config: Path | None = Path("configs/default.yaml")
-) -> dict:
-    """Ingest the raw articles and check them against the gold, build the dataset, train the model with
-    ``train_config`` (None: skip), and score the model and the rules baseline side by side on the test split."""
-    from quoteattr.comparison import compare_systems
-    from quoteattr.dataset import load_split_articles
-
-    started = time.perf_counter()
-    ingested, _ = ingest(sorted(p for p in raw.rglob("*.txt")))
-    write_articles(output / "ingested.jsonl", ingested)
-    gold = load_gold(annotations)
-    if gold.issues:
-        raise InputError("annotations could not be converted:\n  " + "\n  ".join(map(str, gold.issues)))
-    by_id = {a.id: a for a in ingested}
-    for article in gold.articles:
-        if article.id in by_id and by_id[article.id].text != article.text:
-            raise InputError(f"{annotations}: article {article.id!r} text differs from ingesting its raw page")
-    write_articles(output / "gold.jsonl", gold.articles)
-    print(f"ingested {len(ingested)} raw articles; {len(gold.articles)} labelled articles in {annotations}")
-
-    dataset = output / "dataset"
-    stats = build_from_sources(dataset, annotations=annotations, seed=seed, licence=EMBEDDED_LICENCE)
-    print("dataset: " + "; ".join(f"{k} {v['articles']} articles/{v['quotes']} quotes" for k, v in stats.items()))
-
-    systems = ["rules"]
-    if train_config is not None:
-        from quoteattr.training import train
-
-        print(f"training with {train_config} ...", flush=True)
-        checkpoint = train(
-            ["--config", str(train_config), "--dataset_dir", str(dataset), "--output_dir", str(output / "model"), "--seed", str(seed)]
-        )
-        systems.append(str(checkpoint))
-    test_gold = output / "test_gold.jsonl"
-    write_articles(test_gold, load_split_articles(dataset, "test"))
-    print("\nthe systems side by side on the embedded test split:")
-    reports = compare_systems(test_gold, systems, output / "compare", bootstrap=1000)
-    print(f"\ndone in {time.perf_counter() - started:.1f}s; outputs in {output}/")
-    return reports

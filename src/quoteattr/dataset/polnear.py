@@ -16,10 +16,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from quoteattr.jsonl import InputError, read_utf8
-from quoteattr.mention_resolver import resolve_mentions
-from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
+from quoteattr.data.jsonl import InputError, read_utf8
+from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
 
 ROLES = ("Content", "Cue", "Source")
 EVENT_TYPES = ("Attribution", "Attribution-no-source")
@@ -162,7 +162,7 @@ def convert_compartment(
     folder: str | Path, resolve_speakers: bool = True, progress: bool = True
 ) -> tuple[list[Article], ConversionReport]:
     """Every article of a compartment folder (``text/*.txt`` + ``attributions/*.ann``)."""
-    from quoteattr.scoring import agreement
+    from quoteattr.evaluation.scoring import agreement
 
     folder = Path(folder)
     text_dir, ann_dir = folder / "text", folder / "attributions"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from quoteattr.jsonl import atomic_writer
-from quoteattr.schema import QUOTE_TYPES, Article, Quote
-from quoteattr.scoring import METRICS, match_quotes, speaker_is_right
+from quoteattr.data.jsonl import atomic_writer
+from quoteattr.data.schema import QUOTE_TYPES, Article, Quote
+from quoteattr.evaluation.scoring import METRICS, match_quotes, speaker_is_right
 
 HEADLINE_ROWS = (*METRICS, "attribution_given_gold_quotes")
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import yaml
 
-from quoteattr.jsonl import InputError
-from quoteattr.schema import Article
-from quoteattr.windows import (
+from quoteattr.data.jsonl import InputError
+from quoteattr.data.schema import Article
+from quoteattr.evaluation import METRIC_PATH
+from quoteattr.systems.model.windows import (
     IGNORE,
     LABEL2ID,
     LABELS,
@@ -29,8 +30,6 @@ from quoteattr.windows import (
 )
 
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-METRIC_PATH = REPO_ROOT / "eval" / "quote_attribution"
 
 
 @dataclass
@@ -109,13 +108,13 @@ def resolve_model_path(name: str) -> str:
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
     """Articles per split from the built dataset (built first from annotations_dir when missing)."""
-    from quoteattr.dataset import load_split_articles
+    from quoteattr.dataset.store import load_split_articles
 
     dataset_dir = Path(data.dataset_dir)
     if not (dataset_dir / "hf").exists():
         if data.annotations_dir is None:
             raise InputError(f"{dataset_dir}: no dataset; run `quoteattr build` first or set annotations_dir")
-        from quoteattr.pipeline import build_from_sources
+        from quoteattr.dataset.build import build_from_sources
 
         build_from_sources(dataset_dir, annotations=data.annotations_dir, seed=seed)
     from datasets import load_from_disk
@@ -163,7 +162,7 @@ def window_features(
 
 def make_compute_metrics(articles: list[Article], tokenized: list, index: WindowIndex, metric, settings: dict[str, Any]) -> Any:
     """compute_metrics for Trainer: window logits → article quotes (nearest-source linking) → the evaluate module."""
-    from quoteattr.attributor import assemble_article, decode_roles, nearest_source
+    from quoteattr.systems.model.attributor import assemble_article, decode_roles, nearest_source
 
     def compute(eval_prediction) -> dict[str, float]:
         logits = eval_prediction.predictions
@@ -198,11 +197,11 @@ def train(argv: list[str] | None = None) -> Path:
     from transformers import AutoModelForTokenClassification, AutoTokenizer, EarlyStoppingCallback, Trainer, set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
-    from quoteattr.attributor import QuoteAttributor
-    from quoteattr.comparison import given_gold_quote_rows, with_gold_quotes_only
-    from quoteattr.model_card import write_model_card
-    from quoteattr.modeling import QuoteAttributionModel, SpeakerLinker, collate
-    from quoteattr.scoring import evaluate_articles
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
+    from quoteattr.training.model_card import write_model_card
+    from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
+    from quoteattr.evaluation.scoring import evaluate_articles
 
     model_args, data_args, run_args, training_args = parse_arguments(argv)
     started = time.perf_counter()
@@ -244,7 +243,7 @@ def train(argv: list[str] | None = None) -> Path:
         "content_gap_tokens": model_args.content_gap_tokens,
         "min_content_words": model_args.min_content_words,
     }
-    metric = evaluate.load(str(METRIC_PATH))
+    metric = evaluate.load(METRIC_PATH)
     trainer = Trainer(
         model=model,
         args=training_args,

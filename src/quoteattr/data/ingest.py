@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from quoteattr.jsonl import InputError, iter_json_lines, read_utf8
-from quoteattr.schema import Article, SchemaError
+from quoteattr.data.jsonl import InputError, iter_json_lines, read_utf8
+from quoteattr.data.schema import Article, SchemaError
 
 DEFAULT_MAX_BYTES = 2_000_000
 """Largest accepted .txt article; a .jsonl file may hold many articles of up to this many characters each."""

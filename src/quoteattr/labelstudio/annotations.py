@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quoteattr.jsonl import InputError, read_utf8
-from quoteattr.labelstudio_format import ConversionIssue, results_to_article
-from quoteattr.schema import Article
+from quoteattr.data.jsonl import InputError, read_utf8
+from quoteattr.labelstudio.format import ConversionIssue, results_to_article
+from quoteattr.data.schema import Article
 
 DEFAULT_ANNOTATIONS = Path("data/annotations")
 MAX_EXPORT_BYTES = 500_000_000
@@ -109,7 +109,7 @@ def head_versions(versions: list[GoldVersion]) -> list[GoldVersion]:
 
 def load_gold(directory: str | Path = DEFAULT_ANNOTATIONS) -> GoldSet:
     """Read every export file in a folder; each article's gold is its newest head version."""
-    from quoteattr.scoring import agreement
+    from quoteattr.evaluation.scoring import agreement
 
     directory = Path(directory)
     files = sorted(directory.glob("*.json"))

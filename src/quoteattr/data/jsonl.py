@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from quoteattr.schema import Article, SchemaError
+from quoteattr.data.schema import Article, SchemaError
 
 
 class InputError(ValueError):

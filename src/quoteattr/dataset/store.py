@@ -1,4 +1,4 @@
-"""Build a Hugging Face DatasetDict (saved to disk and as Parquet) with its dataset card."""
+"""The dataset on disk: a Hugging Face DatasetDict saved with save_to_disk and as Parquet, its splits, and rows ↔ Articles."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 
 from datasets import Dataset, DatasetDict, Features, List, Value
 
-from quoteattr.schema import QUOTE_TYPES, Article
+from quoteattr.data.schema import QUOTE_TYPES, Article
+from quoteattr.dataset.card import dataset_card
 
 SPLITS = ("train", "validation", "test")
 
@@ -95,90 +96,6 @@ def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, in
     return stats
 
 
-def dataset_card(
-    splits: dict[str, list[Article]], sources: list[str], licence: str, seed: int | None, split_note: str | None = None
-) -> str:
-    """README.md for the dataset: YAML metadata, features, counts, provenance, licence."""
-    stats = split_statistics(splits)
-    yaml_splits = "\n".join(
-        f"  - name: {name}\n    num_examples: {stats[name]['articles']}" for name in splits
-    )
-    data_files = "\n".join(f"  - split: {name}\n    path: data/{name}.parquet" for name in splits)
-    rows = "\n".join(
-        f"| {name} | {s['articles']} | {s['quotes']} | {s['direct']} | {s['indirect']} | {s['mixed']} | {s['with_speaker_entity']} |"
-        for name, s in stats.items()
-    )
-    split_rule = split_note or (
-        f"Articles were shuffled with seed {seed} and cut 80/10/10 into train/validation/test; "
-        "no article is in two splits."
-        if seed is not None
-        else "Splits are the sources' own (e.g. PolNeAR train → train, dev → validation)."
-    )
-    source_lines = "\n".join(f"- {source}" for source in sources)
-    return f"""---
-language:
-- en
-license: {licence}
-pretty_name: quoteattr quote attribution
-task_categories:
-- token-classification
-tags:
-- quote-attribution
-- news
-configs:
-- config_name: default
-  data_files:
-{data_files}
-dataset_info:
-  splits:
-{yaml_splits}
----
-
-# quoteattr quote attribution dataset
-
-News articles with every quote marked: its content (one or more character spans), its type, its cue,
-the speaker mention as written and the speaker entity it refers to. Built by `quoteattr build`.
-
-## Features
-
-| field | meaning |
-|---|---|
-| `id` | article id |
-| `text` | canonical article text; every offset points into it (character offsets, end-exclusive) |
-| `meta` | JSON string: headline, outlet, date, source file and provenance |
-| `quotes[].spans` | content fragments `[start, end]` (several when the quote is interrupted) |
-| `quotes[].type` | `direct` (all of the content inside quotation marks), `mixed` (part of it), `indirect` (none) |
-| `quotes[].cue` | the reporting verb or phrase, or null |
-| `quotes[].speaker` | the speaker mention as written ("he", "the spokesman"), or null |
-| `quotes[].speaker_entity` | canonical name of the speaker ("Igor Konashenkov"), or null |
-| `entities[]` | speaker entities with every mention |
-
-## Counts
-
-| split | articles | quotes | direct | indirect | mixed | with speaker entity |
-|---|---|---|---|---|---|---|
-{rows}
-
-{split_rule}
-
-## Provenance
-
-{source_lines}
-
-## Licence
-
-{licence}. See the provenance above for the terms of each source.
-
-## Loading
-
-```python
-from datasets import load_from_disk, load_dataset
-ds = load_from_disk("PATH/hf")
-ds = load_dataset("parquet", data_files={{"train": "PATH/data/train.parquet"}})
-```
-"""
-
-
 def save_dataset(
     splits: dict[str, list[Article]],
     output: str | Path,
@@ -200,7 +117,7 @@ def save_dataset(
         (staging / "data").mkdir()
         for name, split in dataset.items():
             split.to_parquet(str(staging / "data" / f"{name}.parquet"))
-        (staging / "README.md").write_text(dataset_card(splits, sources, licence, seed, split_note), encoding="utf-8")
+        (staging / "README.md").write_text(dataset_card(split_statistics(splits), sources, licence, seed, split_note), encoding="utf-8")
         (staging / "statistics.json").write_text(json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8")
         if output.exists():
             old = output.with_name(f".{output.name}.old")

