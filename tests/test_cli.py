@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import ANNOTATIONS, ROOT, SEED
+
 from quoteattr.cli import main
 from quoteattr.data.jsonl import read_articles
 from quoteattr.evaluation.scoring import evaluate_articles

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import ANNOTATIONS
 from datasets import load_dataset, load_from_disk
 
-from conftest import ANNOTATIONS
-from quoteattr.dataset.store import row_to_article
 from quoteattr.data.schema import Article
 from quoteattr.dataset.build import build_from_sources
+from quoteattr.dataset.store import row_to_article
 
 
 def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):

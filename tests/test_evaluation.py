@@ -9,8 +9,8 @@ from pathlib import Path
 
 import evaluate
 import pytest
-
 from conftest import ROOT
+
 from quoteattr.cli import main
 from quoteattr.data.jsonl import write_articles
 

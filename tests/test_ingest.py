@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED
+
 from quoteattr.cli import main
 from quoteattr.data.ingest import clean_page, ingest, read_jsonl, read_txt
 from quoteattr.data.jsonl import InputError

@@ -14,14 +14,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import ANNOTATIONS, ROOT, SEED
-from quoteattr.labelstudio.annotations import load_gold
+
 from quoteattr.cli import main
 from quoteattr.data.jsonl import read_articles
+from quoteattr.data.schema import Article, entities_from_quotes
+from quoteattr.labelstudio.annotations import load_gold
 from quoteattr.labelstudio.format import article_to_results
 from quoteattr.labelstudio.sync import Server, push
-from quoteattr.data.schema import Article, entities_from_quotes
 
 pytestmark = pytest.mark.labelstudio
 TOKEN = "quoteattr-test-token-0123456789"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 
+from conftest import SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED
-from quoteattr.labelstudio.format import article_to_results, canonical, results_to_article
 from quoteattr.data.schema import Article, Entity, Quote, validate_article
+from quoteattr.labelstudio.format import article_to_results, canonical, results_to_article
 
 NAMES = ["Igor Konashenkov", "Bouthaina Shaaban", "Ōsaka Gas 株式会社", "Zoë Ça", "the UN"]
 

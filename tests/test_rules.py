@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import SEED
+
 from quoteattr.data.ingest import read_txt
 from quoteattr.data.schema import Article
 

@@ -12,11 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, SEED
+
 from quoteattr.cli import main
 from quoteattr.data.schema import Article, Quote
-from quoteattr.systems.model.windows import LABEL2ID, LABELS, decode_spans, linker_targets, merge_window_logits, token_labels, window_bounds, ArticleTokens
+from quoteattr.systems.model.windows import (
+    LABEL2ID,
+    LABELS,
+    ArticleTokens,
+    decode_spans,
+    linker_targets,
+    merge_window_logits,
+    token_labels,
+    window_bounds,
+)
 
 SMOKE = ROOT / "configs" / "smoke.yaml"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}

@@ -102,8 +102,8 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_push(args: argparse.Namespace) -> int:
-    from quoteattr.labelstudio.annotations import load_gold
     from quoteattr.data.ingest import ingest
+    from quoteattr.labelstudio.annotations import load_gold
     from quoteattr.labelstudio.sync import Server, push
     from quoteattr.systems import load_system
 
@@ -148,7 +148,10 @@ def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from quoteattr.training.trainer import main as train_main
 
-    return train_main(args.training_arguments)
+    return train_main(args.training_arguments, prog="quoteattr train")
+
+
+TRAINING_HELP = "fine-tune the model: --config FILE, then any training argument to override it (see `quoteattr train --help`)"
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -237,11 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--retries", type=int, default=5, help="attempts while the server is unreachable")
         command.set_defaults(func=func)
 
-    train = commands.add_parser(
-        "train", help="fine-tune the model (arguments as training/train.py: --config FILE, then overrides)", add_help=False
-    )
-    train.add_argument("training_arguments", nargs=argparse.REMAINDER)
-    train.set_defaults(func=cmd_train)
+    train = commands.add_parser("train", help=TRAINING_HELP, add_help=False)  # its own parser (the trainer's) reads every argument
+    train.set_defaults(func=cmd_train, training_arguments=[])
 
     package = commands.add_parser("package", help="build a pip-installable wheel holding a checkpoint")
     package.add_argument("checkpoint")
@@ -263,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; bad input (or an unusable server) exits with status 2 and a message saying what and where."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        args.training_arguments = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return args.func(args)
     except InputError as error:

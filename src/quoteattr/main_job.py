@@ -17,8 +17,8 @@ def run_main_job(
 ) -> dict:
     """Ingest the raw articles and check them against the gold, build the dataset, train the model with
     ``train_config`` (None: skip), and score the model and the rules baseline side by side on the test split."""
-    from quoteattr.evaluation.comparison import compare_systems
     from quoteattr.dataset.store import load_split_articles
+    from quoteattr.evaluation.comparison import compare_systems
 
     started = time.perf_counter()
     ingested, _ = ingest(sorted(p for p in raw.rglob("*.txt")))

@@ -17,9 +17,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from quoteattr.data.jsonl import InputError, read_utf8
-from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.data.quotemarks import quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
+from quoteattr.systems.mention_resolver import resolve_mentions
 
 ROLES = ("Content", "Cue", "Source")
 EVENT_TYPES = ("Attribution", "Attribution-no-source")

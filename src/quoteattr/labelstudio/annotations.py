@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from quoteattr.data.jsonl import InputError, read_utf8
-from quoteattr.labelstudio.format import ConversionIssue, results_to_article
 from quoteattr.data.schema import Article
+from quoteattr.labelstudio.format import ConversionIssue, results_to_article
 
 DEFAULT_ANNOTATIONS = Path("data/annotations")
 MAX_EXPORT_BYTES = 500_000_000

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from quoteattr.labelstudio.annotations import BASE_FIELD, ORIGIN_FIELD, REVISES_FIELD, annotation_key, load_gold, read_export, task_article_id
 from quoteattr.data.jsonl import InputError, write_articles, write_json
-from quoteattr.labelstudio.format import article_to_results
 from quoteattr.data.schema import Article
+from quoteattr.labelstudio.annotations import (
+    BASE_FIELD,
+    ORIGIN_FIELD,
+    REVISES_FIELD,
+    annotation_key,
+    load_gold,
+    read_export,
+    task_article_id,
+)
+from quoteattr.labelstudio.format import article_to_results
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 DEFAULT_LABEL_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "labelstudio.xml"

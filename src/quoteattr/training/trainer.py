@@ -19,7 +19,6 @@ from quoteattr.data.schema import Article
 from quoteattr.evaluation import METRIC_PATH
 from quoteattr.systems.model.windows import (
     IGNORE,
-    LABEL2ID,
     LABELS,
     PARAGRAPH_MARKER,
     linker_targets,
@@ -74,7 +73,7 @@ class RunArguments:
     config: str | None = field(default=None, metadata={"help": "YAML file with any of these arguments"})
 
 
-def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, RunArguments, Any]:
+def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> tuple[ModelArguments, DataArguments, RunArguments, Any]:
     """``--config FILE`` gives defaults; every argument after it on the command line overrides them."""
     from transformers import HfArgumentParser, TrainingArguments
 
@@ -82,7 +81,11 @@ def parse_arguments(argv: list[str] | None = None) -> tuple[ModelArguments, Data
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config")
     known, _ = pre.parse_known_args(argv)
-    parser = HfArgumentParser((ModelArguments, DataArguments, RunArguments, TrainingArguments))
+    parser = HfArgumentParser(
+        (ModelArguments, DataArguments, RunArguments, TrainingArguments),
+        prog=prog,
+        description="Fine-tune the quote attribution model: --config FILE gives defaults, later arguments override them.",
+    )
     if known.config:
         config_path = Path(known.config)
         if not config_path.exists():
@@ -190,35 +193,36 @@ def make_compute_metrics(articles: list[Article], tokenized: list, index: Window
     return compute
 
 
-def train(argv: list[str] | None = None) -> Path:
+def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     """Run training end to end; returns the folder of the exported checkpoint."""
     import evaluate
     import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer, EarlyStoppingCallback, Trainer, set_seed
+    from transformers import AutoTokenizer, EarlyStoppingCallback, Trainer, set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
-    from quoteattr.systems.model.attributor import QuoteAttributor
     from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
-    from quoteattr.training.model_card import write_model_card
-    from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
     from quoteattr.evaluation.scoring import evaluate_articles
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
+    from quoteattr.training.console import load_base_tagger, use_concise_progress
+    from quoteattr.training.model_card import write_model_card
 
-    model_args, data_args, run_args, training_args = parse_arguments(argv)
+    model_args, data_args, run_args, training_args = parse_arguments(argv, prog)
     started = time.perf_counter()
     set_seed(training_args.seed)
     push_to_hub = training_args.push_to_hub
     training_args.push_to_hub = False  # the exported checkpoint is uploaded at the end, with its card
     training_args.label_names = ["labels"]
     training_args.remove_unused_columns = False
+    if not torch.cuda.is_available():
+        training_args.dataloader_pin_memory = False  # pinning needs an accelerator; on CPU it only warns
     if training_args.ddp_find_unused_parameters is None:
         training_args.ddp_find_unused_parameters = True  # the linker gets no gradient from batches without quotes
 
     splits, dataset_dir = load_splits(data_args, training_args.seed)
     base = resolve_model_path(model_args.model_name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    tagger = AutoModelForTokenClassification.from_pretrained(
-        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
-    )
+    tagger = load_base_tagger(base, LABELS, model_args.model_name_or_path)
     linker_settings = {"inner_size": model_args.linker_inner_size, "paragraph_span": model_args.linker_paragraph_span}
     linker = SpeakerLinker(tagger.config.hidden_size, **linker_settings)
     model = QuoteAttributionModel(tagger, linker, linker_weight=model_args.linker_weight)
@@ -255,6 +259,7 @@ def train(argv: list[str] | None = None) -> Path:
         if training_args.load_best_model_at_end
         else [],
     )
+    use_concise_progress(trainer)
     checkpoint = get_last_checkpoint(training_args.output_dir) if run_args.resume and Path(training_args.output_dir).is_dir() else None
     if run_args.resume and checkpoint is None:
         print(f"--resume: no checkpoint in {training_args.output_dir}; starting from scratch", file=sys.stderr)
@@ -297,9 +302,10 @@ def train(argv: list[str] | None = None) -> Path:
     return final_dir
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """The training command (training/train.py, `quoteattr train`); bad input exits with status 2."""
     try:
-        train(argv)
+        train(argv, prog)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

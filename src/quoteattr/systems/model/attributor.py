@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from quoteattr.data.jsonl import InputError
-from quoteattr.systems.mention_resolver import resolve_mentions
-from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.data.quotemarks import quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.systems.model.windows import (
     ArticleTokens,
     char_span,
