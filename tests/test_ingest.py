@@ -31,7 +31,7 @@ def test_other_layouts_of_furniture_are_removed():
         "Advertisement\n\n\"I take full responsibility,\" she said in a short statement to the press.\n\n"
         "Subscribe to our newsletter for daily updates\n\n© 2021 Daily Courier. All rights reserved.\n\nDaily Courier\n"
     )
-    text, meta = clean_page(raw)
+    text, meta, removed = clean_page(raw)
     assert meta["title"] == "Mayor resigns after audit"
     assert meta["author"] == "Jane Roe"
     assert meta["date"] == "2021-03-03"
@@ -41,6 +41,37 @@ def test_other_layouts_of_furniture_are_removed():
         "The mayor of Eastville resigned on Tuesday after an audit found missing funds in two accounts.",
         "\"I take full responsibility,\" she said in a short statement to the press.",
     ]
+    assert removed == [
+        "Home | World | Politics",
+        "Advertisement",
+        "Subscribe to our newsletter for daily updates",
+        "© 2021 Daily Courier. All rights reserved.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        '"This is a clear copyright violation and the court will not tolerate it," Judge Ann Lee said in her ruling.',
+        "The publisher said all rights reserved by the estate would pass to the museum when the lease ends next year.",
+        '"Donate now, before the winter comes and the shelters fill up," the charity\'s director urged on Monday.',
+        "Readers who want to make a donation to the flood fund can do so at any branch until March, officials said.",
+    ],
+)
+def test_prose_that_mentions_furniture_words_is_kept(prose: str, tmp_path: Path, capsys):
+    page = tmp_path / "ruling.txt"
+    page.write_text(
+        "Daily Courier\n\nJudge rules on lyrics\n\nA federal judge ruled on Tuesday that the song had been copied.\n\n"
+        f"{prose}\n\nThe band said it would appeal.\n\n© 2024 Daily Courier. All rights reserved.\n\nDaily Courier\n",
+        encoding="utf-8",
+    )
+    article = read_txt(page)
+    assert prose in article.text
+    assert "All rights reserved" not in article.text
+    output, report = tmp_path / "out.jsonl", tmp_path / "lost.json"
+    assert main(["ingest", str(page), "--output", str(output), "--report", str(report)]) == 0
+    assert f"{page}: removed 1 line of site furniture" in capsys.readouterr().out
+    assert json.loads(report.read_text())["removed"] == {str(page): ["© 2024 Daily Courier. All rights reserved."]}
 
 
 def test_jsonl_text_is_never_altered(tmp_path: Path):

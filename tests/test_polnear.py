@@ -74,6 +74,9 @@ def test_brat_snippet_converts_every_kind(tmp_path: Path):
     assert report.problems == []
     assert article.meta["annotator"] == "bbbb"  # first listed in metadata.tsv, not first alphabetically
     assert report.agreement[0]["other"] == "aaaa" and report.agreement[0]["content_overlap_f1"] == pytest.approx(0.4)
+    # the counts behind it travel with the article, so a dataset built from it can report the agreement
+    [counts] = article.meta["annotator_agreement"]
+    assert counts["other"] == "aaaa" and counts["content_overlap"] == [1, 1, 1, 4]
     by_content = {" | ".join(TEXT[s:e] for s, e in q.spans): q for q in article.quotes}
     assert set(by_content) == {
         "the polls were rigged", "“We will win big,”", "Voters | were tired of politics", "that turnout fell"
@@ -107,3 +110,15 @@ def test_polnear_dev_converts_and_validates(polnear_dir: Path, tmp_path: Path, c
     assert sum(len(a.quotes) for a in articles) > 2000
     assert {q.type for a in articles for q in a.quotes} == {"direct", "indirect", "mixed"}
     assert "annotator agreement on" in capsys.readouterr().out
+
+
+def test_dataset_card_of_a_converted_build_reports_annotator_agreement(tmp_path: Path):
+    other = MAIN_ANNOTATION[:5]
+    folder = make_compartment(tmp_path, {"bbbb": MAIN_ANNOTATION, "aaaa": other})
+    converted = tmp_path / "train.jsonl"
+    assert main(["convert", "polnear", "--input", str(folder), "--output", str(converted)]) == 0
+    assert main(["build", "--train", str(converted), "--output", str(tmp_path / "ds")]) == 0
+    card = (tmp_path / "ds" / "README.md").read_text()
+    assert "## Annotator agreement" in card
+    assert "| train | 1 | 0.400 |" in card  # content overlap: 1 of 4 gold quotes found, the 1 predicted right
+    assert "the kept annotator's\nlabels as gold, each other annotator's as a prediction" in card

@@ -24,7 +24,8 @@ from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
 from quoteattr.systems.model.windows import LABEL2ID, LABELS, tokenize  # noqa: E402
-from quoteattr.training.trainer import PACKAGED_MODEL, resolve_model_path, window_features  # noqa: E402
+from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path  # noqa: E402
+from quoteattr.training.trainer import window_features  # noqa: E402
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:

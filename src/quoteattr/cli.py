@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from quoteattr.data.jsonl import InputError, read_articles, write_articles, write_json
+from quoteattr.data.jsonl import STDIO, InputError, output_stream, read_articles, write_articles, write_json
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     from quoteattr.data.ingest import DEFAULT_MAX_BYTES
 
-    parser.add_argument("inputs", nargs="+", help=".txt pages, .jsonl files, or folders of them")
+    parser.add_argument("inputs", nargs="+", help=".txt pages, .jsonl files, folders of them, or - (standard input)")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable inputs and report them instead of failing")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest article accepted")
 
@@ -22,28 +22,54 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
     count = write_articles(args.output, articles)
+    for path, lines in report.removed.items():
+        print(f"{path}: removed {len(lines)} line{'s' * (len(lines) != 1)} of site furniture")
     print(f"ingested {count} articles from {len(report.read)} files into {args.output}; skipped {len(report.skipped)}")
+    if args.report:
+        write_json(args.report, {"read": report.read, "skipped": report.skipped, "removed": report.removed})
+        print(f"wrote {args.report} (the removed lines of each file)")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from quoteattr.data.ingest import ingest
+    from quoteattr.data.quote_table import write_quote_table
     from quoteattr.systems import load_system
 
     articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
-    system = load_system(args.system)
-    count = write_articles(args.output, system.predict(articles))
-    print(f"{system.name}: wrote predictions for {count} articles to {args.output}; skipped {len(report.skipped)}")
+    system = load_system(args.system, device=args.device)
+    predictions = tqdm(
+        system.predict(articles, batch_size=args.batch_size), total=len(articles), desc=system.name, unit="article", file=sys.stderr
+    )
+    output_format = args.format or ("tsv" if str(args.output).endswith(".tsv") else "jsonl")
+    if output_format == "tsv":
+        with output_stream(args.output) as stream:
+            count = write_quote_table(stream, predictions)
+    else:
+        count = write_articles(args.output, predictions)
+    where = "standard output" if args.output == STDIO else args.output
+    print(
+        f"{system.name}: wrote predictions for {count} articles to {where} ({output_format}); skipped {len(report.skipped)}",
+        file=sys.stderr if args.output == STDIO else sys.stdout,
+    )
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from quoteattr.evaluation.scoring import evaluate_articles, format_table
 
-    report = evaluate_articles(read_articles(args.gold), read_articles(args.pred), bootstrap=args.bootstrap)
+    try:
+        report = evaluate_articles(read_articles(args.gold), read_articles(args.pred), bootstrap=args.bootstrap)
+    except InputError as error:
+        raise InputError(f"{args.pred} against {args.gold}: {error}") from error
     print(format_table(report))
     if report["missing_predictions"]:
         print(f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)")
+    if report["extra_predictions"]:
+        extra = report["extra_predictions"]
+        print(f"warning: {len(extra)} predicted articles are not in the gold (not scored): {', '.join(extra[:5])}{' …' * (len(extra) > 5)}")
     if args.output:
         write_json(args.output, report)
         print(f"wrote {args.output}")
@@ -81,6 +107,7 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from quoteattr.dataset.polnear import convert_compartment
+    from quoteattr.evaluation.scoring import pooled_agreement
 
     articles, report = convert_compartment(args.input, resolve_speakers=not args.no_resolve)
     write_articles(args.output, articles)
@@ -91,10 +118,12 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
     if len(report.problems) > 20:
         print(f"... {len(report.problems) - 20} more problems (see --report)")
     if report.agreement:
-        mean = lambda key: sum(a[key] for a in report.agreement) / len(report.agreement)  # noqa: E731
+        pooled = pooled_agreement(a["counts"] for a in report.agreement)
+        articles = len({a["article"] for a in report.agreement})
         print(
-            f"annotator agreement on {len(report.agreement)} doubly annotated articles: content overlap F1 "
-            f"{mean('content_overlap_f1'):.3f}, exact F1 {mean('content_exact_f1'):.3f}, attribution F1 {mean('attribution_f1'):.3f}"
+            f"annotator agreement on {articles} articles labelled by several annotators ({len(report.agreement)} pairs, the "
+            f"other annotator scored as a system against the kept one): content overlap F1 {pooled['content_overlap_f1']:.3f}, exact F1 "
+            f"{pooled['content_exact_f1']:.3f}, attribution F1 {pooled['attribution_f1']:.3f}"
         )
     if args.report:
         write_json(args.report, {"articles": report.articles, "quotes": report.quotes, "problems": report.problems, "agreement": report.agreement})
@@ -177,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="read .txt/.jsonl articles into the interchange JSONL")
     _add_input_options(ingest)
     ingest.add_argument("--output", required=True)
+    ingest.add_argument("--report", help="write the files read and skipped and the lines removed from each as JSON here")
     ingest.set_defaults(func=cmd_ingest)
 
     predict = commands.add_parser("predict", help="find quotes and speakers with a system")
@@ -184,7 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--system", default="rules", help="'rules' (default), 'textacy', a checkpoint folder, or an installed model's name"
     )
     _add_input_options(predict)
-    predict.add_argument("--output", required=True)
+    predict.add_argument("--output", required=True, help="file to write, or - for standard output")
+    predict.add_argument(
+        "--format", choices=("jsonl", "tsv"), help="jsonl: interchange records (default); tsv: one readable row per quote (default for .tsv)"
+    )
+    predict.add_argument("--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch")
+    predict.add_argument("--device", help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only")
     predict.set_defaults(func=cmd_predict)
 
     evaluate = commands.add_parser("evaluate", help="precision/recall/F1 of predictions against gold")

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from quoteattr.data.jsonl import InputError, iter_json_lines, read_utf8
+from quoteattr.data.jsonl import STDIO, InputError, display_name, iter_json_lines, parse_json_lines, read_utf8
 from quoteattr.data.schema import Article, SchemaError
 
 DEFAULT_MAX_BYTES = 2_000_000
 """Largest accepted .txt article; a .jsonl file may hold many articles of up to this many characters each."""
+INPUT_SUFFIXES = (".txt", ".jsonl")
+FURNITURE_MAX_WORDS = 12
+"""Site furniture is short: a longer line that mentions "copyright" or "donate now" is article prose."""
 
 _BOILERPLATE = re.compile(
     r"""(
@@ -48,10 +51,18 @@ _DATE_HINT = re.compile(
 
 @dataclass
 class IngestReport:
-    """What an ingest run read and what it skipped, with reasons."""
+    """What an ingest run read, what it skipped (with reasons), and the lines removed from each page as
+    site furniture (lines kept as metadata — outlet, date, byline, sections — are not counted)."""
 
     read: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+
+
+def is_furniture(line: str) -> bool:
+    """A line of site furniture by its shape: short, and a donation, sharing, cookie, copyright or
+    navigation line (a body paragraph that merely mentions such words is longer, and stays)."""
+    return len(line.split()) <= FURNITURE_MAX_WORDS and bool(_BOILERPLATE.search(line))
 
 
 def is_prose(line: str) -> bool:
@@ -74,8 +85,9 @@ def parse_date(line: str) -> str | None:
     return cleaned
 
 
-def clean_page(raw: str) -> tuple[str, dict[str, object]]:
-    """Strip site furniture from a scraped page; return the canonical text and the metadata found.
+def clean_page(raw: str) -> tuple[str, dict[str, object], list[str]]:
+    """Strip site furniture from a scraped page; return the canonical text, the metadata found and the
+    lines removed.
 
     The header (lines before the first prose paragraph) gives the outlet (a line repeated on the page),
     the date (a dateline), sections and the headline (the last remaining header line); the headline stays
@@ -84,17 +96,18 @@ def clean_page(raw: str) -> tuple[str, dict[str, object]]:
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.splitlines()]
     lines = [line for line in lines if line]
     repeated = {line for line, count in Counter(lines).items() if count > 1 and not is_prose(line)}
-    first_prose = next(
-        (i for i, line in enumerate(lines) if is_prose(line) and not _BOILERPLATE.search(line)), len(lines)
-    )
+    first_prose = next((i for i, line in enumerate(lines) if is_prose(line) and not is_furniture(line)), len(lines))
     meta: dict[str, object] = {}
     header_candidates: list[str] = []
     sections: list[str] = []
+    removed: list[str] = []
     for line in lines[:first_prose]:
-        if _BOILERPLATE.search(line):
+        if is_furniture(line):
+            removed.append(line)
             continue
         if line in repeated:
-            meta.setdefault("outlet", line)
+            if meta.setdefault("outlet", line) != line:
+                removed.append(line)
             continue
         date = parse_date(line)
         if date:
@@ -111,30 +124,44 @@ def clean_page(raw: str) -> tuple[str, dict[str, object]]:
         sections = header_candidates[:-1]
     if sections:
         meta["sections"] = sections
-    body = [line for line in lines[first_prose:] if not _BOILERPLATE.search(line) and line not in repeated]
+    body = []
+    for line in lines[first_prose:]:
+        if line == meta.get("outlet"):
+            continue  # kept as metadata
+        if is_furniture(line) or line in repeated:
+            removed.append(line)
+        else:
+            body.append(line)
     paragraphs = ([meta["title"]] if "title" in meta else []) + body
-    return "\n\n".join(paragraphs), meta
+    return "\n\n".join(paragraphs), meta, removed
 
 
-def _article_id(path: Path) -> str:
-    return path.stem
-
-
-def read_txt(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
-    """One scraped page → one cleaned Article."""
-    raw = read_utf8(path, max_bytes)
-    text, meta = clean_page(raw)
+def page_article(raw: str, article_id: str, source: str, removed: list[str] | None = None) -> Article:
+    """One scraped page's text → one cleaned Article; the lines removed as furniture are added to ``removed``."""
+    text, meta, furniture = clean_page(raw)
     if not text:
-        raise InputError(f"{path}: nothing left after removing site furniture")
-    meta.update(source=str(path), sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest())
-    return Article(id=_article_id(path), text=text, meta=meta)
+        raise InputError(f"{source}: nothing left after removing site furniture")
+    meta.update(source=source, sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest())
+    if removed is not None:
+        removed.extend(furniture)
+    return Article(id=article_id, text=text, meta=meta)
+
+
+def read_txt(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, removed: list[str] | None = None) -> Article:
+    """One scraped page file → one cleaned Article, its id the file's name without suffix."""
+    return page_article(read_utf8(path, max_bytes), path.stem, str(path), removed)
 
 
 def read_jsonl(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
-    """Articles from JSONL, text untouched; other keys than id/text/quotes/entities become metadata."""
+    """Articles from a JSONL file, text untouched."""
+    return jsonl_articles(iter_json_lines(path, max_bytes * 100), display_name(path), max_bytes)
+
+
+def jsonl_articles(records: Iterable[tuple[int, dict]], path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
+    """Articles from numbered JSONL records, text untouched; other keys than id/text/quotes/entities become metadata."""
     articles = []
     seen: dict[str, int] = {}
-    for number, record in iter_json_lines(path, max_bytes * 100):
+    for number, record in records:
         where = f"{path}: line {number}"
         text = record.get("text")
         if not isinstance(record.get("id"), (str, int)) or isinstance(record.get("id"), bool):
@@ -157,13 +184,27 @@ def read_jsonl(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     return articles
 
 
+def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, removed: list[str] | None = None) -> list[Article]:
+    """One input: a .jsonl file, a .txt page, or standard input (``-``: JSONL when it starts with '{',
+    else one page with id 'stdin')."""
+    if str(path) == STDIO:
+        raw = read_utf8(path, max_bytes * 100)
+        if raw.lstrip().startswith("{"):
+            return jsonl_articles(parse_json_lines(raw, "<stdin>"), "<stdin>", max_bytes)
+        return [page_article(raw, "stdin", "<stdin>", removed)]
+    if path.suffix == ".jsonl":
+        return read_jsonl(path, max_bytes)
+    return [read_txt(path, max_bytes, removed)]
+
+
 def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], IngestReport]:
     """Read every input (files, or folders of .txt/.jsonl); bad files fail, or are skipped and reported."""
     report = IngestReport()
     articles: list[Article] = []
     for path in expand_inputs(paths):
+        removed: list[str] = []
         try:
-            found = read_jsonl(path, max_bytes) if path.suffix == ".jsonl" else [read_txt(path, max_bytes)]
+            found = read_input(path, max_bytes, removed)
         except (InputError, OSError) as error:
             if not skip_bad:
                 raise InputError(str(error)) from error
@@ -172,6 +213,8 @@ def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int =
             continue
         articles.extend(found)
         report.read.append(str(path))
+        if removed:
+            report.removed[str(path)] = removed
     ids = Counter(article.id for article in articles)
     duplicated = [article_id for article_id, count in ids.items() if count > 1]
     if duplicated:
@@ -180,11 +223,20 @@ def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int =
 
 
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders expand to their .txt and .jsonl files, sorted."""
+    """Files as given; folders expand to the .txt and .jsonl files anywhere below them (sorted, hidden
+    ones skipped). Finding no input at all is an error, not an empty run."""
     expanded: list[Path] = []
     for item in map(Path, paths):
-        if item.is_dir():
-            expanded.extend(sorted(p for p in item.iterdir() if p.suffix in (".txt", ".jsonl")))
+        if str(item) == STDIO:
+            expanded.append(item)
+        elif item.is_dir():
+            found = sorted(
+                p for p in item.rglob("*")
+                if p.suffix in INPUT_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(item).parts)
+            )
+            if not found:
+                raise InputError(f"{item}: no {' or '.join(INPUT_SUFFIXES)} files in this folder")
+            expanded.extend(found)
         elif item.exists():
             expanded.append(item)
         else:

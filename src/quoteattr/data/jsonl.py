@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,16 +18,29 @@ class InputError(ValueError):
     """Bad input; the message names the file and the position (line, byte) and what to do."""
 
 
+STDIO = "-"
+"""As an input or output path: standard input or standard output."""
+
+
 def read_utf8(path: Path, max_bytes: int) -> str:
-    """Read a text file, refusing empty, oversized, binary or non-UTF-8 content with a clear error."""
+    """Read a text file (``-``: standard input), refusing empty, oversized, binary or non-UTF-8 content
+    with a clear error."""
+    if str(path) == STDIO:
+        return decode_utf8(sys.stdin.buffer.read(max_bytes + 1), "<stdin>", max_bytes)
     size = path.stat().st_size
-    if size == 0:
-        raise InputError(f"{path}: file is empty")
     if size > max_bytes:
         raise InputError(
             f"{path}: file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or raise --max-bytes"
         )
-    raw = path.read_bytes()
+    return decode_utf8(path.read_bytes(), str(path), max_bytes)
+
+
+def decode_utf8(raw: bytes, path: str, max_bytes: int) -> str:
+    """Text of a file's bytes; empty, oversized, binary or non-UTF-8 content is an error naming ``path``."""
+    if not raw:
+        raise InputError(f"{path}: file is empty")
+    if len(raw) > max_bytes:
+        raise InputError(f"{path}: over the {max_bytes:,}-byte limit; split it or raise --max-bytes")
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
@@ -45,7 +59,16 @@ def read_utf8(path: Path, max_bytes: int) -> str:
 
 def iter_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; a broken line raises InputError naming it."""
-    text = read_utf8(path, max_bytes)
+    return parse_json_lines(read_utf8(path, max_bytes), display_name(path))
+
+
+def display_name(path: str | Path) -> str:
+    """How errors name an input: its path, or <stdin>."""
+    return "<stdin>" if str(path) == STDIO else str(path)
+
+
+def parse_json_lines(text: str, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of JSONL text read from ``path``."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -89,10 +112,21 @@ def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+@contextmanager
+def output_stream(path: str | Path) -> Iterator[IO[str]]:
+    """Standard output for ``-``; otherwise an atomic writer (nothing appears unless all of it is written)."""
+    if str(path) == STDIO:
+        yield sys.stdout
+        sys.stdout.flush()
+    else:
+        with atomic_writer(path) as stream:
+            yield stream
+
+
 def write_articles(path: str | Path, articles: Iterable[Article]) -> int:
-    """Write articles as interchange JSONL atomically; returns how many were written."""
+    """Write articles as interchange JSONL (atomically, or to standard output for ``-``); returns how many."""
     count = 0
-    with atomic_writer(path) as stream:
+    with output_stream(path) as stream:
         for article in articles:
             stream.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
             count += 1

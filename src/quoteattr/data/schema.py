@@ -180,6 +180,15 @@ def validate_article(article: Article) -> None:
             )
 
 
+def as_article(item: str | Article, index: int) -> Article:
+    """An Article as given, or one made from plain text (id ``text-INDEX``)."""
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        return Article(f"text-{index}", item)
+    raise SchemaError(f"input {index}: expected a string or an Article, got {type(item).__name__}")
+
+
 def span_text(text: str, span: Span | None) -> str | None:
     """The text a span covers, or None."""
     return None if span is None else text[span[0] : span[1]]

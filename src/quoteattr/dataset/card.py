@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+from quoteattr.data.schema import Article
+from quoteattr.evaluation.scoring import pooled_agreement
+
+ANNOTATOR_AGREEMENT = "annotator_agreement"
+"""Meta key of an article labelled by several annotators: for each other annotator, the scorer's counts
+(tp_pred, tp_gold, n_pred, n_gold per row) of their labels scored against the kept annotator's."""
+
+
+def split_agreement(splits: dict[str, list[Article]]) -> dict[str, tuple[int, dict[str, float]]]:
+    """Per split with doubly annotated articles: how many, and the annotators' agreement F1 pooled over them."""
+    found = {}
+    for name, articles in splits.items():
+        counts = [entry for a in articles for entry in a.meta.get(ANNOTATOR_AGREEMENT, [])]
+        if counts:
+            found[name] = (sum(1 for a in articles if a.meta.get(ANNOTATOR_AGREEMENT)), pooled_agreement(counts))
+    return found
+
+
+def agreement_section(agreement: dict[str, tuple[int, dict[str, float]]]) -> str:
+    """The card's section on annotator agreement: the level a second human reaches, to compare models with."""
+    if not agreement:
+        return ""
+    rows = "\n".join(
+        f"| {name} | {n} | {f1['content_overlap_f1']:.3f} | {f1['content_exact_f1']:.3f} | {f1['attribution_f1']:.3f} |"
+        for name, (n, f1) in agreement.items()
+    )
+    return f"""## Annotator agreement
+
+Some articles were labelled by several annotators. Scored the way a system is scored (the kept annotator's
+labels as gold, each other annotator's as a prediction, counts pooled over the articles of a split by the
+project's scorer), a second human reaches:
+
+| split | articles | content overlap F1 | content exact F1 | attribution F1 |
+|---|---|---|---|---|
+{rows}
+
+This is the level to compare a model with: a model that matches it agrees with the gold as well as a
+second trained annotator does.
+
+"""
+
 
 def dataset_card(
-    stats: dict[str, dict[str, int]], sources: list[str], licence: str, seed: int | None, split_note: str | None = None
+    stats: dict[str, dict[str, int]],
+    sources: list[str],
+    licence: str,
+    seed: int | None,
+    split_note: str | None = None,
+    agreement: dict[str, tuple[int, dict[str, float]]] | None = None,
 ) -> str:
-    """README.md for the dataset: YAML metadata, features, counts, provenance, licence."""
+    """README.md for the dataset: YAML metadata, features, counts, annotator agreement, provenance, licence."""
     yaml_splits = "\n".join(f"  - name: {name}\n    num_examples: {s['articles']}" for name, s in stats.items())
     data_files = "\n".join(f"  - split: {name}\n    path: data/{name}.parquet" for name in stats)
     rows = "\n".join(
@@ -66,7 +112,7 @@ the speaker mention as written and the speaker entity it refers to. Built by `qu
 
 {split_rule}
 
-## Provenance
+{agreement_section(agreement or {})}## Provenance
 
 {source_lines}
 

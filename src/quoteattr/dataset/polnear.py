@@ -19,6 +19,7 @@ from tqdm import tqdm
 from quoteattr.data.jsonl import InputError, read_utf8
 from quoteattr.data.quotemarks import quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
+from quoteattr.dataset.card import ANNOTATOR_AGREEMENT
 from quoteattr.systems.mention_resolver import resolve_mentions
 
 ROLES = ("Content", "Cue", "Source")
@@ -162,7 +163,7 @@ def convert_compartment(
     folder: str | Path, resolve_speakers: bool = True, progress: bool = True
 ) -> tuple[list[Article], ConversionReport]:
     """Every article of a compartment folder (``text/*.txt`` + ``attributions/*.ann``)."""
-    from quoteattr.evaluation.scoring import agreement
+    from quoteattr.evaluation.scoring import agreement_counts, pooled_agreement
 
     folder = Path(folder)
     text_dir, ann_dir = folder / "text", folder / "attributions"
@@ -208,7 +209,9 @@ def convert_compartment(
         article = versions[kept]
         for annotator, other in versions.items():
             if annotator != kept:
-                report.agreement.append({"article": name, "kept": kept, "other": annotator, **agreement(article, other)})
+                counts = agreement_counts(article, other)
+                article.meta.setdefault(ANNOTATOR_AGREEMENT, []).append({"other": annotator, **counts})
+                report.agreement.append({"article": name, "kept": kept, "other": annotator, **pooled_agreement([counts]), "counts": counts})
         articles.append(article)
     if resolve_speakers:
         resolve_speaker_entities(articles)

@@ -13,7 +13,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict, Features, List, Value
 
 from quoteattr.data.schema import QUOTE_TYPES, Article
-from quoteattr.dataset.card import dataset_card
+from quoteattr.dataset.card import dataset_card, split_agreement
 
 SPLITS = ("train", "validation", "test")
 
@@ -117,7 +117,7 @@ def save_dataset(
         (staging / "data").mkdir()
         for name, split in dataset.items():
             split.to_parquet(str(staging / "data" / f"{name}.parquet"))
-        (staging / "README.md").write_text(dataset_card(split_statistics(splits), sources, licence, seed, split_note), encoding="utf-8")
+        (staging / "README.md").write_text(dataset_card(split_statistics(splits), sources, licence, seed, split_note, split_agreement(splits)), encoding="utf-8")
         (staging / "statistics.json").write_text(json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8")
         if output.exists():
             old = output.with_name(f".{output.name}.old")

@@ -222,10 +222,17 @@ def score_article(gold: Article, pred: Article) -> ArticleCounts:
 
 
 def align(gold: Iterable[Article], pred: Iterable[Article]) -> tuple[list[tuple[Article, Article]], list[str], list[str]]:
-    """Pair gold and predicted articles by id; a gold article with no prediction counts as predicting nothing."""
+    """Pair gold and predicted articles by id; a gold article with no prediction counts as predicting nothing.
+    No prediction for any gold article at all is an error: the files do not belong together."""
     predictions = {a.id: a for a in pred}
     gold = list(gold)
     gold_ids = {a.id for a in gold}
+    if gold and not gold_ids & set(predictions):
+        shown = ", ".join(repr(i) for i in sorted(predictions)[:3]) or "none"
+        raise InputError(
+            f"no predicted article matches a gold article by id ({len(gold)} gold articles, e.g. {gold[0].id!r}; "
+            f"{len(predictions)} predicted, e.g. {shown}): are these the right gold and prediction files?"
+        )
     pairs, missing = [], []
     for article in gold:
         found = predictions.get(article.id)
@@ -290,10 +297,28 @@ def evaluate_articles(
     }
 
 
+AGREEMENT_ROWS = ("content_overlap", "content_exact", "attribution")
+COUNT_FIELDS = ("tp_pred", "tp_gold", "n_pred", "n_gold")
+
+
+def agreement_counts(kept: Article, other: Article) -> dict[str, list[int]]:
+    """A second annotation scored like a system against the kept one: the counts behind each agreement F1."""
+    metrics = evaluate_articles([kept], [other], bootstrap=0)["metrics"]
+    return {row: [metrics[row][name] for name in COUNT_FIELDS] for row in AGREEMENT_ROWS}
+
+
+def pooled_agreement(counts: Iterable[dict[str, list[int]]]) -> dict[str, float]:
+    """Agreement F1 per row over many articles, counts pooled as a system's are (micro-averaged)."""
+    totals = {row: np.zeros(4) for row in AGREEMENT_ROWS}
+    for article in counts:
+        for row in AGREEMENT_ROWS:
+            totals[row] += article[row]
+    return {f"{row}_f1": prf(*totals[row])[2] for row in AGREEMENT_ROWS}
+
+
 def agreement(kept: Article, other: Article) -> dict[str, float]:
     """How far a second annotation of the same article agrees with the kept one (F1, kept as reference)."""
-    metrics = evaluate_articles([kept], [other], bootstrap=0)["metrics"]
-    return {f"{row}_f1": metrics[row]["f1"] for row in ("content_overlap", "content_exact", "attribution")}
+    return pooled_agreement([agreement_counts(kept, other)])
 
 
 def format_table(report: dict[str, object], rows: Iterable[str] | None = None) -> str:

@@ -14,16 +14,16 @@ from quoteattr.data.schema import Article
 class System(Protocol):
     name: str
 
-    def predict(self, articles: Iterable[Article]) -> Iterator[Article]: ...
+    def predict(self, articles: Iterable[Article], batch_size: int = ...) -> Iterator[Article]: ...
 
 
 SYSTEMS = ("rules", "textacy")
 MODEL_ENTRY_POINTS = "quoteattr.models"
 
 
-def load_system(name: str) -> System:
+def load_system(name: str, device: str | None = None) -> System:
     """'rules' (the rule baseline), 'textacy' (textacy's direct_quotations), a checkpoint folder, or the
-    name of an installed model package (built by `quoteattr package`)."""
+    name of an installed model package (built by `quoteattr package`); ``device`` places a model."""
     if name == "rules":
         from quoteattr.systems.rules import RulesAttributor
 
@@ -35,10 +35,10 @@ def load_system(name: str) -> System:
     from quoteattr.systems.model.attributor import QuoteAttributor
 
     if Path(name).is_dir():
-        return QuoteAttributor.from_pretrained(name)
+        return QuoteAttributor.from_pretrained(name, device=device)
     for entry_point in entry_points(group=MODEL_ENTRY_POINTS):
         if entry_point.name == name:
-            attributor = QuoteAttributor.from_pretrained(entry_point.load()())
+            attributor = QuoteAttributor.from_pretrained(entry_point.load()(), device=device)
             attributor.name = name
             return attributor
     installed = sorted(e.name for e in entry_points(group=MODEL_ENTRY_POINTS))

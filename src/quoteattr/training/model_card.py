@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from quoteattr.data.schema import QUOTE_TYPES
+from quoteattr.training.base_model import hub_id, provenance
 
 CARD_METRICS = (
     ("content_overlap", "content overlap F1"),
@@ -36,6 +37,15 @@ def _metric_rows(report: dict[str, Any]) -> list[str]:
         cells += [f"{metrics[f'{key}/{t}']['f1']:.3f}" if f"{key}/{t}" in metrics else "–" for t in QUOTE_TYPES]
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     return rows
+
+
+def _epochs(value: float | None) -> str:
+    """Epochs as people write them: 1.99, 2, not 1.9855595667870036."""
+    return "n/a" if value is None else f"{round(value, 2):g}"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
 
 
 def write_model_card(
@@ -73,7 +83,8 @@ def write_model_card(
     last_step = losses[-1] if losses else {}
     metric_key = f"eval_{training_args.get('metric_for_best_model')}"
     eval_rows = "\n".join(
-        f"| {h.get('epoch')} | {h.get('step')} | {h.get('eval_loss', float('nan')):.4f} | {h.get(metric_key, float('nan')):.4f} |" for h in evals
+        f"| {_epochs(h.get('epoch'))} | {h.get('step')} | {h.get('eval_loss', float('nan')):.4f} | {h.get(metric_key, float('nan')):.4f} |"
+        for h in evals
     )
     hyper = "\n".join(f"| {k} | {training_args.get(k)} |" for k in HYPERPARAMETERS if k in training_args)
     model_rows = "\n".join(f"| {k} | {v} |" for k, v in model_args.items())
@@ -92,7 +103,7 @@ language:
 - en
 license: apache-2.0
 library_name: transformers
-base_model: {model_args['model_name_or_path']}
+base_model: {hub_id(model_args['model_name_or_path'])}
 pipeline_tag: token-classification
 tags:
 - quote-attribution
@@ -115,7 +126,7 @@ the training run.
 
 ## Model
 
-- Base encoder: `{model_args['model_name_or_path']}`, fine-tuned end to end.
+- Base encoder: {provenance(model_args['model_name_or_path'])}, fine-tuned end to end.
 - A BIO tagger over windows of {model_args['max_length']} tokens (stride {model_args['stride']}) marks
   quote content, cues and source mentions; an article's tokens take the window where they sit most centrally.
 - A speaker linker scores each quote against the source mentions in its window (pooled hidden states,
@@ -147,8 +158,8 @@ Training windows: {train_windows}.
 |---|---|
 {hyper}
 
-Trained for {last_step.get('epoch', 'n/a')} epochs ({last_step.get('step', 'n/a')} steps); last logged training loss
-{last_step.get('loss', 'n/a')}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
+Trained for {_epochs(last_step.get('epoch'))} epochs ({last_step.get('step', 'n/a')} steps); last logged training loss
+{_number(last_step.get('loss'))}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
 counts only its own time). Validation during training (nearest-source linking):
 
 | epoch | step | eval loss | {training_args.get('metric_for_best_model')} |
@@ -159,7 +170,7 @@ Best validation checkpoint: step {best.get('step') if best else 'n/a'}.
 
 ## Evaluation
 
-Scored with the project's scorer (`evaluate.load("eval/quote_attribution")`) on whole articles, with the
+Scored with the project's scorer (`evaluate.load(quoteattr.evaluation.METRIC_PATH)`) on whole articles, with the
 linker (not the nearest-source rule used for early stopping). F1 interval: bootstrap over articles.
 
 {score_sections}

