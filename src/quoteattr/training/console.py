@@ -45,7 +45,7 @@ def load_base_tagger(base: str, labels: list[str], name: str) -> Any:
 def evaluation_line(logs: dict[str, float]) -> str:
     """One short line for an evaluation's logs: epoch and the headline validation numbers."""
     numbers = ", ".join(f"{name} {logs[key]:.3f}" for key, name in HEADLINE_METRICS.items() if key in logs)
-    return f"epoch {logs.get('epoch', 0):.2f}: validation {numbers}"
+    return f"epoch {round(logs.get('epoch', 0), 2):g}: validation {numbers}"
 
 
 class ConciseProgress(ProgressCallback):

@@ -1,0 +1,42 @@
+"""quoteattr installed from its wheel (not editable, no source checkout beside it) finds its packaged
+metric and trains."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ANNOTATIONS, ROOT
+
+SMOKE = ROOT / "configs" / "smoke.yaml"
+
+
+def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
+    dist, site = tmp_path / "dist", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)], check=True, timeout=300)
+    [wheel] = dist.glob("quoteattr-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    probe = (
+        "import evaluate, quoteattr\n"
+        "from quoteattr.evaluation import METRIC_PATH\n"
+        f"assert quoteattr.__file__.startswith({str(site)!r}), quoteattr.__file__\n"
+        f"assert METRIC_PATH.startswith({str(site)!r}), METRIC_PATH\n"
+        "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
+        "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "1.0"
+
+    train = [
+        sys.executable, "-m", "quoteattr.cli", "train", "--config", str(SMOKE), "--annotations_dir", str(ANNOTATIONS),
+        "--dataset_dir", str(tmp_path / "dataset"), "--output_dir", str(tmp_path / "run"),
+        "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
+    ]
+    result = subprocess.run(train, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "run" / "final" / "model.safetensors").exists()
