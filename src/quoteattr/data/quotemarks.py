@@ -68,3 +68,14 @@ def quote_type(text: str, spans: list[Span], regions: list[Span] | None = None) 
     if total == 0 or inside == 0:
         return "indirect"
     return "direct" if inside == total else "mixed"
+
+
+def continues_turn(text: str, previous_end: int, start: int) -> bool:
+    """True when a quote with no cue of its own carries on the previous quote's turn: it opens the
+    paragraph right after the one where the previous quote ended, or the next sentence of the same one."""
+    if previous_end < 0 or start < previous_end:
+        return False
+    between = text[previous_end:start]
+    if "\n" in between:
+        return between.count("\n") <= 2 and text[start - 1] == "\n"
+    return bool(re.search(r"[.!?][\"”’]?\s+$", between))

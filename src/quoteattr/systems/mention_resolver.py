@@ -2,8 +2,11 @@
 whole corpora whose mentions are already annotated (PolNeAR sources). Its output is silver.
 
 Names are the last run of capitalised words in a mention ("Trump campaign manager Kellyanne Conway"
-→ "Kellyanne Conway"); people cluster by surname, organisations by name; a pronoun takes the most
-recent compatible named speaker; other descriptions stay unresolved.
+→ "Kellyanne Conway"), read in the part of an apposition that holds a name ("Igor Konashenkov, the
+ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
+Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name; a
+pronoun takes the most recent compatible named speaker; generic groups ("Critics", "Police") and other
+descriptions stay unresolved.
 """
 
 from __future__ import annotations
@@ -28,8 +31,19 @@ TITLES = {
     "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "president", "senator",
     "governor", "secretary", "mayor", "speaker", "chairman", "chairwoman", "director", "judge",
     "general", "vice", "candidate", "nominee", "former", "democrat", "republican", "gop", "u.s.",
+    "major", "maj", "captain", "capt", "lieutenant", "colonel", "sergeant", "admiral", "adm", "commander", "cmdr",
+    "chief", "prime", "minister", "ambassador", "envoy", "professor", "prof", "rev", "justice", "attorney",
+    "spokesman", "spokeswoman", "spokesperson", "deputy", "foreign", "defense", "defence", "state", "special",
 }
+GENERIC_GROUPS = {
+    "critics", "officials", "analysts", "experts", "residents", "witnesses", "observers", "sources", "authorities",
+    "police", "protesters", "supporters", "opponents", "investigators", "researchers", "scientists", "doctors",
+    "prosecutors", "lawyers", "officers", "aides", "advisers", "advisors", "economists", "voters", "others",
+    "some", "many", "most", "both", "people", "polls", "surveys", "reports", "studies", "documents", "records",
+}
+"""Capitalised only because a sentence starts with them: a group, not a named entity."""
 _WORD = re.compile(r"[\w][\w.’'-]*")
+_POSSESSIVE = re.compile(r"[’']s$")
 _CONNECTORS = {"de", "van", "von", "of", "al", "bin", "la", "du", "da", "and", "for"}
 
 
@@ -63,6 +77,21 @@ def _name_run(words: list[str]) -> list[str]:
     return run
 
 
+def _naming_words(mention: str) -> list[str]:
+    """The words of the part of a mention that names its speaker: in an apposition ("X, the Y's
+    spokesman", "the spokesman, X") the comma-separated part with a name; a name that owns the
+    description after it ("the ministry's spokesman") names someone else, so it does not count."""
+    parts = [_WORD.findall(part) for part in mention.split(",")]
+    for words in parts:
+        while words and words[0].lower() in LEADING:
+            words.pop(0)
+        run = _name_run(words)
+        owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and words.index(run[-1]) < len(words) - 1
+        if run and not owner and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
+            return words
+    return []
+
+
 def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, str]]:
     """(entity name or None, method) for each mention, processed in text order."""
     entities: dict[str, _Entity] = {}
@@ -83,8 +112,7 @@ def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, 
             found = next((e for e in reversed(history) if e.kind == "org"), None)
             results[index] = (found, "pronoun")
             continue
-        while words and words[0].lower() in LEADING:
-            words = words[1:]
+        words = _naming_words(text[mentions[index][0] : mentions[index][1]])
         run = _name_run(words)
         if not run:
             results[index] = (None, "unresolved")

@@ -11,7 +11,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
-from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, overlaps_any, validate_article
 from quoteattr.systems.speakers import SpeakerResolver
 
@@ -88,11 +88,22 @@ def _subject(verb: Token) -> Token | None:
     return None
 
 
+def _inverted_subject(cue: Token) -> Token | None:
+    """The speaker after a cue that follows its quote ('"No deal," reply the unions'), which the parser
+    often takes for the verb's object."""
+    return next(
+        (c for c in cue.children if c.i > cue.i and c.dep_ in ("nsubj", "dobj", "attr", "npadvmod") and c.pos_ in ("NOUN", "PROPN")),
+        None,
+    )
+
+
 def mention_span(token: Token) -> Span | None:
-    """The speaker mention a subject token heads, without appositions, relative clauses or punctuation."""
+    """The speaker mention a subject token heads ("the unions and the guild" whole), without appositions,
+    relative clauses or punctuation."""
+    nominal_conjunct = any(c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN") for c in token.children)
     excluded: set[int] = set()
     for child in token.children:
-        if child.dep_ in ("appos", "relcl", "acl", "advcl", "punct", "cc") or (
+        if child.dep_ in ("appos", "relcl", "acl", "advcl", "punct") or (child.dep_ == "cc" and not nominal_conjunct) or (
             child.dep_ == "conj" and child.i > token.i and child.pos_ == "VERB"
         ):
             excluded.update(t.i for t in child.subtree)
@@ -171,6 +182,7 @@ class RulesAttributor:
         resolver = SpeakerResolver(doc)
         quotes: list[Quote] = []
         previous_entity: str | None = None
+        previous_speaker: Span | None = None
         previous_end = -1
         for item in found:
             # a role inside the content (a parse that wrapped the clause around its subject) is dropped
@@ -181,8 +193,8 @@ class RulesAttributor:
             entity = None
             if item.speaker_token is not None and item.speaker is not None:
                 entity = resolver.resolve(item.speaker_token, item.speaker)
-            elif item.cue is None and item.speaker is None and _continues(text, previous_end, item.spans[0][0]):
-                entity = previous_entity  # a quote paragraph continuing the previous speaker's quote
+            elif item.cue is None and item.speaker is None and continues_turn(text, previous_end, item.spans[0][0]):
+                entity, item.speaker = previous_entity, previous_speaker  # the previous speaker's turn goes on
             quote = Quote(
                 spans=item.spans,
                 type=quote_type(text, item.spans, regions),
@@ -193,7 +205,7 @@ class RulesAttributor:
             if entity and item.speaker:
                 resolver.add_mention(entity, item.speaker)
             quotes.append(quote)
-            previous_entity = entity
+            previous_entity, previous_speaker = entity, item.speaker
             previous_end = item.spans[-1][1]
         quotes.sort(key=lambda q: q.spans[0])
         return quotes, resolver.entities()
@@ -222,6 +234,8 @@ class RulesAttributor:
             subject = _subject(cue)
             if subject is not None and (subject.lower_ in RELATIVE_PRONOUNS or _inside(subject.idx, regions)):
                 subject = None
+            if subject is None and cue.idx >= region[1]:
+                subject = _inverted_subject(cue)
             speaker = mention_span(subject) if subject is not None else None
             if starts_clause or (words >= 8 and text[region[0] + 1 : region[0] + 2].isupper()):
                 spans = [region]
@@ -232,7 +246,8 @@ class RulesAttributor:
                 spans = [clause]
             used_cues.add(cue.i)
             return _Found(spans, _char_span(_cue_tokens(cue)), subject, speaker, region[0])
-        if words >= 4 and starts_clause and not after.strip(" ,.;:"):
+        follows_quote = any(continues_turn(text, end, region[0]) for _, end in regions if end <= region[0])
+        if (words >= 4 or follows_quote) and starts_clause and not after.strip(" ,.;:"):
             # a quote standing alone in its sentence: attributed by context (continuation) or not at all
             return _Found([region], None, None, None, region[0])
         return None  # scare quotes and titles: not a quote
@@ -342,11 +357,3 @@ def _inside(position: int, regions: list[Span]) -> bool:
 def _extend_to_mark(text: str, clause: Span, region: Span) -> Span:
     """Make sure the closing quotation mark of a quote inside the clause stays in the content."""
     return (min(clause[0], region[0]), max(clause[1], region[1]))
-
-
-def _continues(text: str, previous_end: int, start: int) -> bool:
-    """True when a quote opens the paragraph right after the one where the previous quote ended."""
-    if previous_end < 0 or start < previous_end or (start > 0 and text[start - 1] != "\n"):
-        return False
-    between = text[previous_end:start]
-    return 1 <= between.count("\n") <= 2

@@ -86,7 +86,7 @@ class SpeakerResolver:
         elif cluster is None and lower in GROUP_PRONOUNS:
             cluster = self._recent(head.idx, ("ORG", "GPE", "NORP"))
         elif cluster is None and head.pos_ == "NOUN":
-            cluster = self._by_description(head, mention)
+            cluster = self._named_apposition(head) or self._by_description(head, mention)
         elif cluster is None and head.pos_ == "PROPN":
             cluster = self._unlabelled_name(head)
         if cluster is None:
@@ -94,6 +94,16 @@ class SpeakerResolver:
         cluster.last_seen = head.idx
         self.speaker_history.append(cluster)
         return cluster.name
+
+    def _named_apposition(self, head: Token) -> _Cluster | None:
+        """'the mayor, Ann Lee' → the entity its apposition names."""
+        for child in head.children:
+            if child.dep_ == "appos":
+                if child.i in self.by_token:
+                    return self.by_token[child.i]
+                if child.pos_ == "PROPN":
+                    return self._unlabelled_name(child)
+        return None
 
     def _unlabelled_name(self, head: Token) -> _Cluster:
         """A proper name the NER missed ("Mayor Ana Ruiz"): its name tokens without leading titles."""

@@ -48,6 +48,26 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
+def _decoding_section(table: list[dict[str, Any]]) -> str:
+    """The decoding settings tried on validation, by attribution F1 (then exact, then overlap F1)."""
+    if not table:
+        return ""
+    settings = [k for k in table[0] if not k.endswith("_f1")]
+    scores = [k for k in table[0] if k.endswith("_f1")]
+    ordered = sorted(table, key=lambda row: [row[k] for k in scores[::-1]], reverse=True)
+    header = "| " + " | ".join(settings + [k.removesuffix("_f1").replace("_", " ") + " F1" for k in scores]) + " |"
+    rows = "\n".join("| " + " | ".join([str(row[k]) for k in settings] + [f"{row[k]:.3f}" for k in scores]) + " |" for row in ordered)
+    return f"""## Decoding
+
+Decoding settings were chosen on the validation split (never on the test split), after training:
+
+{header}
+|{"---|" * (len(settings) + len(scores))}
+{rows}
+
+"""
+
+
 def write_model_card(
     folder: Path,
     model_args: dict[str, Any],
@@ -59,6 +79,7 @@ def write_model_card(
     log_history: list[dict[str, Any]],
     scores: dict[str, dict[str, Any]],
     seconds: float,
+    decoding_table: list[dict[str, Any]] | None = None,
 ) -> None:
     """README.md with a YAML model-index block (metrics per split) and the run's facts in prose."""
     name = Path(training_args["output_dir"]).name
@@ -168,7 +189,7 @@ counts only its own time). Validation during training (nearest-source linking):
 
 Best validation checkpoint: step {best.get('step') if best else 'n/a'}.
 
-## Evaluation
+{_decoding_section(decoding_table or [])}## Evaluation
 
 Scored with the project's scorer (`evaluate.load(quoteattr.evaluation.METRIC_PATH)`) on whole articles, with the
 linker (not the nearest-source rule used for early stopping). F1 interval: bootstrap over articles.

@@ -68,6 +68,10 @@ class RunArguments:
     """How the run behaves around training."""
 
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint in output_dir"})
+    search_decoding: str | None = field(
+        default="attribution",
+        metadata={"help": "choose decoding settings on validation by this metric's F1 before export (none: keep the arguments')"},
+    )
     early_stopping_patience: int = 3
     config: str | None = field(default=None, metadata={"help": "YAML file with any of these arguments"})
 
@@ -195,6 +199,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     from quoteattr.systems.model.attributor import QuoteAttributor
     from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
     from quoteattr.training.console import load_base_tagger, use_concise_progress
+    from quoteattr.training.decoding_search import search_decoding
     from quoteattr.training.model_card import write_model_card
 
     model_args, data_args, run_args, training_args = parse_arguments(argv, prog)
@@ -259,6 +264,11 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
 
     final_dir = Path(training_args.output_dir) / "final"
     attributor = QuoteAttributor(trainer.model.to(torch.device("cpu")) if not torch.cuda.is_available() else trainer.model, tokenizer, settings)
+    decoding_table: list[dict[str, Any]] = []
+    if run_args.search_decoding not in (None, "none"):
+        chosen, decoding_table = search_decoding(attributor, splits[data_args.validation_split], metric=run_args.search_decoding)
+        settings.update(chosen)
+        print("decoding chosen on validation: " + ", ".join(f"{k}={v}" for k, v in chosen.items()), flush=True)
     attributor.save_pretrained(final_dir)
     loaded = QuoteAttributor.from_pretrained(final_dir)
 
@@ -280,6 +290,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         log_history=trainer.state.log_history,
         scores=scores,
         seconds=time.perf_counter() - started,
+        decoding_table=decoding_table,
     )
     (final_dir / "eval_results.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     print(f"checkpoint with its card: {final_dir}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 from quoteattr.data.jsonl import InputError
-from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
@@ -27,12 +28,23 @@ from quoteattr.systems.model.windows import (
     merge_window_logits,
     token_range,
     tokenize,
+    viterbi_tags,
     window_bounds,
     window_paragraphs,
 )
 
 LINKER_FILE = "linker.safetensors"
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
+
+
+@dataclass
+class Analysis:
+    """One article through the encoder: its tokens, windows, and each window's tag logits and hidden states."""
+
+    tokens: ArticleTokens
+    windows: list[Span]
+    logits: list[np.ndarray]
+    hidden: list[torch.Tensor]
 
 
 class QuoteAttributor:
@@ -107,8 +119,12 @@ class QuoteAttributor:
             hidden.append(results[index][1])
         return logits, hidden
 
-    def _analyse(self, group: list[Article], batch_size: int) -> list[tuple[ArticleTokens, list[Span], list[np.ndarray], list[torch.Tensor]]]:
-        """Tokens, windows, window logits and window hidden states of each article; windows batched across articles."""
+    def analyse(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[tuple[Article, Analysis]]:
+        """Each article with its encoder outputs (windows batched across articles), ready to decode."""
+        for group in _chunks(list(articles), max(8, batch_size)):  # enough windows to fill the batches
+            yield from zip(group, self._analyse(group, batch_size))
+
+    def _analyse(self, group: list[Article], batch_size: int) -> list[Analysis]:
         encoded, sequences = [], []
         for article in group:
             tokens = tokenize(self.tokenizer, article.text, self.settings.get("paragraph_marker"))
@@ -116,7 +132,7 @@ class QuoteAttributor:
             encoded.append((tokens, windows, len(sequences)))
             sequences.extend(window_ids)
         logits, hidden = self._run(sequences, batch_size) if sequences else ([], [])
-        return [(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)]) for tokens, windows, first in encoded]
+        return [Analysis(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)]) for tokens, windows, first in encoded]
 
     def predict(self, articles: str | Article | Iterable[str | Article], batch_size: int = 32) -> Article | Iterator[Article]:
         """Articles with quotes, cues, speakers and speaker entities. Like a transformers pipeline it takes
@@ -132,18 +148,22 @@ class QuoteAttributor:
         return self._attribute_all(articles, batch_size, keep_quotes=True)
 
     def _attribute_all(self, articles: Iterable[Article], batch_size: int, keep_quotes: bool) -> Iterator[Article]:
-        for group in _chunks(list(articles), max(8, batch_size)):  # enough windows to fill the batches
-            for article, (tokens, windows, logits, hidden) in zip(group, self._analyse(group, batch_size)):
-                given = article.quotes if keep_quotes else None
-                if not windows:
-                    yield Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
-                    continue
-                spans = self.decode(article.text, tokens, merge_window_logits(len(tokens.ids), windows, logits))
-                yield assemble_article(article, tokens, windows, spans, self._linker_choice(tokens, hidden), given=given)
+        for article, analysis in self.analyse(articles, batch_size):
+            yield self.attribute(article, analysis, keep_quotes)
 
-    def decode(self, text: str, tokens: ArticleTokens, logits: np.ndarray) -> dict[str, list[Span]]:
-        """Role spans from article-level token logits, with the content clean-up the settings ask for."""
-        return decode_roles(text, tokens, logits, self.settings)
+    def attribute(self, article: Article, analysis: Analysis, keep_quotes: bool = False, settings: dict[str, Any] | None = None) -> Article:
+        """The article's quotes decoded from its analysis (with ``settings`` instead of the checkpoint's
+        decoding settings when given); ``keep_quotes`` links the article's own quotes instead."""
+        given = article.quotes if keep_quotes else None
+        if not analysis.windows:
+            return Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
+        options = {**self.settings, **(settings or {})}
+        logits = merge_window_logits(len(analysis.tokens.ids), analysis.windows, analysis.logits)
+        spans = decode_roles(article.text, analysis.tokens, logits, options)
+        choose = self._linker_choice(analysis.tokens, analysis.hidden)
+        return assemble_article(
+            article, analysis.tokens, analysis.windows, spans, choose, given=given, continuation=bool(options.get("continuation"))
+        )
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
@@ -166,13 +186,15 @@ class QuoteAttributor:
         return choose
 
 
-DECODING_DEFAULTS = {"content_gap_tokens": 4, "min_content_words": 3}
+DECODING_DEFAULTS = {"content_gap_tokens": 4, "min_content_words": 3, "decoding": "argmax"}
+"""Settings of checkpoints that predate an option (their behaviour is kept)."""
 
 
 def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]) -> dict[str, list[Span]]:
-    """BIO decoding, then short gaps inside content filled and stray fragments dropped."""
+    """BIO decoding (token by token, or the best valid sequence with ``decoding: viterbi``), then short
+    gaps inside content filled and stray fragments dropped."""
     options = {**DECODING_DEFAULTS, **settings}
-    spans = decode_spans(logits.argmax(-1))
+    spans = decode_spans(viterbi_tags(logits) if options["decoding"] == "viterbi" else logits.argmax(-1))
     return clean_content_spans(spans, tokens, text, options["content_gap_tokens"], options["min_content_words"])
 
 
@@ -188,9 +210,12 @@ def assemble_article(
     spans: dict[str, list[Span]],
     choose_source,
     given: list[Quote] | None = None,
+    continuation: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_source``
-    in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity."""
+    in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
+    With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
+    next sentence or paragraph, no cue of its own) takes that quote's speaker."""
     text = article.text
     if given is None:
         quote_tokens = _group_fragments(text, tokens, spans)
@@ -210,8 +235,9 @@ def assemble_article(
         extents = [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices]
         candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1]]
         chosen = choose_source(window, extents, candidates, bounds) if candidates else [None] * len(indices)
-        for index, (start, end), source in zip(indices, extents, chosen):
-            sources[index] = None if source is not None and start <= source[0] < end else source
+        for index, source in zip(indices, chosen):
+            inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
+            sources[index] = None if inside else source  # a speaker between two fragments is the quote's
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         content = list(given[index].spans) if given else [char_span(tokens.offsets, f) for f in fragments]
@@ -226,6 +252,17 @@ def assemble_article(
         quotes.append(
             Quote(content, kind, None if overlaps_any(cue_chars, content) else cue_chars, None if overlaps_any(speaker, content) else speaker)
         )
+    if continuation:
+        quotes.sort(key=lambda q: q.spans)
+        for previous, quote in zip(quotes, quotes[1:]):
+            if (
+                quote.speaker is None
+                and previous.speaker is not None
+                and quote.cue in (None, previous.cue)
+                and continues_turn(text, previous.end, quote.start)
+                and not overlaps_any(previous.speaker, quote.spans)
+            ):
+                quote.speaker = previous.speaker
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions))))
     for quote in quotes:

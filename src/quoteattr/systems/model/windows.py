@@ -124,6 +124,39 @@ def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndar
     return merged
 
 
+def _transitions() -> tuple[np.ndarray, np.ndarray]:
+    """Which tag may follow which (an I-X only after B-X or I-X), and which may open a sequence."""
+    allowed = np.ones((len(LABELS), len(LABELS)), dtype=bool)
+    for to, label in enumerate(LABELS):
+        if label.startswith("I-"):
+            role = label[2:]
+            allowed[:, to] = [other in (f"B-{role}", f"I-{role}") for other in LABELS]
+    opens = np.array([not label.startswith("I-") for label in LABELS])
+    return allowed, opens
+
+
+_ALLOWED, _OPENS = _transitions()
+
+
+def viterbi_tags(logits: np.ndarray) -> np.ndarray:
+    """The most probable tag sequence that is valid BIO (no I-X without its B-X), from token logits:
+    a span's edges are decided with its neighbours instead of token by token."""
+    shifted = logits - logits.max(-1, keepdims=True)
+    scores = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    forbidden = np.where(_ALLOWED, 0.0, -np.inf)
+    best = np.where(_OPENS, scores[0], -np.inf)
+    back = np.zeros(scores.shape, dtype=np.int64)
+    for index in range(1, len(scores)):
+        candidates = best[:, None] + forbidden
+        back[index] = candidates.argmax(0)
+        best = candidates.max(0) + scores[index]
+    tags = np.zeros(len(scores), dtype=np.int64)
+    tags[-1] = int(best.argmax())
+    for index in range(len(scores) - 1, 0, -1):
+        tags[index - 1] = back[index, tags[index]]
+    return tags
+
+
 def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:
     """Token spans per role from BIO tag ids (an I- without its B- starts a span)."""
     spans: dict[str, list[Span]] = {role: [] for role in ROLES}

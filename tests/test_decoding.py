@@ -1,0 +1,98 @@
+"""Decoding the tagger's output into quotes and linking them, on small texts written for each behaviour."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from quoteattr.data.schema import Article
+from quoteattr.systems.model.attributor import assemble_article, decode_roles
+from quoteattr.systems.model.windows import LABEL2ID, LABELS, ArticleTokens, tokenize, viterbi_tags
+
+
+def word_tokens(text: str) -> ArticleTokens:
+    """Words and punctuation as tokens (what a tokenizer would give, near enough), with their paragraphs."""
+    offsets = [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+    return ArticleTokens(list(range(len(offsets))), offsets, [text.count("\n", 0, s) for s, _ in offsets])
+
+
+def token_span(text: str, tokens: ArticleTokens, phrase: str, occurrence: int = 0) -> tuple[int, int]:
+    start = [m.start() for m in re.finditer(re.escape(phrase), text)][occurrence]
+    inside = [i for i, (s, e) in enumerate(tokens.offsets) if s >= start and e <= start + len(phrase)]
+    return inside[0], inside[-1] + 1
+
+
+def logits_for(n: int, labelled: dict[tuple[int, int], str]) -> np.ndarray:
+    logits = np.zeros((n, len(LABELS)), dtype=np.float32)
+    logits[:, LABEL2ID["O"]] = 3.0
+    for (start, end), role in labelled.items():
+        logits[start, LABEL2ID[f"B-{role}"]] = 5.0
+        logits[start + 1 : end, LABEL2ID[f"I-{role}"]] = 5.0
+    return logits
+
+
+def test_viterbi_never_opens_a_span_with_an_inside_tag():
+    logits = logits_for(6, {(1, 4): "CONTENT"})
+    logits[1] = 0.0
+    logits[1, LABEL2ID["I-CONTENT"]], logits[1, LABEL2ID["B-CONTENT"]] = 5.0, 4.5  # argmax: I- with no B-
+    assert LABELS[int(logits[1].argmax())] == "I-CONTENT"
+    assert [LABELS[t] for t in viterbi_tags(logits)] == ["O", "B-CONTENT", "I-CONTENT", "I-CONTENT", "O", "O"]
+
+
+def test_decoding_settings_are_applied_over_the_checkpoints():
+    text = "Ann said the plan , in short , would fail ."
+    tokens = word_tokens(text)
+    logits = logits_for(len(tokens.ids), {(2, 4): "CONTENT", (7, 10): "CONTENT", (1, 2): "CUE", (0, 1): "SOURCE"})
+    joined = decode_roles(text, tokens, logits, {"content_gap_tokens": 4, "min_content_words": 1})
+    apart = decode_roles(text, tokens, logits, {"content_gap_tokens": 0, "min_content_words": 1})
+    assert joined["CONTENT"] == [(2, 10)] and apart["CONTENT"] == [(2, 4), (7, 10)]
+
+
+def link_first_quote_only(window, quotes, candidates, bounds):
+    return [candidates[0]] + [None] * (len(quotes) - 1)
+
+
+def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
+    text = '"We will rebuild," vowed the mayor. "Every house will stand."\n\n"And every road," she added.'
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house will stand."'),
+                    token_span(text, tokens, '"And every road,"')],
+        "CUE": [token_span(text, tokens, "vowed"), token_span(text, tokens, "added")],
+        "SOURCE": [token_span(text, tokens, "the mayor")],
+    }
+    article = Article("a", text)
+    windows = [(0, len(tokens.ids))]
+    alone = assemble_article(article, tokens, windows, spans, link_first_quote_only)
+    carried = assemble_article(article, tokens, windows, spans, link_first_quote_only, continuation=True)
+    speakers = lambda a: [text[q.speaker[0] : q.speaker[1]] if q.speaker else None for q in a.quotes]  # noqa: E731
+    assert speakers(alone) == ["the mayor", None, None]
+    # the next sentence carries the turn on; the next paragraph's quote has a cue of its own, so it does not
+    assert speakers(carried) == ["the mayor", "the mayor", None]
+
+
+def test_an_interrupted_quote_is_one_quote_with_two_fragments():
+    text = '"We will rebuild," the mayor said, "every single house."'
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"every single house."')],
+        "CUE": [token_span(text, tokens, "said")],
+        "SOURCE": [token_span(text, tokens, "the mayor")],
+    }
+    [quote] = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only).quotes
+    assert [text[s:e] for s, e in quote.spans] == ['"We will rebuild,"', '"every single house."']
+    assert text[quote.speaker[0] : quote.speaker[1]] == "the mayor" and quote.type == "direct"
+
+
+def test_paragraph_breaks_reach_the_encoder_as_marker_tokens():
+    from transformers import AutoTokenizer
+
+    from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(PACKAGED_MODEL))
+    text = "Headline here\n\nRussia says militants attack."
+    plain, marked = tokenize(tokenizer, text), tokenize(tokenizer, text, "¶")
+    assert len(marked.ids) == len(plain.ids) + 2  # one marker per line break
+    assert [text[s:e] for s, e in marked.offsets if text[s:e] == "\n"] == ["\n", "\n"]
+    assert marked.paragraphs[-1] == 1 and marked.paragraphs[0] == 0

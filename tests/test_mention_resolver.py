@@ -1,0 +1,39 @@
+"""Speaker mentions resolved to entity names from their text alone (the model's and PolNeAR's resolver)."""
+
+from __future__ import annotations
+
+import pytest
+
+from quoteattr.systems.mention_resolver import resolve_mentions
+
+
+def resolve(text: str, *mentions: str) -> list[str | None]:
+    spans = []
+    for mention in mentions:
+        start = text.index(mention, spans[-1][1] if spans else 0)
+        spans.append((start, start + len(mention)))
+    return [name for name, _ in resolve_mentions(text, spans)]
+
+
+@pytest.mark.parametrize(
+    ("mention", "name"),
+    [
+        ("Major General Igor Konashenkov, the Russian Defense Ministry's spokesman", "Igor Konashenkov"),
+        ("the agency's spokeswoman, Maria Lopez,", "Maria Lopez"),
+        ("Prime Minister Theresa May", "Theresa May"),
+        ("Trump campaign manager Kellyanne Conway", "Kellyanne Conway"),
+        ("the Ministry of Health", "Ministry of Health"),
+    ],
+)
+def test_names_come_from_the_part_of_the_mention_that_names(mention: str, name: str):
+    assert resolve(f"{mention} said on Monday.", mention) == [name]
+
+
+@pytest.mark.parametrize("mention", ["The Russian Defense Ministry's spokesman", "Critics", "Police", "the spokesman"])
+def test_descriptions_and_generic_groups_stay_unresolved(mention: str):
+    assert resolve(f"{mention} said on Monday.", mention) == [None]
+
+
+def test_a_pronoun_takes_the_latest_person_of_its_gender():
+    text = "Ann Lee said it was done. She added more. Tom Berg said no. He disagreed. She said it again."
+    assert resolve(text, "Ann Lee", "She", "Tom Berg", "He", "She") == ["Ann Lee", "Ann Lee", "Tom Berg", "Tom Berg", "Ann Lee"]

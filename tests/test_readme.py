@@ -1,0 +1,154 @@
+"""Every command README.md shows in its code blocks runs, as written, in a scratch copy of the project.
+
+Where running it exactly as written cannot work in a test, the difference is named here: the set-up
+line's `pip install` half is what `.ci/run` runs; the PolNeAR training run gets overrides that make it a
+smoke run (it takes about an hour as written); the Label Studio server gets a throwaway account and data
+folder, and YOUR_TOKEN becomes that account's token.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import POLNEAR, ROOT
+
+README = ROOT / "README.md"
+PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export")
+POLNEAR_SMOKE = ["--max_train_articles", "8", "--max_eval_articles", "4", "--max_steps", "4", "--eval_strategy", "steps",
+                 "--eval_steps", "4", "--save_strategy", "steps", "--save_steps", "4"]
+TOKEN = "readme-test-token-0123456789"
+
+
+def shown_commands() -> list[str]:
+    """Command lines of README's indented code blocks, in order (a trailing `# comment` is not part of one)."""
+    commands, fenced = [], False
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("    ") and line.split()[0] in PROGRAMS:
+            commands.append(re.split(r"\s{2,}# ", line.strip())[0])
+    return commands
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def needs_polnear(command: str) -> bool:
+    return "PolNeAR" in command or "outputs/polnear" in command
+
+
+def for_label_studio(command: str) -> bool:
+    return command.split()[0] in ("label-studio", "export") or command.startswith("quoteattr labelstudio")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A scratch copy of what the commands read (data/ copied, since a pull writes into it)."""
+    folder = tmp_path_factory.mktemp("readme")
+    for name in ("configs", "training", "eval"):
+        (folder / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "data", folder / "data")
+    if (POLNEAR / "train").is_dir():
+        (folder / "PolNeAR").symlink_to(POLNEAR)
+    return folder
+
+
+def run(command: str, project: Path, env: dict[str, str] | None = None, timeout: int = 1200) -> str:
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **(env or {})}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    result = subprocess.run(["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"`{command}` exited {result.returncode}:\n{(result.stdout + result.stderr)[-3000:]}"
+    return result.stdout + result.stderr
+
+
+def test_readme_has_the_two_set_up_commands():
+    commands = shown_commands()
+    assert commands[0] == 'pip install torch==2.13.0 -e ".[dev]" && quoteattr run'
+    assert commands[1] == "python -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install -q torch==2.13.0 -e ".[dev]"' in ci and "grep -m1 -E '^    python -m pytest' README.md" in ci
+
+
+@pytest.fixture(scope="module")
+def model_wheel_uninstalled():
+    yield
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", "quoteattr-model-news"], capture_output=True)
+
+
+def test_main_job_and_the_commands_after_it(project: Path, model_wheel_uninstalled):
+    main_job = shown_commands()[0].split("&&", 1)[1].strip()  # the pip half is .ci/run's own set-up step
+    printed = run(main_job, project)
+    assert "the systems side by side" in printed and (project / "outputs" / "model" / "final" / "README.md").exists()
+    for command in shown_commands()[2:]:
+        if not needs_polnear(command) and not for_label_studio(command):
+            run(command, project)
+    for block in python_blocks():
+        run(f"{sys.executable} - <<'PYTHON'\n{block}PYTHON", project)
+    assert (project / "outputs" / "seed.tsv").read_text(encoding="utf-8").startswith("article\tstart\tend\ttype\tquote")
+    assert (project / "outputs" / "compare-all" / "report.md").exists()
+    assert (project / "outputs" / "seed-news.jsonl").exists()
+
+
+def test_polnear_commands(project: Path):
+    if not (POLNEAR / "train").is_dir():
+        pytest.skip(f"PolNeAR is not at {POLNEAR} (never committed; see README)")
+    for command in filter(needs_polnear, shown_commands()):
+        if "configs/polnear.yaml" in command:
+            command = " ".join([command, *POLNEAR_SMOKE])  # an hour as written; its arguments are what is checked
+        run(command, project)
+    assert "## Annotator agreement" in (project / "outputs" / "polnear" / "dataset" / "README.md").read_text(encoding="utf-8")
+    assert (project / "outputs" / "polnear" / "compare" / "report.md").exists()
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_label_studio_commands(project: Path, tmp_path: Path):
+    commands = [c for c in shown_commands() if for_label_studio(c) or c == "quoteattr build"]
+    start = commands.pop(0)
+    assert start.startswith("label-studio start")
+    port = int(start.split("-p ")[1].split()[0])
+    if shutil.which("label-studio") is None or port_in_use(port):
+        pytest.skip(f"label-studio is not installed or port {port} is taken")
+    server = subprocess.Popen(
+        [*start.split(), "--internal-host", "127.0.0.1", "--data-dir", str(tmp_path / "ls"), "--username", "readme@example.com",
+         "--password", "readme-pass-123", "--user-token", TOKEN, "--enable-legacy-api-token"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "label-studio did not come up"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    if b"UP" in response.read():
+                        break
+            except OSError:
+                time.sleep(1)
+        env = {}
+        for command in commands:
+            if command.startswith("export "):
+                name, value = command.removeprefix("export ").split("=", 1)
+                env[name] = TOKEN if value == "YOUR_TOKEN" else value
+                continue
+            printed = run(command, project, env)
+            if " push " in command:
+                assert "imported 30 tasks" in printed
+            if " pull " in command:
+                assert "tasks 30: annotated 0" in printed
+        assert (project / "outputs" / "dataset" / "README.md").exists()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
