@@ -35,6 +35,21 @@ def test_evaluate_module_agrees_with_the_cli(comparison):
             assert result[f"{row}_{name}"] == pytest.approx(cli_report["metrics"][row][name]), (row, name)
 
 
+def test_packaged_metric_takes_dicts_and_articles_like_strings(comparison):
+    from quoteattr.data.jsonl import read_articles
+    from quoteattr.evaluation import METRIC_PATH
+
+    metric = evaluate.load(METRIC_PATH)
+    references = (comparison / "gold.jsonl").read_text().splitlines()
+    predictions = (comparison / "out" / "rules.jsonl").read_text().splitlines()
+    as_strings = metric.compute(predictions=predictions, references=references)
+    as_dicts = metric.compute(predictions=[json.loads(p) for p in predictions], references=[json.loads(r) for r in references])
+    as_articles = metric.compute(predictions=read_articles(comparison / "out" / "rules.jsonl"), references=read_articles(comparison / "gold.jsonl"))
+    assert as_dicts == as_strings == as_articles
+    metric.add_batch(predictions=[json.loads(p) for p in predictions], references=[json.loads(r) for r in references])
+    assert metric.compute() == as_strings
+
+
 def test_comparison_writes_every_report(comparison, capsys):
     out = comparison / "out"
     both = json.loads((out / "comparison.json").read_text())

@@ -1,9 +1,10 @@
 """quoteattr installed from its wheel (not editable, no source checkout beside it) finds its packaged
-metric and trains."""
+metric and labelling config, and trains."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,13 @@ SMOKE = ROOT / "configs" / "smoke.yaml"
 
 
 def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
-    dist, site = tmp_path / "dist", tmp_path / "site"
+    dist, site, source = tmp_path / "dist", tmp_path / "site", tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)], check=True, timeout=300)
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)], check=True, timeout=300)
     [wheel] = dist.glob("quoteattr-*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=300)
     env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -25,6 +30,8 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
         "from quoteattr.evaluation import METRIC_PATH\n"
         f"assert quoteattr.__file__.startswith({str(site)!r}), quoteattr.__file__\n"
         f"assert METRIC_PATH.startswith({str(site)!r}), METRIC_PATH\n"
+        "from quoteattr.labelstudio.sync import DEFAULT_LABEL_CONFIG\n"
+        f"assert str(DEFAULT_LABEL_CONFIG).startswith({str(site)!r}) and '<Labels' in DEFAULT_LABEL_CONFIG.read_text()\n"
         "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
         "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
     )

@@ -1,5 +1,5 @@
 """Exact conversion between the schema and Label Studio results (the labelling config in
-``configs/labelstudio.xml``): QUOTE/CUE/SPEAKER/MENTION regions, relations ``cue``, ``speaker`` and
+``labelstudio/labelling_config.xml``): QUOTE/CUE/SPEAKER/MENTION regions, relations ``cue``, ``speaker`` and
 ``continues`` (discontinuous content), a per-region ``quote_type`` choice and ``entity`` text."""
 
 from __future__ import annotations

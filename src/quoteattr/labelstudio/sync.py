@@ -27,7 +27,8 @@ from quoteattr.labelstudio.annotations import (
 from quoteattr.labelstudio.format import article_to_results
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
-DEFAULT_LABEL_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "labelstudio.xml"
+DEFAULT_LABEL_CONFIG = Path(__file__).with_name("labelling_config.xml")
+"""The labelling interface (ships in the package, so an installed quoteattr finds it)."""
 T = TypeVar("T")
 
 
