@@ -96,3 +96,32 @@ def test_paragraph_breaks_reach_the_encoder_as_marker_tokens():
     assert len(marked.ids) == len(plain.ids) + 2  # one marker per line break
     assert [text[s:e] for s, e in marked.offsets if text[s:e] == "\n"] == ["\n", "\n"]
     assert marked.paragraphs[-1] == 1 and marked.paragraphs[0] == 0
+
+
+def test_quotations_split_by_a_cue_sentence_join_when_asked():
+    text = '"We will rebuild," the mayor said. "Every house will stand." Later the rain stopped . The plan , she said . Was fine .'
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house will stand."'),
+                    token_span(text, tokens, "The plan"), token_span(text, tokens, "Was fine")],
+        "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1)],
+        "SOURCE": [token_span(text, tokens, "the mayor"), token_span(text, tokens, "she")],
+    }
+    windows = [(0, len(tokens.ids))]
+    apart = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only)
+    joined = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True)
+    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
+    assert fragments(apart)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
+    # two quotations of one turn join; unquoted clauses split by a sentence end do not
+    assert fragments(joined) == [['"We will rebuild,"', '"Every house will stand."'], ["The plan"], ["Was fine"]]
+
+
+def test_a_fragment_nearly_matching_a_quotation_takes_its_marks():
+    from quoteattr.data.quotemarks import quoted_regions
+    from quoteattr.systems.model.attributor import snap_to_marks
+
+    text = 'He said "the plan will fail badly" and left. She called it "a disaster" for everyone in the town.'
+    regions = quoted_regions(text)
+    near = (text.index("the plan"), text.index(" and left"))  # misses the opening mark, runs past the closing one
+    mixed = (text.index("She called"), text.index(" for everyone") + len(" for everyone in the town"))
+    assert snap_to_marks(text, [near, mixed], regions, max_words=1) == [regions[0], mixed]

@@ -14,10 +14,14 @@ from quoteattr.evaluation.scoring import evaluate_articles
 
 DECODING_GRID: dict[str, tuple[Any, ...]] = {
     "decoding": ("argmax", "viterbi"),
-    "content_gap_tokens": (0, 2, 4),
+    "content_gap_tokens": (0, 4),
     "min_content_words": (1, 3),
+    "join_across_sentences": (False, True),
+    "snap_to_marks": (None, 1),
     "continuation": (False, True),
 }
+"""Each option is described where it acts: ``decode_roles`` (decoding, gap, minimum words) and
+``assemble_article`` (joining, snapping, continuation)."""
 REPORTED = ("content_overlap", "content_exact", "attribution")
 
 

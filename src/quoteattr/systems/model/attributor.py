@@ -7,6 +7,7 @@ the ``quoteattr`` settings), the tokenizer, the speaker linker (``linker.safeten
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from quoteattr.systems.model.windows import (
 
 LINKER_FILE = "linker.safetensors"
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
+_SENTENCE_END = set(".!?…")
 
 
 @dataclass
@@ -162,7 +164,9 @@ class QuoteAttributor:
         spans = decode_roles(article.text, analysis.tokens, logits, options)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
         return assemble_article(
-            article, analysis.tokens, analysis.windows, spans, choose, given=given, continuation=bool(options.get("continuation"))
+            article, analysis.tokens, analysis.windows, spans, choose, given=given,
+            continuation=bool(options.get("continuation")), snap_words=options.get("snap_to_marks"),
+            across_sentences=bool(options.get("join_across_sentences")),
         )
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
@@ -211,14 +215,18 @@ def assemble_article(
     choose_source,
     given: list[Quote] | None = None,
     continuation: bool = False,
+    snap_words: int | None = None,
+    across_sentences: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_source``
     in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
     With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
-    next sentence or paragraph, no cue of its own) takes that quote's speaker."""
+    next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
+    fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
+    ``across_sentences``, fragments split by a cue sentence are one quote (``_group_fragments``)."""
     text = article.text
     if given is None:
-        quote_tokens = _group_fragments(text, tokens, spans)
+        quote_tokens = _group_fragments(text, tokens, spans, across_sentences)
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
@@ -240,7 +248,11 @@ def assemble_article(
             sources[index] = None if inside else source  # a speaker between two fragments is the quote's
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
-        content = list(given[index].spans) if given else [char_span(tokens.offsets, f) for f in fragments]
+        if given:
+            content = list(given[index].spans)
+        else:
+            content = [char_span(tokens.offsets, f) for f in fragments]
+            content = snap_to_marks(text, content, regions, snap_words) if snap_words is not None else content
         kind = given[index].type if given else quote_type(text, content, regions)
         if not fragments:
             quotes.append(Quote(content, kind))
@@ -271,21 +283,39 @@ def assemble_article(
     return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
 
 
-def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]]) -> list[list[Span]]:
-    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are one."""
+def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words: int) -> list[Span]:
+    """A fragment that covers most of one quotation (marks included) and differs from it by at most
+    ``max_words`` words at either edge becomes that quotation: a direct quote's content is its marks."""
+    snapped = []
+    for start, end in content:
+        inside = [r for r in regions if r[0] < end and start < r[1]]
+        if len(inside) == 1:
+            region = inside[0]
+            covered = min(end, region[1]) - max(start, region[0])
+            edges = text[min(start, region[0]) : max(start, region[0])] + " " + text[min(end, region[1]) : max(end, region[1])]
+            if covered >= 0.5 * (region[1] - region[0]) and len(re.findall(r"\w+", edges)) <= max_words:
+                snapped.append(region)
+                continue
+        snapped.append((start, end))
+    return snapped
+
+
+def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]], across_sentences: bool = False) -> list[list[Span]]:
+    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
+    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…")."""
     roles = sorted((s, e, role) for role, found in spans.items() for s, e in found)
     quotes: list[list[Span]] = []
     for start, end, role in roles:
         if role != "CONTENT":
             continue
-        if quotes and _interruption(text, tokens, quotes[-1][-1][1], start, roles):
+        if quotes and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences):
             quotes[-1].append((start, end))
         else:
             quotes.append([(start, end)])
     return quotes
 
 
-def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list) -> bool:
+def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list, across_sentences: bool) -> bool:
     between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
     if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
         return False
@@ -293,7 +323,19 @@ def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles
         return False
     covered = {i for s, e, _ in between for i in range(s, e)}
     gap = [i for i in range(left, right) if i not in covered]
-    return all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap)
+    if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
+        return True
+    # "…," he said. "…": the cue's sentence ends between two quotations of one turn
+    quoted = across_sentences and _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
+        text, tokens.offsets[right][0], closing=False
+    )
+    return quoted and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
+
+
+def _quotation_edge(text: str, position: int, closing: bool) -> bool:
+    """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before it."""
+    nearby = text[max(0, position - 1) : position + 2] if closing else text[max(0, position - 2) : position + 1]
+    return any(mark in nearby for mark in ('"', "”" if closing else "“"))
 
 
 def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
