@@ -66,7 +66,8 @@ def build_from_sources(
             articles.extend(gold.articles)
             if gold.issues:
                 raise InputError("annotations could not be converted:\n  " + "\n  ".join(map(str, gold.issues)))
-            sources = list(EMBEDDED_SOURCES) if not annotations else [f"Label Studio exports in {annotations}"]
+            embedded = not annotations or Path(annotations).resolve() == Path(DEFAULT_ANNOTATIONS).resolve()
+            sources = list(EMBEDDED_SOURCES) if embedded else [f"Label Studio exports in {annotations}"]
         for path in inputs or []:
             articles.extend(read_articles(path))
             sources.append(f"interchange JSONL {path}")

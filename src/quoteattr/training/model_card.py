@@ -48,6 +48,42 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
+COMPARED = ("content_overlap", "content_exact", "speaker_entity", "attribution")
+
+
+def _rules_section(scores: dict[str, dict[str, Any]], rules_scores: dict[str, dict[str, Any]]) -> str:
+    """F1 of this model and of the rules baseline on the same splits, overall and per quote type."""
+    if not rules_scores:
+        return ""
+    rows = []
+    for split, rules in rules_scores.items():
+        for key in COMPARED:
+            for row in [key] + [f"{key}/{t}" for t in QUOTE_TYPES if key in ("content_exact", "attribution")]:
+                if row in scores[split]["metrics"] and row in rules["metrics"]:
+                    rows.append(f"| {split} | {row} | {scores[split]['metrics'][row]['f1']:.3f} | {rules['metrics'][row]['f1']:.3f} |")
+    table = "\n".join(rows)
+    return f"""### Compared with the rules baseline
+
+The rules baseline (`quoteattr predict --system rules`: quotation marks and spaCy's parse) on the same
+articles, F1:
+
+| split | metric | this model | rules |
+|---|---|---|---|
+{table}
+
+"""
+
+
+def _data_terms(dataset_card: Path) -> str:
+    """The training data's provenance and licence, as its dataset card states them."""
+    if not dataset_card.exists():
+        return "The dataset card was not found: check the data's terms before publishing."
+    text = dataset_card.read_text(encoding="utf-8")
+    licence = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("license:")), "unknown")
+    provenance = text.split("## Provenance", 1)[1].split("\n## ", 1)[0].strip() if "## Provenance" in text else ""
+    return f"Terms of the training data (dataset licence: `{licence}`), from its card:\n\n{provenance}"
+
+
 def _decoding_section(table: list[dict[str, Any]]) -> str:
     """The decoding settings tried on validation, by attribution F1 (then exact, then overlap F1)."""
     if not table:
@@ -80,6 +116,7 @@ def write_model_card(
     scores: dict[str, dict[str, Any]],
     seconds: float,
     decoding_table: list[dict[str, Any]] | None = None,
+    rules_scores: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """README.md with a YAML model-index block (metrics per split) and the run's facts in prose."""
     name = Path(training_args["output_dir"]).name
@@ -161,7 +198,11 @@ the training run.
 
 ## Data
 
-Dataset: `{dataset_dir}` (its card: `{dataset_card}`). Articles used per split:
+Dataset: `{dataset_dir}` (its card: `{dataset_card}`).
+
+{_data_terms(dataset_card)}
+
+Articles used per split:
 
 | split | articles |
 |---|---|
@@ -196,6 +237,7 @@ linker (not the nearest-source rule used for early stopping). F1 interval: boots
 
 {score_sections}
 
+{_rules_section(scores, rules_scores or {})}
 ## Intended use and limits
 
 For research and tooling on quote attribution in English news: pre-annotating articles for review,

@@ -197,6 +197,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
     from quoteattr.evaluation.scoring import evaluate_articles
     from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.systems.rules import RulesAttributor
     from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
     from quoteattr.training.console import load_base_tagger, use_concise_progress
     from quoteattr.training.decoding_search import search_decoding
@@ -272,13 +273,15 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     attributor.save_pretrained(final_dir)
     loaded = QuoteAttributor.from_pretrained(final_dir)
 
-    scores = {}
+    scores, rules_scores = {}, {}
+    rules = RulesAttributor()
     for split_name in [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else []):
         gold = splits[split_name]
         report = evaluate_articles(gold, list(loaded.predict(gold)), bootstrap=200)
         linked = list(loaded.link(with_gold_quotes_only(gold)))
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=200))
         scores[split_name] = report
+        rules_scores[split_name] = evaluate_articles(gold, list(rules.predict(gold)), bootstrap=0)
     write_model_card(
         final_dir,
         model_args=asdict(model_args),
@@ -291,6 +294,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         scores=scores,
         seconds=time.perf_counter() - started,
         decoding_table=decoding_table,
+        rules_scores=rules_scores,
     )
     (final_dir / "eval_results.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     print(f"checkpoint with its card: {final_dir}")

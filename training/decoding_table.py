@@ -1,0 +1,31 @@
+"""Every decoding setting of the validation search, scored on any gold file (for ablation tables; the
+checkpoint's own settings were chosen on validation at the end of training).
+
+    python training/decoding_table.py --checkpoint outputs/polnear/model/final --gold outputs/polnear/dev.jsonl
+"""
+
+import argparse
+import sys
+
+from quoteattr.data.jsonl import read_articles
+from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.training.decoding_search import DECODING_GRID, REPORTED, search_decoding
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--gold", required=True, help="interchange JSONL with gold quotes")
+    args = parser.parse_args()
+    attributor = QuoteAttributor.from_pretrained(args.checkpoint)
+    _, rows = search_decoding(attributor, read_articles(args.gold))
+    chosen = {key: attributor.settings.get(key) for key in DECODING_GRID}
+    print("\t".join([*DECODING_GRID, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
+    for row in sorted(rows, key=lambda r: r["attribution_f1"], reverse=True):
+        mark = "*" if all(row[key] == chosen[key] for key in DECODING_GRID) else ""
+        print("\t".join([*(str(row[key]) for key in DECODING_GRID), *(f"{row[f'{name}_f1']:.3f}" for name in REPORTED), mark]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
