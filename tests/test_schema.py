@@ -43,3 +43,18 @@ def test_entity_mentions_must_point_at_text():
     bad["entities"][0]["mentions"] = [[0, 200]]
     with pytest.raises(SchemaError, match="mention of entity 'Ann Lee'"):
         Article.from_dict(bad)
+
+
+def test_outputs_get_the_permissions_of_a_plain_write(tmp_path):
+    import os
+
+    from quoteattr.data.jsonl import write_articles
+
+    previous = os.umask(0o022)
+    try:
+        write_articles(tmp_path / "a.jsonl", [Article("a", "Text.")])
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.jsonl").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o644

@@ -96,6 +96,13 @@ def read_articles(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[
     return articles
 
 
+def plain_permissions(path: str | Path, directory: bool = False) -> None:
+    """Give a file (or folder) made by ``tempfile`` (0600 / 0700) the mode a plain write would: the umask's."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
+
+
 @contextmanager
 def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place only on success."""
@@ -106,6 +113,7 @@ def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(handle, mode, encoding=encoding) as stream:
             yield stream
+        plain_permissions(temp_name)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

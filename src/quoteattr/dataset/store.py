@@ -12,6 +12,7 @@ from typing import Any
 
 from datasets import Dataset, DatasetDict, Features, List, Value
 
+from quoteattr.data.jsonl import plain_permissions
 from quoteattr.data.schema import QUOTE_TYPES, Article
 from quoteattr.dataset.card import dataset_card, split_agreement
 
@@ -112,6 +113,7 @@ def save_dataset(
     dataset = build_dataset(splits)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    plain_permissions(staging, directory=True)
     try:
         dataset.save_to_disk(str(staging / "hf"))
         (staging / "data").mkdir()
