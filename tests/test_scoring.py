@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from quoteattr.cli import main
-from quoteattr.data.jsonl import write_articles
+from quoteattr.data.jsonl import InputError, write_articles
 from quoteattr.data.schema import Article, Entity, Quote
 from quoteattr.evaluation.scoring import evaluate_articles, same_entity
 
@@ -67,8 +67,11 @@ def test_empty_predictions_and_empty_gold():
     assert metric(report, "content_overlap") == (0.0, 0.0, 0.0)
     both_empty = evaluate_articles([empty], [empty], bootstrap=0)
     assert metric(both_empty, "content_overlap") == (1.0, 1.0, 1.0)
-    missing = evaluate_articles([gold_article()], [], bootstrap=0)
+    other = Article("b", TEXT)
+    missing = evaluate_articles([gold_article(), other], [other], bootstrap=0)
     assert missing["missing_predictions"] == ["a"] and metric(missing, "attribution") == (0.0, 0.0, 0.0)
+    with pytest.raises(InputError, match="no predicted article matches a gold article by id"):
+        evaluate_articles([gold_article()], [], bootstrap=0)
 
 
 def test_entity_names_match_on_whole_words():
