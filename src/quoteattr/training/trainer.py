@@ -46,6 +46,8 @@ class ModelArguments:
     paragraph_marker: bool = field(default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"})
     content_gap_tokens: int = field(default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"})
     min_content_words: int = field(default=3, metadata={"help": "decoding: drop content spans shorter than this"})
+    decoding: str = field(default="viterbi", metadata={"help": "decoding: 'viterbi' (best valid BIO sequence) or 'argmax' (token by token)"})
+    join_across_sentences: bool = field(default=True, metadata={"help": 'decoding: join "…," he said. "…" into one quote'})
 
 
 @dataclass
@@ -176,7 +178,8 @@ def make_compute_metrics(articles: list[Article], tokenized: list, index: Window
             windows = [b for b, _ in per_article[number]]
             merged = merge_window_logits(len(tokens.ids), windows, [l for _, l in per_article[number]])
             spans = decode_roles(article.text, tokens, merged, settings)
-            predictions.append(assemble_article(article, tokens, windows, spans, nearest_source))
+            joined = bool(settings.get("join_across_sentences"))
+            predictions.append(assemble_article(article, tokens, windows, spans, nearest_source, across_sentences=joined))
         result = metric.compute(
             predictions=[json.dumps(a.to_dict()) for a in predictions], references=[json.dumps(a.to_dict()) for a in articles]
         )
@@ -242,6 +245,8 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         "paragraph_marker": marker,
         "content_gap_tokens": model_args.content_gap_tokens,
         "min_content_words": model_args.min_content_words,
+        "decoding": model_args.decoding,
+        "join_across_sentences": model_args.join_across_sentences,
     }
     metric = evaluate.load(METRIC_PATH)
     trainer = Trainer(
