@@ -5,7 +5,8 @@ Names are the last run of capitalised words in a mention ("Trump campaign manage
 → "Kellyanne Conway"), read in the part of an apposition that holds a name ("Igor Konashenkov, the
 ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
 Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name; a
-pronoun takes the most recent compatible named speaker; generic groups ("Critics", "Police") and other
+pronoun takes the most recent compatible named speaker; a description takes the latest entity named
+with all its words ("the Russian major general"); generic groups ("Critics", "Police") and other
 descriptions stay unresolved.
 """
 
@@ -33,7 +34,7 @@ TITLES = {
     "general", "vice", "candidate", "nominee", "former", "democrat", "republican", "gop", "u.s.",
     "major", "maj", "captain", "capt", "lieutenant", "colonel", "sergeant", "admiral", "adm", "commander", "cmdr",
     "chief", "prime", "minister", "ambassador", "envoy", "professor", "prof", "rev", "justice", "attorney",
-    "spokesman", "spokeswoman", "spokesperson", "deputy", "foreign", "defense", "defence", "state", "special",
+    "spokesman", "spokeswoman", "spokesperson", "deputy",
 }
 GENERIC_GROUPS = {
     "critics", "officials", "analysts", "experts", "residents", "witnesses", "observers", "sources", "authorities",
@@ -72,8 +73,20 @@ def _name_run(words: list[str]) -> list[str]:
     run = runs[-1]
     while run and run[-1].lower() in _CONNECTORS:
         run = run[:-1]
-    while len(run) > 1 and run[0].lower().rstrip(".") in TITLES | LEADING:
-        run = run[1:]
+    while len(run) > 1:
+        if run[0].lower().rstrip(".") in TITLES | LEADING:
+            run = run[1:]
+        elif run[0].lower() in ("of", "for") and len(run) > 3:
+            run = run[2:]  # a stripped title's "of X" ("Secretary of State John Kerry")
+        else:
+            break
+    titled = [k for k, word in enumerate(run[:-1]) if word.lower().rstrip(".") in TITLES]
+    if titled:
+        rest = run[titled[-1] + 1 :]
+        if len(rest) > 2 and rest[0].lower() in ("for", "of"):
+            rest = rest[2:]  # "Envoy for Syria Staffan de Mistura": the title's own "for X"
+        if rest and not any(w.lower().strip(".") in ORG_WORDS for w in rest):
+            run = rest  # the name after a title inside the run ("UN Special Envoy … Staffan de Mistura")
     return run
 
 
@@ -86,10 +99,24 @@ def _naming_words(mention: str) -> list[str]:
         while words and words[0].lower() in LEADING:
             words.pop(0)
         run = _name_run(words)
-        owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and words.index(run[-1]) < len(words) - 1
-        if run and not owner and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
+        after = words[words.index(run[-1]) + 1 :] if run else []
+        owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and bool(after)
+        modifier = bool(after) and after[-1][:1].islower() and not any(w.lower() in ORG_WORDS for w in after)
+        if run and not owner and not modifier and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
             return words
     return []
+
+
+DESCRIPTION_STOPWORDS = LEADING | {"of", "for", "and", "in", "on", "at", "to", "by", "s"}
+
+
+def _described(mention: str, history: list[_Entity], seen_as: dict[int, set[str]]) -> _Entity | None:
+    """A description ("the Russian major general") → the latest entity named with all of its words
+    ("Major General Igor Konashenkov, the Russian Defense Ministry's spokesman"), else None."""
+    words = {w.lower() for w in _WORD.findall(mention)} - DESCRIPTION_STOPWORDS
+    if len(words) < 2:
+        return None
+    return next((e for e in reversed(history) if words <= seen_as.get(id(e), set())), None)
 
 
 def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, str]]:
@@ -97,6 +124,7 @@ def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, 
     entities: dict[str, _Entity] = {}
     history: list[_Entity] = []
     results: dict[int, tuple[_Entity | None, str]] = {}
+    seen_as: dict[int, set[str]] = {}  # the words of every named mention of an entity
     for index in sorted(range(len(mentions)), key=lambda i: mentions[i]):
         words = _WORD.findall(text[mentions[index][0] : mentions[index][1]])
         lower = [w.lower() for w in words]
@@ -115,7 +143,10 @@ def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, 
         words = _naming_words(text[mentions[index][0] : mentions[index][1]])
         run = _name_run(words)
         if not run:
-            results[index] = (None, "unresolved")
+            described = _described(text[mentions[index][0] : mentions[index][1]], history, seen_as)
+            if described is not None:
+                history.append(described)
+            results[index] = (described, "description" if described else "unresolved")
             continue
         after = words[words.index(run[-1]) + 1 :] if run[-1] in words else []
         org_tail = [w for w in after[:1] if w.lower() in ORG_WORDS]
@@ -131,6 +162,7 @@ def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, 
         elif len(name.split()) > len(entity.name.split()):
             entity.name = name
         history.append(entity)
+        seen_as.setdefault(id(entity), set()).update(w.lower() for w in _WORD.findall(text[mentions[index][0] : mentions[index][1]]))
         results[index] = (entity, "name")
     # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]

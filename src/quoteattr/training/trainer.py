@@ -200,8 +200,8 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
     from quoteattr.evaluation.scoring import evaluate_articles
     from quoteattr.systems.model.attributor import QuoteAttributor
-    from quoteattr.systems.rules import RulesAttributor
     from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
+    from quoteattr.systems.rules import RulesAttributor
     from quoteattr.training.console import load_base_tagger, use_concise_progress
     from quoteattr.training.decoding_search import search_decoding
     from quoteattr.training.model_card import write_model_card
