@@ -139,6 +139,7 @@ def write_model_card(
     best = max(evals, key=lambda h: h.get(f"eval_{training_args.get('metric_for_best_model') or 'loss'}", 0), default=None)
     losses = [h for h in log_history if "loss" in h]
     last_step = losses[-1] if losses else {}
+    summary = next((h for h in reversed(log_history) if "train_runtime" in h), last_step)  # where training ended
     metric_key = f"eval_{training_args.get('metric_for_best_model')}"
     eval_rows = "\n".join(
         f"| {_epochs(h.get('epoch'))} | {h.get('step')} | {h.get('eval_loss', float('nan')):.4f} | {h.get(metric_key, float('nan')):.4f} |"
@@ -220,7 +221,7 @@ Training windows: {train_windows}.
 |---|---|
 {hyper}
 
-Trained for {_epochs(last_step.get('epoch'))} epochs ({last_step.get('step', 'n/a')} steps); last logged training loss
+Trained for {_epochs(summary.get('epoch'))} epochs ({summary.get('step', 'n/a')} steps); last logged training loss
 {_number(last_step.get('loss'))}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
 counts only its own time). Validation during training (nearest-source linking):
 
