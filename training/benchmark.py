@@ -23,17 +23,19 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer
 from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
-from quoteattr.systems.model.windows import LABEL2ID, LABELS, tokenize  # noqa: E402
+from quoteattr.systems.model.windows import LABEL2ID, LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
 from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path  # noqa: E402
-from quoteattr.training.trainer import window_features  # noqa: E402
+from quoteattr.training.trainer import FEATURE_COLUMNS, window_features  # noqa: E402
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
     """The default architecture on the packaged encoder with untrained heads: the same compute as a checkpoint."""
     base = resolve_model_path(PACKAGED_MODEL)
     tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
-    settings = {"max_length": max_length, "stride": stride, "labels": LABELS, "linker": {"inner_size": 256}}
-    model = QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size))
+    linker = {"inner_size": 256, "paragraph_span": 3}
+    settings = {"max_length": max_length, "stride": stride, "labels": LABELS, "linker": linker, "paragraph_marker": PARAGRAPH_MARKER,
+                "decoding": "viterbi", "join_across_sentences": True}
+    model = QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, **linker))
     return QuoteAttributor(model, AutoTokenizer.from_pretrained(base), settings)
 
 
@@ -42,11 +44,12 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> Non
     start = time.perf_counter()
     list(attributor.predict(articles, batch_size=batch_size))
     predict_seconds = time.perf_counter() - start
-    tokens = sum(len(tokenize(attributor.tokenizer, a.text).ids) for a in articles)
+    marker = attributor.settings.get("paragraph_marker")
+    tokens = sum(len(tokenize(attributor.tokenizer, a.text, marker).ids) for a in articles)
 
     sequences = []
     for article in articles:
-        sequences.extend(attributor._encode(tokenize(attributor.tokenizer, article.text))[1])
+        sequences.extend(attributor._encode(tokenize(attributor.tokenizer, article.text, marker))[1])
     window_tokens = sum(len(s) for s in sequences)
     encoder = attributor.model.tagger.base_model
     pad = attributor.tokenizer.pad_token_id
@@ -78,13 +81,13 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> Non
 def bench_training(articles, steps: int, batch_size: int, max_length: int, stride: int) -> None:
     base = resolve_model_path(PACKAGED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    features, _, _ = window_features(articles, tokenizer, max_length, stride)
+    features, _, _ = window_features(articles, tokenizer, max_length, stride, PARAGRAPH_MARKER)
     features = (features * (1 + steps * batch_size // max(1, len(features))))[: steps * batch_size]
 
     def fresh_model() -> QuoteAttributionModel:
         torch.manual_seed(0)
         tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
-        return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size))
+        return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, paragraph_span=3))
 
     batches = [collate(features[i : i + batch_size], tokenizer.pad_token_id) for i in range(0, len(features), batch_size)]
     model = fresh_model().train()
@@ -98,7 +101,6 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
 
     from datasets import Dataset
 
-    columns = ("input_ids", "labels", "contents", "sources", "gold_source")
     with tempfile.TemporaryDirectory() as output:
         args = TrainingArguments(
             output_dir=output, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
@@ -106,7 +108,7 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
             label_names=["labels"], disable_tqdm=True, dataloader_num_workers=0,
         )
         trainer = Trainer(
-            model=fresh_model(), args=args, train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in columns}),
+            model=fresh_model(), args=args, train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in FEATURE_COLUMNS}),
             data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
         )
         start = time.perf_counter()

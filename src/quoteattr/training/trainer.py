@@ -129,6 +129,10 @@ def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]
     return splits, dataset_dir
 
 
+FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "paragraphs")
+"""The columns of a training window (``window_features``) that ``collate`` batches."""
+
+
 @dataclass
 class WindowIndex:
     """Where each window of a split came from, to put window predictions back together."""
@@ -233,8 +237,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     eval_features, eval_index, eval_tokens = window_features(eval_articles, *window)
     from datasets import Dataset
 
-    columns = ("input_ids", "labels", "contents", "sources", "gold_source", "paragraphs")
-    to_dataset = lambda rows: Dataset.from_dict({c: [r[c] for r in rows] for c in columns})  # noqa: E731
+    to_dataset = lambda rows: Dataset.from_dict({c: [r[c] for r in rows] for c in FEATURE_COLUMNS})  # noqa: E731
     settings = {
         "format_version": 1,
         "base_model": model_args.model_name_or_path,
