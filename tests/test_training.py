@@ -205,3 +205,22 @@ def test_content_clean_up_joins_short_gaps_and_drops_strays():
     cleaned = clean_content_spans(spans, tokens, text, max_gap=3, min_words=3)
     assert cleaned["CONTENT"] == [(2, 11)]  # "the plan … would fail badly" joined; the stray "rain" dropped
     assert cleaned["CUE"] == [(1, 2)]
+
+
+def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: Path):
+    import quoteattr
+
+    output = tmp_path / "old"
+    old_style = ["--max_steps", "2", "--eval_steps", "2", "--save_steps", "2", "--linker_paragraph_span", "0",
+                 "--paragraph_marker", "false", "--search_decoding", "none"]
+    subprocess.run(train_command(output, *old_style), check=True, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    config_path = output / "final" / "config.json"
+    config = json.loads(config_path.read_text())
+    for key in ("paragraph_marker", "decoding", "join_across_sentences"):  # written only since this format
+        config["quoteattr"].pop(key)
+    config["quoteattr"]["linker"].pop("paragraph_span")
+    config_path.write_text(json.dumps(config))
+    model = quoteattr.load(output / "final")
+    assert model.model.linker.paragraph_span == 0
+    article = model.predict('"We will rebuild," the mayor said.\n\nShe left.')
+    assert article.text.startswith('"We will rebuild,"')

@@ -119,9 +119,9 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
         print(f"... {len(report.problems) - 20} more problems (see --report)")
     if report.agreement:
         pooled = pooled_agreement(a["counts"] for a in report.agreement)
-        articles = len({a["article"] for a in report.agreement})
+        labelled_twice = len({a["article"] for a in report.agreement})
         print(
-            f"annotator agreement on {articles} articles labelled by several annotators ({len(report.agreement)} pairs, the "
+            f"annotator agreement on {labelled_twice} articles labelled by several annotators ({len(report.agreement)} pairs, the "
             f"other annotator scored as a system against the kept one): content overlap F1 {pooled['content_overlap_f1']:.3f}, exact F1 "
             f"{pooled['content_exact_f1']:.3f}, attribution F1 {pooled['attribution_f1']:.3f}"
         )
