@@ -188,10 +188,10 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, removed: list[str
     """One input: a .jsonl file, a .txt page, or standard input (``-``: JSONL when it starts with '{',
     else one page with id 'stdin')."""
     if str(path) == STDIO:
-        raw = read_utf8(path, max_bytes * 100)
+        raw, name = read_utf8(path, max_bytes * 100), display_name(path)
         if raw.lstrip().startswith("{"):
-            return jsonl_articles(parse_json_lines(raw, "<stdin>"), "<stdin>", max_bytes)
-        return [page_article(raw, "stdin", "<stdin>", removed)]
+            return jsonl_articles(parse_json_lines(raw, name), name, max_bytes)
+        return [page_article(raw, "stdin", name, removed)]
     if path.suffix == ".jsonl":
         return read_jsonl(path, max_bytes)
     return [read_txt(path, max_bytes, removed)]

@@ -26,7 +26,7 @@ def read_utf8(path: Path, max_bytes: int) -> str:
     """Read a text file (``-``: standard input), refusing empty, oversized, binary or non-UTF-8 content
     with a clear error."""
     if str(path) == STDIO:
-        return decode_utf8(sys.stdin.buffer.read(max_bytes + 1), "<stdin>", max_bytes)
+        return decode_utf8(sys.stdin.buffer.read(max_bytes + 1), display_name(path), max_bytes)
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(

@@ -159,14 +159,14 @@ class QuoteAttributor:
         given = article.quotes if keep_quotes else None
         if not analysis.windows:
             return Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
-        options = {**self.settings, **(settings or {})}
+        options = {**DECODING_DEFAULTS, **self.settings, **(settings or {})}
         logits = merge_window_logits(len(analysis.tokens.ids), analysis.windows, analysis.logits)
         spans = decode_roles(article.text, analysis.tokens, logits, options)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
         return assemble_article(
             article, analysis.tokens, analysis.windows, spans, choose, given=given,
-            continuation=bool(options.get("continuation")), snap_words=options.get("snap_to_marks"),
-            across_sentences=bool(options.get("join_across_sentences")),
+            continuation=options["continuation"], snap_words=options["snap_to_marks"],
+            across_sentences=options["join_across_sentences"],
         )
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
@@ -190,7 +190,14 @@ class QuoteAttributor:
         return choose
 
 
-DECODING_DEFAULTS = {"content_gap_tokens": 4, "min_content_words": 3, "decoding": "argmax"}
+DECODING_DEFAULTS = {
+    "content_gap_tokens": 4,
+    "min_content_words": 3,
+    "decoding": "argmax",
+    "join_across_sentences": False,
+    "snap_to_marks": None,
+    "continuation": False,
+}
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
 
