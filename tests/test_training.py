@@ -117,6 +117,27 @@ def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_pa
     assert json.loads(first.read_text())["quotes"] == json.loads(second.read_text())["quotes"]
 
 
+def test_two_process_training_matches_one_process(checkpoint: Path, tmp_path: Path):
+    """`torchrun --nproc_per_node 2` (gloo on CPU) trains one model: the same as one process with the same batches."""
+    from safetensors.torch import load_file
+
+    output = tmp_path / "run"
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    result = subprocess.run(launch + train_command(output, "--max_steps", "6")[1:], cwd=ROOT, env=ENV,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    distributed = output / "final"
+    assert "| processes | 2 |" in (distributed / "README.md").read_text()
+    assert "| processes | 1 |" in (checkpoint / "README.md").read_text()
+    one, two = load_file(checkpoint / "model.safetensors"), load_file(distributed / "model.safetensors")
+    assert one.keys() == two.keys() and max((one[k] - two[k]).abs().max().item() for k in one) < 1e-4
+
+    predictions = [tmp_path / "one.jsonl", tmp_path / "two.jsonl"]
+    for system, path in zip((checkpoint, distributed), predictions):
+        assert main(["predict", "--system", str(system), str(SEED), "--output", str(path)]) == 0
+    assert json.loads(predictions[0].read_text())["quotes"] == json.loads(predictions[1].read_text())["quotes"]
+
+
 def test_resume_after_interruption(tmp_path: Path):
     output = tmp_path / "run"
     process = subprocess.Popen(train_command(output, "--save_steps", "2", "--eval_steps", "100"), cwd=ROOT, env=ENV,

@@ -21,7 +21,7 @@ CARD_METRICS = (
 )
 HYPERPARAMETERS = (
     "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
-    "weight_decay", "warmup_steps", "lr_scheduler_type", "seed", "metric_for_best_model",
+    "weight_decay", "warmup_steps", "lr_scheduler_type", "seed", "metric_for_best_model", "processes",
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -101,8 +102,16 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
         if unknown:
             raise InputError(f"{config_path}: unknown arguments {unknown}")
         parser.set_defaults(**values)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _has_accelerator():
+        parser.set_defaults(use_cpu=True)  # accelerate joins torchrun's processes into one gloo group only when told it is on CPU
     argv = [a.replace("--push-to-hub", "--push_to_hub") for a in argv]
     return parser.parse_args_into_dataclasses(args=argv)
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()) or torch.backends.mps.is_available()
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
@@ -222,7 +231,8 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     if training_args.ddp_find_unused_parameters is None:
         training_args.ddp_find_unused_parameters = True  # the linker gets no gradient from batches without quotes
 
-    splits, dataset_dir = load_splits(data_args, training_args.seed)
+    with training_args.main_process_first(desc="building the dataset"):
+        splits, dataset_dir = load_splits(data_args, training_args.seed)
     base = resolve_model_path(model_args.model_name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(base)
     tagger = load_base_tagger(base, LABELS, model_args.model_name_or_path)
@@ -294,7 +304,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         final_dir,
         model_args=asdict(model_args),
         data_args=asdict(data_args),
-        training_args=training_args.to_dict(),
+        training_args={**training_args.to_dict(), "processes": training_args.world_size},
         dataset_dir=dataset_dir,
         splits={name: len(articles) for name, articles in splits.items()},
         train_windows=len(train_features),
