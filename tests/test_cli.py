@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import ANNOTATIONS, ROOT, SEED
 
 from quoteattr.cli import main
-from quoteattr.data.jsonl import read_articles
+from quoteattr.data.article_files import read_articles
 from quoteattr.evaluation.scoring import evaluate_articles
 
 
@@ -75,7 +75,7 @@ def test_predict_reads_stdin_and_writes_stdout_as_a_readable_table(tmp_path: Pat
     header, row = result.stdout.splitlines()
     assert header.split("\t") == ["article", "start", "end", "type", "quote", "cue", "speaker", "speaker_entity"]
     assert row.split("\t") == ["s1", "0", "30", "direct", "\"We will rebuild every house,\"", "said", "the mayor", ""]
-    assert "rules: 100%" in result.stderr and "to standard output (tsv)" in result.stderr  # progress and summary stay off stdout
+    assert "rules: 1article" in result.stderr and "to standard output (tsv)" in result.stderr  # progress and summary stay off stdout
     assert not (ROOT / "-").exists()
 
 

@@ -7,7 +7,7 @@ from datasets import load_dataset, load_from_disk
 
 from quoteattr.data.schema import Article
 from quoteattr.dataset.build import build_from_sources
-from quoteattr.dataset.store import row_to_article
+from quoteattr.data.article_files import row_to_article
 
 
 def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):

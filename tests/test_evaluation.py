@@ -36,7 +36,7 @@ def test_evaluate_module_agrees_with_the_cli(comparison):
 
 
 def test_packaged_metric_takes_dicts_and_articles_like_strings(comparison):
-    from quoteattr.data.jsonl import read_articles
+    from quoteattr.data.article_files import read_articles
     from quoteattr.evaluation import METRIC_PATH
 
     metric = evaluate.load(METRIC_PATH)

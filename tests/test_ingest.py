@@ -128,5 +128,5 @@ def test_skip_bad_reports_the_skipped_file(tmp_path: Path, capsys):
 def test_duplicate_ids_in_jsonl_are_refused(tmp_path: Path):
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": "a", "text": "One."}\n{"id": "a", "text": "Two."}\n', encoding="utf-8")
-    with pytest.raises(InputError, match="line 2: id 'a' already used on line 1"):
+    with pytest.raises(InputError, match=r"in.jsonl: line 2: id 'a' already used \(.*in.jsonl: line 1\)"):
         read_jsonl(path)

@@ -17,7 +17,7 @@ import pytest
 from conftest import ANNOTATIONS, ROOT, SEED
 
 from quoteattr.cli import main
-from quoteattr.data.jsonl import read_articles
+from quoteattr.data.article_files import read_articles
 from quoteattr.data.schema import Article, entities_from_quotes
 from quoteattr.labelstudio.annotations import load_gold
 from quoteattr.labelstudio.format import article_to_results

@@ -98,6 +98,22 @@ def test_python_api_takes_plain_strings(checkpoint: Path):
         list(model.predict([3]))
 
 
+def test_model_consumes_its_input_lazily(checkpoint: Path):
+    """The first prediction comes after one group of articles, not after the whole stream."""
+    import quoteattr
+
+    consumed = 0
+
+    def stream():
+        nonlocal consumed
+        for number in range(10_000):
+            consumed += 1
+            yield Article(id=str(number), text="\"We will rebuild every house,\" the mayor said on Monday.")
+
+    first = next(quoteattr.load(checkpoint).predict(stream(), batch_size=8))
+    assert first.id == "0" and consumed <= 9
+
+
 def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_path: Path):
     import quoteattr
 

@@ -7,7 +7,7 @@ checkpoint's own settings were chosen on validation at the end of training).
 import argparse
 import sys
 
-from quoteattr.data.jsonl import read_articles
+from quoteattr.data.article_files import read_articles
 from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.training.decoding_search import DECODING_GRID, REPORTED, search_decoding
 

@@ -6,22 +6,27 @@ import argparse
 import sys
 from pathlib import Path
 
-from quoteattr.data.jsonl import STDIO, InputError, output_stream, read_articles, write_articles, write_json
+from quoteattr.data.article_files import output_format_for, read_articles
+from quoteattr.data.jsonl import STDIO, InputError, write_articles, write_json
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     from quoteattr.data.ingest import DEFAULT_MAX_BYTES
 
-    parser.add_argument("inputs", nargs="+", help=".txt pages, .jsonl files, folders of them, or - (standard input)")
-    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable inputs and report them instead of failing")
+    parser.add_argument(
+        "inputs", nargs="+", help=".txt pages; .jsonl, .jsonl.gz or .parquet files; folders or globs ('archive/**/*.jsonl.gz') of them; - (standard input)",
+    )
+    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable files and bad records, and report them, instead of failing")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest article accepted")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from quoteattr.data.ingest import ingest
+    from quoteattr.data.article_files import write_predictions
+    from quoteattr.data.ingest import IngestReport, iter_articles
 
-    articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
-    count = write_articles(args.output, articles)
+    report = IngestReport()
+    articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
+    count = write_predictions(args.output, articles, output_format_for(args.output, None))
     for path, lines in report.removed.items():
         print(f"{path}: removed {len(lines)} line{'s' * (len(lines) != 1)} of site furniture")
     print(f"ingested {count} articles from {len(report.read)} files into {args.output}; skipped {len(report.skipped)}")
@@ -34,21 +39,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from quoteattr.data.ingest import ingest
-    from quoteattr.data.quote_table import write_quote_table
+    from quoteattr.data.article_files import write_predictions
+    from quoteattr.data.ingest import IngestReport, iter_articles
     from quoteattr.systems import load_system
 
-    articles, report = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
+    report = IngestReport()
+    articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
     system = load_system(args.system, device=args.device)
-    predictions = tqdm(
-        system.predict(articles, batch_size=args.batch_size), total=len(articles), desc=system.name, unit="article", file=sys.stderr
-    )
-    output_format = args.format or ("tsv" if str(args.output).endswith(".tsv") else "jsonl")
-    if output_format == "tsv":
-        with output_stream(args.output) as stream:
-            count = write_quote_table(stream, predictions)
-    else:
-        count = write_articles(args.output, predictions)
+    predictions = tqdm(system.predict(articles, batch_size=args.batch_size), desc=system.name, unit="article", file=sys.stderr)
+    output_format = output_format_for(args.output, args.format)
+    count = write_predictions(args.output, predictions, output_format)
     where = "standard output" if args.output == STDIO else args.output
     print(
         f"{system.name}: wrote predictions for {count} articles to {where} ({output_format}); skipped {len(report.skipped)}",
@@ -216,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(predict)
     predict.add_argument("--output", required=True, help="file to write, or - for standard output")
     predict.add_argument(
-        "--format", choices=("jsonl", "tsv"), help="jsonl: interchange records (default); tsv: one readable row per quote (default for .tsv)"
+        "--format", choices=("jsonl", "parquet", "tsv"),
+        help="jsonl: interchange records (default; .jsonl.gz is gzipped); parquet: the same records (default for .parquet); "
+        "tsv: one readable row per quote (default for .tsv)",
     )
     predict.add_argument("--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch")
     predict.add_argument("--device", help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only")

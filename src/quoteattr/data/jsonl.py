@@ -1,4 +1,4 @@
-"""Reading and writing the interchange JSONL (one article per line), atomically."""
+"""Text input read with clear errors (empty, binary, non-UTF-8, oversized), and output written atomically."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from quoteattr.data.schema import Article, SchemaError
+from quoteattr.data.schema import Article
 
 
 class InputError(ValueError):
@@ -20,6 +20,8 @@ class InputError(ValueError):
 
 STDIO = "-"
 """As an input or output path: standard input or standard output."""
+DEFAULT_MAX_BYTES = 200_000_000
+"""Largest accepted line of an interchange file (one article with its quotes)."""
 
 
 def read_utf8(path: Path, max_bytes: int) -> str:
@@ -57,43 +59,9 @@ def decode_utf8(raw: bytes, path: str, max_bytes: int) -> str:
     return text.removeprefix("\ufeff")
 
 
-def iter_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; a broken line raises InputError naming it."""
-    return parse_json_lines(read_utf8(path, max_bytes), display_name(path))
-
-
 def display_name(path: str | Path) -> str:
     """How errors name an input: its path, or <stdin>."""
     return "<stdin>" if str(path) == STDIO else str(path)
-
-
-def parse_json_lines(text: str, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line of JSONL text read from ``path``."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}: line {number}, column {error.colno}: invalid JSON ({error.msg})") from error
-        if not isinstance(record, dict):
-            raise InputError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
-        yield number, record
-
-
-DEFAULT_MAX_BYTES = 200_000_000
-
-
-def read_articles(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
-    """Read and validate an interchange JSONL file; errors name the file and line."""
-    path = Path(path)
-    articles = []
-    for number, record in iter_json_lines(path, max_bytes):
-        try:
-            articles.append(Article.from_dict(record))
-        except SchemaError as error:
-            raise InputError(f"{path}: line {number}: {error}") from error
-    return articles
 
 
 def plain_permissions(path: str | Path, directory: bool = False) -> None:

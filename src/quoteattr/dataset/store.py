@@ -8,45 +8,17 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-from datasets import Dataset, DatasetDict, Features, List, Value
+from datasets import Dataset, DatasetDict
 
+from quoteattr.data.article_files import arrow_features, article_to_row, row_to_article
 from quoteattr.data.jsonl import plain_permissions
 from quoteattr.data.schema import QUOTE_TYPES, Article
 from quoteattr.dataset.card import dataset_card, split_agreement
 
 SPLITS = ("train", "validation", "test")
 
-SPAN = List(Value("int32"))
-FEATURES = Features(
-    {
-        "id": Value("string"),
-        "text": Value("string"),
-        "meta": Value("string"),
-        "quotes": List(
-            {
-                "spans": List(SPAN),
-                "type": Value("string"),
-                "cue": SPAN,
-                "speaker": SPAN,
-                "speaker_entity": Value("string"),
-            }
-        ),
-        "entities": List({"name": Value("string"), "mentions": List(SPAN)}),
-    }
-)
-
-
-def article_to_row(article: Article) -> dict[str, Any]:
-    """A dataset row; ``meta`` is kept as a JSON string because its keys differ between sources."""
-    record = article.to_dict()
-    record["meta"] = json.dumps(article.meta, ensure_ascii=False, sort_keys=True)
-    return record
-
-
-def row_to_article(row: dict[str, Any]) -> Article:
-    return Article.from_dict({**row, "meta": json.loads(row["meta"])})
+FEATURES = arrow_features()
 
 
 def split_articles(articles: list[Article], seed: int, ratios: tuple[float, float] = (0.8, 0.1)) -> dict[str, list[Article]]:

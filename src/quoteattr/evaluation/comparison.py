@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from quoteattr.data.jsonl import read_articles, write_articles, write_json
+from quoteattr.data.article_files import read_articles
+from quoteattr.data.jsonl import write_articles, write_json
 from quoteattr.data.schema import Article, Quote, entities_from_quotes, overlaps_any
 from quoteattr.evaluation.report import comparison_table, plot_precision_recall, write_html_view, write_markdown
 from quoteattr.evaluation.scoring import evaluate_articles, match_quotes

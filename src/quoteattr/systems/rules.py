@@ -143,9 +143,7 @@ class RulesAttributor:
 
     def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
         """Articles with ``quotes`` and ``entities`` filled in; texts go through ``nlp.pipe``."""
-        articles = list(articles)
-        docs = self.nlp.pipe((a.text for a in articles), batch_size=batch_size)
-        for article, doc in zip(articles, docs):
+        for doc, article in self.nlp.pipe(((a.text, a) for a in articles), as_tuples=True, batch_size=batch_size):
             quotes, entities = self.attribute_doc(doc)
             predicted = Article(id=article.id, text=article.text, meta=article.meta, quotes=quotes, entities=entities)
             validate_article(predicted)

@@ -31,8 +31,7 @@ class TextacyQuotations:
         self.nlp = load_spacy()
 
     def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
-        articles = list(articles)
-        for article, doc in zip(articles, self.nlp.pipe((a.text for a in articles), batch_size=batch_size)):
+        for doc, article in self.nlp.pipe(((a.text, a) for a in articles), as_tuples=True, batch_size=batch_size):
             regions = quoted_regions(article.text)
             quotes: list[Quote] = []
             seen: set[Span] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ class QuoteAttributor:
 
     def analyse(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[tuple[Article, Analysis]]:
         """Each article with its encoder outputs (windows batched across articles), ready to decode."""
-        for group in _chunks(list(articles), max(8, batch_size)):  # enough windows to fill the batches
+        for group in _chunks(articles, max(8, batch_size)):  # enough windows to fill the batches
             yield from zip(group, self._analyse(group, batch_size))
 
     def _analyse(self, group: list[Article], batch_size: int) -> list[Analysis]:
@@ -353,6 +354,8 @@ def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
     return min(close, key=distance) if close else None
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items, read lazily (an input stream is never held whole)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
