@@ -1,0 +1,90 @@
+"""Peak memory and speed of `quoteattr ingest` and `quoteattr predict` as the input grows: both stream, so
+peak resident memory and time per article should stay flat from 1k to 20k articles.
+
+    python training/benchmark_streaming.py --system rules --sizes 1000 5000 20000
+
+Each size replicates the source articles (default: the embedded starter articles) under new ids into one
+.jsonl.gz file, then runs each command in a fresh process and reads that process's peak resident memory.
+A one-article run of each command measures start-up (imports, loading the system), which the per-article
+times leave out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from quoteattr.data.ingest import iter_articles
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = """
+import json, resource, sys, time
+from quoteattr.cli import main
+started = time.perf_counter()
+status = main(sys.argv[1:])
+seconds = time.perf_counter() - started
+print(json.dumps({"status": status, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_replicas(source: list[dict], count: int, path: Path) -> None:
+    """``count`` articles cycled from ``source``, each under a new id, streamed into a gzipped JSONL file."""
+    with gzip.open(path, "wt", encoding="utf-8") as stream:
+        for number in range(count):
+            record = source[number % len(source)]
+            stream.write(json.dumps({"id": f"{number:07d}-{record['id']}", "text": record["text"]}) + "\n")
+
+
+def measure(command: list[str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", CHILD, *command], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--system", default="rules", help="any `quoteattr predict --system` value")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--source", default=str(ROOT / "data" / "raw" / "starter"), help="articles to replicate (any input predict takes)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+
+    source = [{"id": a.id, "text": a.text} for a in iter_articles([args.source])]
+    mean_chars = sum(len(r["text"]) for r in source) / len(source)
+    print(f"source: {len(source)} articles from {args.source}, {mean_chars:.0f} characters each on average")
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for size in [1, *args.sizes]:
+            articles = Path(work) / f"{size}.jsonl.gz"
+            write_replicas(source, size, articles)
+            for name, command in (
+                ("ingest", ["ingest", str(articles), "--output", str(Path(work) / f"{size}-ingested.jsonl")]),
+                (f"predict {args.system}", ["predict", "--system", args.system, str(articles), "--batch-size", str(args.batch_size),
+                                            "--output", str(Path(work) / f"{size}-predicted.jsonl.gz")]),
+            ):
+                result = measure(command)
+                rows.append({"command": name, "articles": size, **result})
+                print(f"  {name}: {size} articles in {result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB", flush=True)
+
+    startup = {r["command"]: r["seconds"] for r in rows if r["articles"] == 1}
+    print("\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest | peak MB | vs smallest |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    measured = [r for r in rows if r["articles"] > 1]
+    for row in measured:
+        first = next(r for r in measured if r["command"] == row["command"])
+        per_article = (row["seconds"] - startup[row["command"]]) / (row["articles"] - 1)
+        first_per_article = (first["seconds"] - startup[row["command"]]) / (first["articles"] - 1)
+        print(
+            f"| {row['command']} | {row['articles']} | {row['seconds']:.1f} | {startup[row['command']]:.1f} | {1 / per_article:.1f} | "
+            f"{1000 * per_article:.2f} | {per_article / first_per_article:.2f}× | {row['peak_mb']:.0f} | {row['peak_mb'] / first['peak_mb']:.2f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
