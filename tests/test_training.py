@@ -120,6 +120,7 @@ def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_pa
     for name in ("model.safetensors", "linker.safetensors", "config.json", "tokenizer.json", "README.md"):
         assert (checkpoint / name).exists(), name
     assert not list(checkpoint.glob("*.bin")) and not list(checkpoint.glob("*.pt"))  # no pickles
+    assert all(path.stat().st_mode & 0o044 == 0o044 for path in checkpoint.iterdir())  # readable by others (umask 022)
     config = json.loads((checkpoint / "config.json").read_text())
     assert config["id2label"]["0"] == "O" and config["quoteattr"]["labels"] == LABELS
     card = (checkpoint / "README.md").read_text()
@@ -152,6 +153,33 @@ def test_two_process_training_matches_one_process(checkpoint: Path, tmp_path: Pa
     for system, path in zip((checkpoint, distributed), predictions):
         assert main(["predict", "--system", str(system), str(SEED), "--output", str(path)]) == 0
     assert json.loads(predictions[0].read_text())["quotes"] == json.loads(predictions[1].read_text())["quotes"]
+
+
+def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_path: Path, capsys):
+    """ONNX fp32 gives the PyTorch checkpoint's predictions; the int8 exports load, predict and are int8."""
+    reference = tmp_path / "torch.jsonl"
+    assert main(["predict", "--system", str(checkpoint), str(SEED), "--output", str(reference)]) == 0
+    expected = json.loads(reference.read_text())["quotes"]
+    for backend, quantize in (("onnx", None), ("onnx", "int8"), ("torch", "int8")):
+        folder = tmp_path / f"{backend}-{quantize or 'fp32'}"
+        assert main(["export", str(checkpoint), "--format", backend, *(["--quantize", quantize] if quantize else []), "--output", str(folder)]) == 0
+        config = json.loads((folder / "config.json").read_text())["quoteattr"]
+        assert config["runtime"]["backend"] == backend and config["runtime"]["precision"] == (quantize or "fp32")
+        assert "## Exported runtime" in (folder / "README.md").read_text()
+        assert all(path.stat().st_mode & 0o044 == 0o044 for path in folder.iterdir())
+        output = tmp_path / f"{folder.name}.jsonl"
+        assert main(["predict", "--system", str(folder), str(SEED), "--output", str(output)]) == 0
+        predicted = json.loads(output.read_text())
+        Article.from_dict(predicted)  # valid spans
+        if quantize is None:
+            assert predicted["quotes"] == expected
+            assert not (folder / "model.safetensors").exists()
+    assert (tmp_path / "onnx-int8" / "model.onnx").stat().st_size < (tmp_path / "onnx-fp32" / "model.onnx").stat().st_size / 3
+    capsys.readouterr()
+    assert main(["export", str(checkpoint), "--format", "onnx", "--output", str(tmp_path / "onnx-fp32")]) == 2
+    assert main(["export", str(tmp_path / "onnx-fp32"), "--format", "onnx", "--output", str(tmp_path / "again")]) == 2
+    errors = capsys.readouterr().err
+    assert "onnx-fp32: already exists" in errors and "not a PyTorch quoteattr checkpoint" in errors
 
 
 def test_resume_after_interruption(tmp_path: Path):

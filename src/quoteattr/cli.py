@@ -191,6 +191,14 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from quoteattr.training.export import export_checkpoint
+
+    folder = export_checkpoint(args.checkpoint, args.output, args.format, args.quantize or "fp32")
+    print(f"wrote {folder} ({args.format}, {args.quantize or 'fp32'}); `quoteattr predict --system {folder} ...` runs it")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.main_job import run_main_job
 
@@ -286,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--name", default="news", help="the name `quoteattr predict --system` will know it by")
     package.add_argument("--version", default="0.1.0")
     package.set_defaults(func=cmd_package)
+
+    export = commands.add_parser("export", help="export a checkpoint for fast CPU inference (ONNX Runtime, or PyTorch int8)")
+    export.add_argument("checkpoint")
+    export.add_argument("--format", choices=("onnx", "torch"), required=True, help="onnx: an ONNX Runtime graph; torch: PyTorch")
+    export.add_argument("--quantize", choices=("int8",), help="int8 weights (dynamic quantization); default fp32")
+    export.add_argument("--output", required=True, help="a new folder")
+    export.set_defaults(func=cmd_export)
 
     run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, train, evaluate model and rules")
     run.add_argument("--raw", default="data/raw")

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.jsonl import InputError, plain_permissions
 from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
+from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder
 from quoteattr.systems.model.windows import (
     ArticleTokens,
     char_span,
@@ -53,39 +54,55 @@ class Analysis:
 class QuoteAttributor:
     """Finds quotes (content, cue, source) with the tagger and links each quote to a source with the linker."""
 
-    def __init__(self, model: QuoteAttributionModel, tokenizer: Any, settings: dict[str, Any], name: str = "model") -> None:
-        self.model = model.eval()
+    def __init__(
+        self, model: QuoteAttributionModel | None, tokenizer: Any, settings: dict[str, Any], name: str = "model",
+        encoder: Encoder | None = None, linker: SpeakerLinker | None = None,
+    ) -> None:
+        """``model`` is the PyTorch tagger + linker; an exported checkpoint passes its ``encoder`` runtime and
+        ``linker`` instead (and has no model to save)."""
+        self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.settings = settings
         self.name = name
-        self.device = next(model.parameters()).device
+        self.linker = (linker if linker is not None else model.linker).eval()
+        self.encoder = encoder if encoder is not None else TorchEncoder(model.tagger)
+        self.device = next(self.linker.parameters()).device
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None) -> QuoteAttributor:
-        """Load a checkpoint folder offline (safetensors only; no pickle, no remote code)."""
+        """Load a checkpoint folder offline (safetensors and ONNX only; no pickle, no remote code); an
+        exported one runs its encoder where its ``runtime`` setting says."""
         from safetensors.torch import load_file
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
         path = Path(path)
         if not (path / "config.json").exists() or not (path / LINKER_FILE).exists():
             raise InputError(f"{path}: not a quoteattr checkpoint (needs config.json and {LINKER_FILE})")
-        tagger = AutoModelForTokenClassification.from_pretrained(str(path))
         settings = json.loads((path / "config.json").read_text(encoding="utf-8"))["quoteattr"]
-        linker = SpeakerLinker(tagger.config.hidden_size, **settings["linker"])
+        runtime = settings.get("runtime", {})
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        linker = SpeakerLinker(AutoConfig.from_pretrained(str(path)).hidden_size, **settings["linker"])
         linker.load_state_dict(load_file(str(path / LINKER_FILE)))
-        model = QuoteAttributionModel(tagger, linker)
+        if runtime:
+            tagger = AutoModelForTokenClassification.from_pretrained(str(path)) if runtime.get("backend") == "torch" else None
+            return cls(None, tokenizer, settings, str(path), encoder=load_encoder(path, runtime, tagger), linker=linker)
+        model = QuoteAttributionModel(AutoModelForTokenClassification.from_pretrained(str(path)), linker)
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        return cls(model, AutoTokenizer.from_pretrained(str(path)), settings, name=str(path))
+        return cls(model, tokenizer, settings, name=str(path))
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write tagger, tokenizer, settings and linker as safetensors + JSON."""
         from safetensors.torch import save_file
 
+        if self.model is None:
+            raise ValueError(f"{self.name}: an exported checkpoint cannot be saved again; export from the PyTorch checkpoint")
         path = Path(path)
         self.model.tagger.config.quoteattr = self.settings
         self.model.tagger.save_pretrained(str(path))
         self.tokenizer.save_pretrained(str(path))
         save_file({k: v.contiguous() for k, v in self.model.linker.state_dict().items()}, str(path / LINKER_FILE))
+        for file in path.iterdir():
+            plain_permissions(file)  # safetensors writes 0600: a colleague or another job must be able to read it
 
     # -- inference -------------------------------------------------------------------------------
 
@@ -110,13 +127,11 @@ class QuoteAttributor:
             for row, index in enumerate(chunk):
                 ids[row, : len(sequences[index])] = torch.tensor(sequences[index])
                 mask[row, : len(sequences[index])] = 1
-            output = self.model.tagger(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), output_hidden_states=True)
+            batch_logits, batch_hidden = self.encoder(ids, mask)
+            batch_hidden = batch_hidden.to(self.device)
             for row, index in enumerate(chunk):
                 n = len(sequences[index])
-                results[index] = (
-                    output.logits[row, 1 : n - 1].float().cpu().numpy(),
-                    output.hidden_states[-1][row : row + 1, :n],
-                )
+                results[index] = (batch_logits[row, 1 : n - 1].float().cpu().numpy(), batch_hidden[row : row + 1, :n])
         for index in range(len(sequences)):
             logits.append(results[index][0])
             hidden.append(results[index][1])
@@ -184,7 +199,7 @@ class QuoteAttributor:
             sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
             mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
             paragraphs = torch.tensor([window_paragraphs(tokens, *bounds)], device=device)
-            scores = self.model.linker(hidden[window], contents, sources, mask, paragraphs)[0]
+            scores = self.linker(hidden[window], contents, sources, mask, paragraphs)[0]
             best = scores.argmax(-1).tolist()
             return [None if b == 0 else candidates[b - 1] for b in best]
 
