@@ -37,6 +37,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _predict_with_ray(args)
     from tqdm import tqdm
 
     from quoteattr.data.article_files import write_predictions
@@ -55,6 +57,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
         file=sys.stderr if args.output == STDIO else sys.stdout,
     )
     return 0
+
+
+def _predict_with_ray(args: argparse.Namespace) -> int:
+    from quoteattr.systems.ray_engine import MANIFEST, ShardJob, predict_with_ray
+
+    output_format = args.format or "jsonl"
+    job = ShardJob(args.system, args.output, output_format, args.batch_size, args.device, args.skip_bad, args.max_bytes)
+    run = predict_with_ray(args.inputs, job, args.num_workers, args.cpus_per_worker, args.gpus_per_worker, args.address)
+    articles = sum(shard["articles"] for shard in run.done)
+    print(
+        f"{args.system}: {len(run.done)} shards ({articles} articles) written to {args.output} in {run.seconds:.1f} s; "
+        f"{len(run.skipped_complete)} already complete; {len(run.failed)} failed (see {Path(args.output) / MANIFEST})"
+    )
+    for failure in run.failed:
+        print(f"failed shard: {failure['error']}", file=sys.stderr)
+    return 1 if run.failed else 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -230,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch")
     predict.add_argument("--device", help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only")
+    predict.add_argument(
+        "--engine", choices=("local", "ray"), default="local",
+        help="local: one process, one output file (default); ray: a Ray Data job, each input file a shard, --output a folder "
+        "of output shards; a rerun skips shards already written",
+    )
+    predict.add_argument("--num-workers", type=int, default=2, help="ray: actors, each holding the system once")
+    predict.add_argument("--cpus-per-worker", type=float, default=0.5, help="ray: CPUs reserved per actor (leave some for reading)")
+    predict.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor, on a cluster that has them")
+    predict.add_argument("--address", help="ray: a running cluster to join (e.g. 'auto' or HOST:6379); default: start Ray locally")
     predict.set_defaults(func=cmd_predict)
 
     evaluate = commands.add_parser("evaluate", help="precision/recall/F1 of predictions against gold")
