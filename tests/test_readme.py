@@ -22,7 +22,7 @@ import pytest
 from conftest import POLNEAR, ROOT
 
 README = ROOT / "README.md"
-PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export", "torchrun")
+PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export", "torchrun", "ray")
 POLNEAR_SMOKE = ["--max_train_articles", "8", "--max_eval_articles", "4", "--max_steps", "4", "--eval_strategy", "steps",
                  "--eval_steps", "4", "--save_strategy", "steps", "--save_steps", "4"]
 TOKEN = "readme-test-token-0123456789"
