@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import evaluate
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -87,3 +88,33 @@ def test_html_view_renders_in_headless_chromium(comparison, tmp_path: Path):
     assert len(colours) > 50  # text and highlights, not a blank page
     assert (0xFF, 0xF3, 0xB0) in colours  # quote content highlighted
     assert (0xBF, 0xE0, 0xFF) in colours  # speaker highlighted
+
+
+def test_platt_scaling_calibrates_overconfident_scores():
+    from quoteattr.evaluation.confidence import expected_calibration_error
+    from quoteattr.systems.model.confidence import calibrate, fit_platt
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0, 1, 4000)
+    right = list(rng.uniform(0, 1, 4000) < raw**3)  # right far less often than the raw score says
+    platt = fit_platt(list(raw), right)
+    calibrated = [calibrate(r, platt) for r in raw]
+    assert expected_calibration_error(list(raw), right) > 0.15
+    assert expected_calibration_error(calibrated, right) < 0.03
+    assert fit_platt([0.2, 0.9], [True, True]) == [1.0, 0.0]  # nothing to fit: identity
+
+
+def test_threshold_sweep_and_operating_point():
+    from quoteattr.data.schema import Article, Quote
+    from quoteattr.evaluation.confidence import operating_point, threshold_sweep
+
+    text = "a" * 400
+    gold = [Article("g", text, quotes=[Quote([(i * 20, i * 20 + 10)], "direct") for i in range(10)])]
+    right = [Quote([(i * 20, i * 20 + 10)], "direct", score=0.5 + i / 20) for i in range(8)]  # 8 right, scores 0.5–0.85
+    wrong = [Quote([(300 + i * 20, 310 + i * 20)], "direct", score=0.1 + i / 10) for i in range(4)]  # 4 wrong, scores 0.1–0.4
+    sweep = threshold_sweep(gold, [Article("g", text, quotes=sorted(right + wrong, key=lambda q: q.spans))], top_share=0.0)
+    recalls = [row["content_overlap_recall"] for row in sweep]
+    assert recalls == sorted(recalls, reverse=True) and sweep[0]["content_overlap_precision"] == 8 / 12
+    point = operating_point(sweep, 1.0, "content_overlap")
+    assert 0.4 < point["threshold"] <= 0.5 and point["content_overlap_recall"] == 0.8
+    assert operating_point(sweep, 1.01, "content_overlap") is None

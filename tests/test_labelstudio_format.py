@@ -40,7 +40,9 @@ def articles(draw) -> Article:
         elif draw(st.booleans()):
             entity = draw(st.sampled_from(NAMES))
         quote_type = draw(st.sampled_from(["direct", "indirect", "mixed"]))
-        quotes.append(Quote(fragments, quote_type, roles.get("cue"), roles.get("speaker"), entity))
+        score = draw(st.one_of(st.none(), st.floats(0, 1)))  # predictions carry scores; they survive the round trip
+        speaker_score = draw(st.one_of(st.none(), st.floats(0, 1))) if "speaker" in roles else None
+        quotes.append(Quote(fragments, quote_type, roles.get("cue"), roles.get("speaker"), entity, score, speaker_score))
     entities: dict[str, Entity] = {}
     for span, name in speaker_names.items():
         entities.setdefault(name, Entity(name)).mentions.append(span)

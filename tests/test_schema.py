@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from quoteattr.data.schema import Article, SchemaError
+from quoteattr.data.schema import Article, Entity, Quote, SchemaError
 
 TEXT = 'He said "we will win" today.'
 
@@ -58,3 +58,25 @@ def test_outputs_get_the_permissions_of_a_plain_write(tmp_path):
     finally:
         os.umask(previous)
     assert (tmp_path / "a.jsonl").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("field", ["score", "speaker_score"])
+@pytest.mark.parametrize("value", [1.5, -0.1, "high", True])
+def test_scores_must_be_probabilities(field: str, value):
+    record = {"id": "a", "text": "He said it.", "quotes": [{"spans": [[3, 10]], "type": "indirect", "speaker": [0, 2],
+                                                            "speaker_entity": "He", field: value}],
+              "entities": [{"name": "He", "mentions": [[0, 2]]}]}
+    with pytest.raises(SchemaError, match=f"{field} .* is not a number in \\[0, 1\\]"):
+        Article.from_dict(record)
+
+
+def test_scores_survive_jsonl_gzip_and_parquet(tmp_path):
+    from quoteattr.data.article_files import read_articles, write_predictions
+
+    quote = Quote([(8, 19)], "indirect", (3, 7), (0, 2), "He", score=0.25, speaker_score=0.875)
+    unscored = Quote([(21, 26)], "direct")
+    article = Article("a", "He said it was fine. \"Yes.\"", {}, [quote, unscored], [Entity("He", [(0, 2)])])
+    assert "score" not in unscored.to_dict()  # gold files stay as they were
+    for name in ("a.jsonl", "a.jsonl.gz", "a.parquet"):
+        write_predictions(tmp_path / name, [article], "parquet" if name.endswith("parquet") else "jsonl")
+        assert [a.to_dict() for a in read_articles(tmp_path / name)] == [article.to_dict()], name

@@ -1,12 +1,13 @@
 """Peak memory and speed of `quoteattr ingest` and `quoteattr predict` as the input grows: both stream, so
 peak resident memory and time per article should stay flat from 1k to 20k articles.
 
-    python training/benchmark_streaming.py --system rules --sizes 1000 5000 20000
+    python training/benchmark_streaming.py --system rules --sizes 1000 5000 20000 --ray-shards 8
 
 Each size replicates the source articles (default: the embedded starter articles) under new ids into one
 .jsonl.gz file, then runs each command in a fresh process and reads that process's peak resident memory.
 A one-article run of each command measures start-up (imports, loading the system), which the per-article
-times leave out.
+times leave out. With ``--ray-shards N`` the largest input is also split into N shards and predicted with
+``--engine ray`` (its time includes starting Ray and its actors; the memory shown is the driver's).
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ def write_replicas(source: list[dict], count: int, path: Path) -> None:
             stream.write(json.dumps({"id": f"{number:07d}-{record['id']}", "text": record["text"]}) + "\n")
 
 
+def write_shards(source: list[dict], count: int, shards: int, folder: Path) -> None:
+    """The same ``count`` articles as ``write_replicas``, dealt into ``shards`` gzipped JSONL files."""
+    folder.mkdir()
+    streams = [gzip.open(folder / f"shard{n:03d}.jsonl.gz", "wt", encoding="utf-8") for n in range(shards)]
+    for number in range(count):
+        record = source[number % len(source)]
+        streams[number * shards // count].write(json.dumps({"id": f"{number:07d}-{record['id']}", "text": record["text"]}) + "\n")
+    for stream in streams:
+        stream.close()
+
+
 def measure(command: list[str]) -> dict:
     result = subprocess.run([sys.executable, "-c", CHILD, *command], capture_output=True, text=True)
     if result.returncode != 0:
@@ -53,6 +65,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--source", default=str(ROOT / "data" / "raw" / "starter"), help="articles to replicate (any input predict takes)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--ray-shards", type=int, default=0, help="also run the largest size as this many shards on Ray")
+    parser.add_argument("--ray-workers", type=int, default=2)
     args = parser.parse_args()
 
     source = [{"id": a.id, "text": a.text} for a in iter_articles([args.source])]
@@ -71,6 +85,14 @@ def main() -> None:
                 result = measure(command)
                 rows.append({"command": name, "articles": size, **result})
                 print(f"  {name}: {size} articles in {result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB", flush=True)
+        if args.ray_shards:
+            size = max(args.sizes)
+            write_shards(source, size, args.ray_shards, Path(work) / "shards")
+            ray_run = measure(["predict", "--engine", "ray", "--system", args.system, str(Path(work) / "shards"), "--num-workers",
+                               str(args.ray_workers), "--batch-size", str(args.batch_size), "--output", str(Path(work) / "sharded")])
+            print(f"  predict {args.system} on Ray: {size} articles in {args.ray_shards} shards, {args.ray_workers} workers: "
+                  f"{ray_run['seconds']:.1f} s, {size / ray_run['seconds']:.1f} articles/s (start-up included), "
+                  f"driver peak {ray_run['peak_mb']:.0f} MB", flush=True)
 
     startup = {r["command"]: r["seconds"] for r in rows if r["articles"] == 1}
     print("\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest | peak MB | vs smallest |")

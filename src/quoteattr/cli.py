@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from quoteattr.data.article_files import output_format_for, read_articles
 from quoteattr.data.jsonl import STDIO, InputError, write_articles, write_json
+from quoteattr.data.schema import Article, entities_from_quotes
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +52,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     system = load_system(args.system, device=args.device)
     predictions = tqdm(system.predict(articles, batch_size=args.batch_size), desc=system.name, unit="article", file=sys.stderr)
     output_format = output_format_for(args.output, args.format)
+    if args.min_score is not None:
+        predictions = confident_only(predictions, args.min_score, system.name)
     count = write_predictions(args.output, predictions, output_format)
     where = "standard output" if args.output == STDIO else args.output
     print(
@@ -75,14 +79,36 @@ def _predict_with_ray(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
+def confident_only(predictions: Iterable[Article], min_score: float, system: str) -> Iterator[Article]:
+    """Predictions without the quotes scored below ``min_score``; a system that gives no scores is an error."""
+    for article in predictions:
+        if any(quote.score is None for quote in article.quotes):
+            raise InputError(f"{system} gives no scores, so --min-score cannot filter its quotes; use a model checkpoint")
+        kept = [quote for quote in article.quotes if quote.score >= min_score]
+        yield Article(article.id, article.text, article.meta, kept, entities_from_quotes(kept))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from quoteattr.evaluation.confidence import has_scores, threshold_sweep
+    from quoteattr.evaluation.report import operating_point_lines, plot_threshold_curves
     from quoteattr.evaluation.scoring import evaluate_articles, format_table
 
+    gold, predictions = read_articles(args.gold), read_articles(args.pred)
     try:
-        report = evaluate_articles(read_articles(args.gold), read_articles(args.pred), bootstrap=args.bootstrap)
+        report = evaluate_articles(gold, predictions, bootstrap=args.bootstrap)
     except InputError as error:
         raise InputError(f"{args.pred} against {args.gold}: {error}") from error
     print(format_table(report))
+    if has_scores(predictions):
+        report["threshold_sweep"] = threshold_sweep(gold, predictions)
+        for line in operating_point_lines({Path(args.pred).name: report["threshold_sweep"]}, args.target_precision):
+            print(line)
+        if args.output:
+            curves = Path(args.output).with_suffix(".pr.png")
+            plot_threshold_curves({Path(args.pred).name: report["threshold_sweep"]}, args.target_precision, curves)
+            print(f"wrote {curves} (precision–recall as the score threshold rises)")
+    else:
+        print("no scores in the predictions: no threshold sweep")
     if report["missing_predictions"]:
         print(f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)")
     if report["extra_predictions"]:
@@ -117,7 +143,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from quoteattr.evaluation.comparison import compare_systems
 
-    compare_systems(args.gold, args.systems, args.output, bootstrap=args.bootstrap, html_articles=args.html_articles)
+    compare_systems(args.gold, args.systems, args.output, bootstrap=args.bootstrap, html_articles=args.html_articles,
+                    target_precision=args.target_precision)
     return 0
 
 
@@ -247,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tsv: one readable row per quote (default for .tsv)",
     )
     predict.add_argument("--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch")
+    predict.add_argument("--min-score", type=float, help="drop quotes scored below this (model systems; the rules give no scores)")
     predict.add_argument("--device", help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only")
     predict.add_argument(
         "--engine", choices=("local", "ray"), default="local",
@@ -264,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pred", required=True)
     evaluate.add_argument("--output", help="write the report as JSON here")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples for 95%% intervals (0: none)")
+    evaluate.add_argument("--target-precision", type=float, default=0.9, help="print the score threshold that reaches this precision")
     evaluate.set_defaults(func=cmd_evaluate)
 
     compare = commands.add_parser("compare", help="run systems on a gold corpus and compare them side by side")
@@ -272,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--output", default="outputs/compare")
     compare.add_argument("--bootstrap", type=int, default=1000)
     compare.add_argument("--html-articles", type=int, default=25, help="articles shown in the HTML views")
+    compare.add_argument("--target-precision", type=float, default=0.9, help="print and mark the score threshold that reaches this precision")
     compare.set_defaults(func=cmd_compare)
 
     build = commands.add_parser("build", help="build the Hugging Face dataset from labelled articles")

@@ -47,6 +47,8 @@ def arrow_features():
                     "cue": span,
                     "speaker": span,
                     "speaker_entity": Value("string"),
+                    "score": Value("float64"),
+                    "speaker_score": Value("float64"),
                 }
             ),
             "entities": List({"name": Value("string"), "mentions": List(span)}),
@@ -58,6 +60,7 @@ def article_to_row(article: Article) -> dict[str, Any]:
     """A dataset or Parquet row; ``meta`` is kept as a JSON string."""
     record = article.to_dict()
     record["meta"] = json.dumps(article.meta, ensure_ascii=False, sort_keys=True)
+    record["quotes"] = [{"score": None, "speaker_score": None, **quote} for quote in record["quotes"]]
     return record
 
 

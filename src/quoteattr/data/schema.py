@@ -26,15 +26,21 @@ class Quote:
     cue: Span | None = None
     speaker: Span | None = None
     speaker_entity: str | None = None
+    score: float | None = None
+    """How sure the system is that this is a quote with these edges, in [0, 1] (predictions only)."""
+    speaker_score: float | None = None
+    """How sure the system is of the speaker link, in [0, 1] (predictions with a speaker only)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "spans": [list(span) for span in self.spans],
             "type": self.type,
             "cue": list(self.cue) if self.cue else None,
             "speaker": list(self.speaker) if self.speaker else None,
             "speaker_entity": self.speaker_entity,
         }
+        record.update({key: value for key, value in (("score", self.score), ("speaker_score", self.speaker_score)) if value is not None})
+        return record
 
     @property
     def start(self) -> int:
@@ -118,7 +124,17 @@ def _quote_from_dict(record: dict[str, Any]) -> Quote:
         cue=_span(record["cue"]) if record.get("cue") else None,
         speaker=_span(record["speaker"]) if record.get("speaker") else None,
         speaker_entity=record.get("speaker_entity"),
+        score=_probability(record.get("score"), "score"),
+        speaker_score=_probability(record.get("speaker_score"), "speaker_score"),
     )
+
+
+def _probability(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} {value!r} is not a number in [0, 1]")
+    return float(value)
 
 
 def _overlaps(a: Span, b: Span) -> bool:

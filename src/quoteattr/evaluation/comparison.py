@@ -8,7 +8,17 @@ from pathlib import Path
 from quoteattr.data.article_files import read_articles
 from quoteattr.data.jsonl import write_articles, write_json
 from quoteattr.data.schema import Article, Quote, entities_from_quotes, overlaps_any
-from quoteattr.evaluation.report import comparison_table, plot_precision_recall, write_html_view, write_markdown
+from quoteattr.evaluation.confidence import has_scores, threshold_sweep
+from quoteattr.evaluation.report import (
+    comparison_table,
+    operating_point_lines,
+    plot_precision_recall,
+    plot_threshold_curves,
+    write_html_view,
+    write_markdown,
+)
+
+CURVES_PNG = "pr_curves.png"
 from quoteattr.evaluation.scoring import evaluate_articles, match_quotes
 from quoteattr.systems import load_system
 
@@ -51,12 +61,15 @@ def given_gold_quote_rows(gold: list[Article], linked: list[Article], bootstrap:
 
 
 def compare_systems(
-    gold_path: str | Path, systems: list[str], output: str | Path, bootstrap: int = 1000, html_articles: int = 25
+    gold_path: str | Path, systems: list[str], output: str | Path, bootstrap: int = 1000, html_articles: int = 25,
+    target_precision: float = 0.9,
 ) -> dict[str, dict]:
-    """Predict with each system, score it (and its linker on gold quotes where it has one), write the reports."""
+    """Predict with each system, score it (and its linker on gold quotes where it has one; its threshold sweep
+    where it scores its quotes), write the reports."""
     output = Path(output)
     gold = read_articles(gold_path)
     reports: dict[str, dict] = {}
+    sweeps: dict[str, list[dict[str, float]]] = {}
     for name in systems:
         system = load_system(name)
         started = time.perf_counter()
@@ -70,13 +83,22 @@ def compare_systems(
         linker = getattr(system, "link", None)
         linked = list(linker(gold_quotes)) if linker else link_by_overlap(gold_quotes, predictions)
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap))
+        curves = None
+        if has_scores(predictions):
+            sweeps[name] = report["threshold_sweep"] = threshold_sweep(gold, predictions)
+            curves = (CURVES_PNG, operating_point_lines({name: sweeps[name]}, target_precision))
         write_json(output / f"{label}_eval.json", report)
-        write_html_view(gold, predictions, output / f"view_{label}.html", name, limit=html_articles)
+        write_html_view(gold, predictions, output / f"view_{label}.html", name, limit=html_articles, curves=curves)
         reports[name] = report
         print(f"{name}: {len(predictions)} articles predicted in {seconds:.1f}s", flush=True)
     write_json(output / "comparison.json", reports)
     plot_precision_recall(reports, output / "pr_by_type.png")
-    write_markdown(reports, output / "report.md", "pr_by_type.png", str(gold_path))
+    lines = operating_point_lines(sweeps, target_precision) if sweeps else []
+    if sweeps:
+        plot_threshold_curves(sweeps, target_precision, output / CURVES_PNG)
+    write_markdown(reports, output / "report.md", "pr_by_type.png", str(gold_path), (CURVES_PNG, lines) if sweeps else None)
     print(comparison_table(reports))
-    print(f"\nreports in {output}/: report.md, pr_by_type.png, view_<system>.html, <system>_eval.json")
+    for line in lines:
+        print(line)
+    print(f"\nreports in {output}/: report.md, pr_by_type.png{', ' + CURVES_PNG if sweeps else ''}, view_<system>.html, <system>_eval.json")
     return reports

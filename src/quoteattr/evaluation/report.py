@@ -76,8 +76,60 @@ def plot_precision_recall(reports: dict[str, dict], path: Path) -> None:
     plt.close(figure)
 
 
-def write_markdown(reports: dict[str, dict], path: Path, chart_name: str, corpus: str) -> None:
-    """A Markdown report: the comparison table per metric and quote type, and the chart."""
+def plot_threshold_curves(sweeps: dict[str, list[dict[str, float]]], target_precision: float, path: Path) -> None:
+    """Precision–recall curves as the score threshold moves, for content overlap and attribution, one line per
+    scored system, with the operating point that reaches ``target_precision`` marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from quoteattr.evaluation.confidence import SWEPT_METRICS, operating_point
+
+    figure, axes = plt.subplots(1, len(SWEPT_METRICS), figsize=(5.2 * len(SWEPT_METRICS), 4.6), sharey=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axis, metric in zip(axes, SWEPT_METRICS):
+        for index, (system, sweep) in enumerate(sweeps.items()):
+            colour = colours[index % len(colours)]
+            axis.plot([r[f"{metric}_recall"] for r in sweep], [r[f"{metric}_precision"] for r in sweep], color=colour, label=system, marker=".")
+            point = operating_point(sweep, target_precision, metric)
+            if point:
+                axis.scatter(point[f"{metric}_recall"], point[f"{metric}_precision"], s=120, marker="*", color=colour, edgecolors="black", zorder=3,
+                             label=f"{system}: score ≥ {point['threshold']:.2f}")
+        axis.axhline(target_precision, color="#999999", linestyle="--", linewidth=0.8)
+        axis.set_title(f"{metric.replace('_', ' ')} as the score threshold rises")
+        axis.set_xlim(0, 1.02)
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("recall")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8, loc="lower left")
+    axes[0].set_ylabel("precision")
+    figure.tight_layout()
+    with atomic_writer(path, "wb") as stream:
+        figure.savefig(stream, format="png", dpi=110)
+    plt.close(figure)
+
+
+def operating_point_lines(sweeps: dict[str, list[dict[str, float]]], target_precision: float) -> list[str]:
+    """One line per scored system and metric: the threshold that reaches the target precision and the recall kept."""
+    from quoteattr.evaluation.confidence import SWEPT_METRICS, operating_point
+
+    lines = []
+    for system, sweep in sweeps.items():
+        for metric in SWEPT_METRICS:
+            point = operating_point(sweep, target_precision, metric)
+            best = max(r[f"{metric}_precision"] for r in sweep)
+            lines.append(
+                f"{system} · {metric.replace('_', ' ')}: score ≥ {point['threshold']:.3f} gives precision "
+                f"{point[f'{metric}_precision']:.3f} at recall {point[f'{metric}_recall']:.3f}"
+                if point else f"{system} · {metric.replace('_', ' ')}: no threshold reaches precision {target_precision} (best {best:.3f})"
+            )
+    return lines
+
+
+def write_markdown(reports: dict[str, dict], path: Path, chart_name: str, corpus: str, curves: tuple[str, list[str]] | None = None) -> None:
+    """A Markdown report: the comparison table per metric and quote type, the chart, and (``curves``) the
+    precision–recall curves of scored systems with their operating points."""
     systems = list(reports)
     lines = [
         f"# Evaluation on {corpus}",
@@ -109,6 +161,9 @@ def write_markdown(reports: dict[str, dict], path: Path, chart_name: str, corpus
         "speaker (mentions overlap or entity names agree); attribution_given_gold_quotes = the system's speaker "
         "linker run on the gold quote spans.",
     ]
+    if curves:
+        lines += ["", "## Operating points", "", f"![precision and recall as the score threshold rises]({curves[0]})", ""]
+        lines += [f"- {line}" for line in curves[1]]
     with atomic_writer(path) as stream:
         stream.write("\n".join(lines) + "\n")
 
@@ -159,8 +214,19 @@ def _render(text: str, quotes: list[Quote], statuses: list[str]) -> str:
     return "".join(out)
 
 
-def write_html_view(gold: list[Article], pred: list[Article], path: Path, system: str, limit: int = 25) -> None:
-    """Gold and predicted quotes side by side for the first ``limit`` articles; differences outlined."""
+def _curves_block(curves: tuple[str, list[str]] | None) -> str:
+    if not curves:
+        return ""
+    image, lines = curves
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f'<h2>Operating points</h2><img src="{html.escape(image)}" alt="precision–recall as the score threshold rises" style="max-width:100%"><ul>{items}</ul>'
+
+
+def write_html_view(
+    gold: list[Article], pred: list[Article], path: Path, system: str, limit: int = 25, curves: tuple[str, list[str]] | None = None
+) -> None:
+    """Gold and predicted quotes side by side for the first ``limit`` articles; differences outlined. ``curves``
+    (an image beside the page and the operating-point lines) shows a scored system's precision–recall curves."""
     predictions = {a.id: a for a in pred}
     sections = []
     shown = gold[:limit]
@@ -178,6 +244,6 @@ def write_html_view(gold: list[Article], pred: list[Article], path: Path, system
 <style>{_STYLE}</style></head><body><h1>Gold vs {html.escape(system)}</h1>
 <p class="legend"><span class="q">quote content</span><span class="cue">cue</span><span class="spk">speaker</span>
 <span class="missed">missed (gold only)</span><span class="spurious">spurious (predicted only)</span>
-<span class="wrong">matched, wrong speaker</span></p><nav>{nav}</nav>{''.join(sections)}</body></html>"""
+<span class="wrong">matched, wrong speaker</span></p>{_curves_block(curves)}<nav>{nav}</nav>{''.join(sections)}</body></html>"""
     with atomic_writer(path) as stream:
         stream.write(page)

@@ -1,6 +1,8 @@
 """Exact conversion between the schema and Label Studio results (the labelling config in
 ``labelstudio/labelling_config.xml``): QUOTE/CUE/SPEAKER/MENTION regions, relations ``cue``, ``speaker`` and
-``continues`` (discontinuous content), a per-region ``quote_type`` choice and ``entity`` text."""
+``continues`` (discontinuous content), a per-region ``quote_type`` choice and ``entity`` text. A predicted
+quote's ``score`` rides on its first QUOTE region and its ``speaker_score`` on its ``quote_type`` choice (both
+per quote, as Label Studio's result ``score``), so predictions keep them both ways."""
 
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ class _Region:
     quote_type: str | None = None
     entity: str | None = None
     links: dict[str, list[str]] = field(default_factory=dict)
+    score: float | None = None
+    choice_score: float | None = None
 
 
 def _region(span: Span, text: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +55,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
     region_ids: dict[tuple[str, Span, int], str] = {}
     owner = {mention: entity.name for entity in article.entities for mention in entity.mentions}
 
-    def add_region(label: str, span: Span, quote_index: int = -1) -> str:
+    def add_region(label: str, span: Span, quote_index: int = -1, score: float | None = None) -> str:
         key = (label, span, quote_index)  # QUOTE regions belong to their quote; cues and speakers are shared
         if key not in region_ids:
             region_id = f"{label[0].lower()}{len(region_ids)}"
@@ -63,6 +67,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
                     "to_name": TEXT_FIELD,
                     "type": "labels",
                     "value": _region(span, text, {"labels": [label]}),
+                    **({"score": score} if score is not None else {}),
                 }
             )
             if label in ("SPEAKER", "MENTION") and span in owner:
@@ -84,7 +89,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
         results.append({"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]})
 
     for index, quote in enumerate(article.quotes):
-        head = add_region("QUOTE", quote.spans[0], index)
+        head = add_region("QUOTE", quote.spans[0], index, quote.score)
         results.append(
             {
                 "id": head,
@@ -92,6 +97,7 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
                 "to_name": TEXT_FIELD,
                 "type": "choices",
                 "value": _region(quote.spans[0], text, {"choices": [quote.type]}),
+                **({"score": quote.speaker_score} if quote.speaker_score is not None else {}),
             }
         )
         previous = head
@@ -141,6 +147,7 @@ def results_to_article(
             issues.append(ConversionIssue(task_id, item.get("id"), f"{item.get('from_name')} given for a missing region"))
         elif item["type"] == "choices" and value.get("choices"):
             region.quote_type = value["choices"][0]
+            region.choice_score = _score(item)
         elif item["type"] == "textarea" and value.get("text"):
             name = " ".join(str(v) for v in value["text"]).strip()
             region.entity = name or None
@@ -204,6 +211,8 @@ def results_to_article(
                 cue=cue.span if cue else None,
                 speaker=speaker.span if speaker else None,
                 speaker_entity=entity,
+                score=head.score,
+                speaker_score=head.choice_score if speaker else None,
             )
         )
 
@@ -267,4 +276,10 @@ def _parse_region(task_id: Any, text: str, item: dict[str, Any], issues: list[Co
             ConversionIssue(task_id, region_id, f"region text {value['text']!r} does not match the text at [{start}, {end}]")
         )
         return None
-    return _Region(region_id, labels[0], (start, end))
+    return _Region(region_id, labels[0], (start, end), score=_score(item))
+
+
+def _score(item: dict[str, Any]) -> float | None:
+    """A result's ``score`` when it is a probability (predictions carry one; reviewers' results do not)."""
+    score = item.get("score")
+    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 1 else None

@@ -137,7 +137,11 @@ def push(
                 data[BASE_FIELD] = bases[article.id]
             task: dict[str, Any] = {"data": data}
             if article.id in predicted:
-                task["predictions"] = [{"model_version": model_version, "result": article_to_results(predicted[article.id])}]
+                prediction = {"model_version": model_version, "result": article_to_results(predicted[article.id])}
+                scores = [q.score for q in predicted[article.id].quotes if q.score is not None]
+                if scores:
+                    prediction["score"] = min(scores)  # the data manager sorts tasks by it: least sure quote first
+                task["predictions"] = [prediction]
             tasks.append(task)
         server.call("import tasks", lambda: server.client.projects.import_tasks(project, request=tasks, return_task_ids=True))
         report.imported += len(batch)

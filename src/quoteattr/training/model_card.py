@@ -84,6 +84,30 @@ def _data_terms(dataset_card: Path) -> str:
     return f"Terms of the training data (dataset licence: `{licence}`), from its card:\n\n{provenance}"
 
 
+def _calibration_section(scores: dict[str, dict[str, Any]], calibration: dict[str, list[float]]) -> str:
+    """Expected calibration error of the scores on each evaluated split, raw and after Platt scaling."""
+    rows = [
+        f"| {split} | {c['quotes']} | {c['quote_ece_before']:.3f} | {c['quote_ece_after']:.3f} | {c['links']} | "
+        f"{c['speaker_ece_before']:.3f} | {c['speaker_ece_after']:.3f} |"
+        for split, report in scores.items() if (c := report.get("calibration"))
+    ]
+    if not rows:
+        return ""
+    fitted = ", ".join(f"`{name}` slope {a:.3f}, intercept {b:.3f}" for name, (a, b) in calibration.items())
+    return f"""## Confidence and calibration
+
+Every predicted quote has `score` (the probability that it is a quote with exactly these edges) and, with a
+speaker, `speaker_score` (the probability that the speaker is right, given the quote). Raw scores come from
+the tagger's token probabilities along the quote's tag path and the linker's softmax; Platt scaling fitted
+on the validation split maps them to probabilities ({fitted}). Expected calibration error (10 bins):
+
+| split | quotes | quote score ECE raw | calibrated | speaker links | speaker score ECE raw | calibrated |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+"""
+
+
 def _decoding_section(table: list[dict[str, Any]]) -> str:
     """The decoding settings tried on validation, by attribution F1 (then exact, then overlap F1)."""
     if not table:
@@ -117,6 +141,7 @@ def write_model_card(
     seconds: float,
     decoding_table: list[dict[str, Any]] | None = None,
     rules_scores: dict[str, dict[str, Any]] | None = None,
+    calibration: dict[str, list[float]] | None = None,
 ) -> None:
     """README.md with a YAML model-index block (metrics per split) and the run's facts in prose."""
     name = Path(training_args["output_dir"]).name
@@ -239,7 +264,7 @@ linker (not the nearest-source rule used for early stopping). F1 interval: boots
 {score_sections}
 
 {_rules_section(scores, rules_scores or {})}
-## Intended use and limits
+{_calibration_section(scores, calibration or {})}## Intended use and limits
 
 For research and tooling on quote attribution in English news: pre-annotating articles for review,
 extracting who said what. Limits: trained on {', '.join(splits)} of `{dataset_dir.name}` only; speakers

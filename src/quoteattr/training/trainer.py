@@ -215,6 +215,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
     from quoteattr.systems.model.attributor import QuoteAttributor
     from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate
     from quoteattr.systems.rules import RulesAttributor
+    from quoteattr.training.calibration import calibration_errors, fit_calibration
     from quoteattr.training.console import load_base_tagger, use_concise_progress
     from quoteattr.training.decoding_search import search_decoding
     from quoteattr.training.model_card import write_model_card
@@ -288,6 +289,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         chosen, decoding_table = search_decoding(attributor, splits[data_args.validation_split], metric=run_args.search_decoding)
         settings.update(chosen)
         print("decoding chosen on validation: " + ", ".join(f"{k}={v}" for k, v in chosen.items()), flush=True)
+    settings["calibration"] = fit_calibration(attributor, splits[data_args.validation_split])
     attributor.save_pretrained(final_dir)
     loaded = QuoteAttributor.from_pretrained(final_dir)
 
@@ -298,6 +300,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         report = evaluate_articles(gold, list(loaded.predict(gold)), bootstrap=200)
         linked = list(loaded.link(with_gold_quotes_only(gold)))
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=200))
+        report["calibration"] = calibration_errors(loaded, gold)
         scores[split_name] = report
         rules_scores[split_name] = evaluate_articles(gold, list(rules.predict(gold)), bootstrap=0)
     write_model_card(
@@ -313,6 +316,7 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         seconds=time.perf_counter() - started,
         decoding_table=decoding_table,
         rules_scores=rules_scores,
+        calibration=settings["calibration"],
     )
     (final_dir / "eval_results.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
     print(f"checkpoint with its card: {final_dir}")

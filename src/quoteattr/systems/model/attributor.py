@@ -21,6 +21,7 @@ from quoteattr.data.jsonl import InputError, plain_permissions
 from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
 from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder
 from quoteattr.systems.model.windows import (
@@ -171,7 +172,8 @@ class QuoteAttributor:
 
     def attribute(self, article: Article, analysis: Analysis, keep_quotes: bool = False, settings: dict[str, Any] | None = None) -> Article:
         """The article's quotes decoded from its analysis (with ``settings`` instead of the checkpoint's
-        decoding settings when given); ``keep_quotes`` links the article's own quotes instead."""
+        decoding and calibration settings when given; ``{"calibration": None}`` gives raw scores);
+        ``keep_quotes`` links the article's own quotes instead."""
         given = article.quotes if keep_quotes else None
         if not analysis.windows:
             return Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
@@ -179,19 +181,28 @@ class QuoteAttributor:
         logits = merge_window_logits(len(analysis.tokens.ids), analysis.windows, analysis.logits)
         spans = decode_roles(article.text, analysis.tokens, logits, options)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
-        return assemble_article(
+        attributed = assemble_article(
             article, analysis.tokens, analysis.windows, spans, choose, given=given,
             continuation=options["continuation"], snap_words=options["snap_to_marks"],
             across_sentences=options["join_across_sentences"],
         )
+        calibration = options.get("calibration") or {}
+        log_probs = log_probabilities(logits)
+        for quote in attributed.quotes:
+            fragments = [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r]
+            quote.score = None if given is not None else calibrate(quote_score(log_probs, fragments), calibration.get("score"))
+            if quote.speaker_score is not None:
+                quote.speaker_score = calibrate(quote.speaker_score, calibration.get("speaker_score"))
+        return attributed
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
-        """A source chooser backed by the linker: one call scores every quote of a window against its sources."""
+        """A source chooser backed by the linker: one call scores every quote of a window against its sources;
+        each choice comes with the linker's probability for it."""
 
         @torch.inference_mode()
-        def choose(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[Span | None]:
+        def choose(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[tuple[Span | None, float | None]]:
             if not candidates:
-                return [None] * len(quotes)
+                return [(None, None)] * len(quotes)
             offset = bounds[0] - 1  # [CLS] comes first
             device = hidden[window].device
             clipped = [(max(s, bounds[0]), min(e, bounds[1])) for s, e in quotes]
@@ -199,9 +210,9 @@ class QuoteAttributor:
             sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
             mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
             paragraphs = torch.tensor([window_paragraphs(tokens, *bounds)], device=device)
-            scores = self.linker(hidden[window], contents, sources, mask, paragraphs)[0]
-            best = scores.argmax(-1).tolist()
-            return [None if b == 0 else candidates[b - 1] for b in best]
+            probabilities = self.linker(hidden[window], contents, sources, mask, paragraphs)[0].float().softmax(-1)
+            best = probabilities.argmax(-1).tolist()
+            return [(None if b == 0 else candidates[b - 1], float(probabilities[row, b])) for row, b in enumerate(best)]
 
         return choose
 
@@ -225,9 +236,9 @@ def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings:
     return clean_content_spans(spans, tokens, text, options["content_gap_tokens"], options["min_content_words"])
 
 
-def nearest_source(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[Span | None]:
-    """The source chooser without a linker: for each quote the closest source mention within 25 tokens."""
-    return [_nearest(candidates, quote, limit=25) for quote in quotes]
+def nearest_source(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[tuple[Span | None, None]]:
+    """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
+    return [(_nearest(candidates, quote, limit=25), None) for quote in quotes]
 
 
 def assemble_article(
@@ -260,15 +271,15 @@ def assemble_article(
             start, end = fragments[0][0], fragments[-1][1]
             window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
             placed.setdefault(window, []).append(index)
-    sources: dict[int, Span | None] = {}
+    sources: dict[int, tuple[Span | None, float | None]] = {}
     for window, indices in placed.items():
         bounds = windows[window]
         extents = [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices]
         candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1]]
-        chosen = choose_source(window, extents, candidates, bounds) if candidates else [None] * len(indices)
-        for index, source in zip(indices, chosen):
+        chosen = choose_source(window, extents, candidates, bounds) if candidates else [(None, None)] * len(indices)
+        for index, (source, probability) in zip(indices, chosen):
             inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
-            sources[index] = None if inside else source  # a speaker between two fragments is the quote's
+            sources[index] = (None, None) if inside else (source, probability)  # a speaker between two fragments is the quote's
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         if given:
@@ -280,12 +291,13 @@ def assemble_article(
         if not fragments:
             quotes.append(Quote(content, kind))
             continue
-        source = sources.get(index)
+        source, probability = sources.get(index, (None, None))
         cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
         speaker = char_span(tokens.offsets, source) if source else None
+        speaker = None if overlaps_any(speaker, content) else speaker
         cue_chars = char_span(tokens.offsets, cue) if cue else None
         quotes.append(
-            Quote(content, kind, None if overlaps_any(cue_chars, content) else cue_chars, None if overlaps_any(speaker, content) else speaker)
+            Quote(content, kind, None if overlaps_any(cue_chars, content) else cue_chars, speaker, speaker_score=probability if speaker else None)
         )
     if continuation:
         quotes.sort(key=lambda q: q.spans)
@@ -297,7 +309,7 @@ def assemble_article(
                 and continues_turn(text, previous.end, quote.start)
                 and not overlaps_any(previous.speaker, quote.spans)
             ):
-                quote.speaker = previous.speaker
+                quote.speaker, quote.speaker_score = previous.speaker, previous.speaker_score
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions))))
     for quote in quotes:

@@ -21,8 +21,10 @@ class TorchEncoder:
     """The tagger in PyTorch; ``int8`` swaps its linear layers for dynamically quantized ones (CPU only)."""
 
     def __init__(self, tagger: torch.nn.Module, precision: str = "fp32") -> None:
-        if precision == "int8":
-            tagger = torch.ao.quantization.quantize_dynamic(tagger.cpu(), {torch.nn.Linear}, dtype=torch.qint8)
+        if precision == "int8":  # per output channel: per-tensor scales cost about 0.02 attribution F1 on PolNeAR dev
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            tagger = quantize_dynamic(tagger.cpu(), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         self.tagger = tagger.eval()
 
     @property
@@ -66,7 +68,7 @@ class _LogitsAndStates(torch.nn.Module):
 
 def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") -> None:
     """Write the tagger as an ONNX graph with dynamic batch and sequence axes; ``int8`` quantizes its
-    weights dynamically with ONNX Runtime's quantizer."""
+    weights dynamically, per output channel, with ONNX Runtime's quantizer."""
     tagger = tagger.cpu().eval()
     example = torch.full((2, 16), 1000, dtype=torch.long)
     dynamic = {name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "logits", "hidden")}
@@ -79,7 +81,7 @@ def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") ->
     if precision == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(target), str(path), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(target), str(path), weight_type=QuantType.QInt8, per_channel=True)
         target.unlink()
 
 

@@ -1,0 +1,69 @@
+"""Calibrate an existing checkpoint's scores (training does this itself at the end of every run since scores
+were added): fit Platt scaling on a validation file, write a copy of the checkpoint that carries it, and
+add the expected calibration error before and after, on each evaluation file, to the copy's card.
+
+    python training/calibrate.py --checkpoint outputs/polnear/model/final \
+        --validation outputs/polnear/dataset/data/validation.parquet --evaluate outputs/polnear/dev.jsonl \
+        --output outputs/polnear/model/calibrated
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from quoteattr.data.article_files import read_articles
+from quoteattr.data.jsonl import plain_permissions
+from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.training.calibration import calibration_errors, fit_calibration
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--validation", required=True, help="gold articles to fit on (never the test split)")
+    parser.add_argument("--evaluate", nargs="*", default=[], help="gold files to report calibration error on")
+    parser.add_argument("--output", required=True, help="a new folder")
+    args = parser.parse_args()
+    source, output = Path(args.checkpoint), Path(args.output)
+    if output.exists():
+        print(f"error: {output} already exists", file=sys.stderr)
+        return 2
+    attributor = QuoteAttributor.from_pretrained(source, device="cpu")
+    calibration = fit_calibration(attributor, read_articles(args.validation))
+    print("fitted on validation: " + ", ".join(f"{name} slope {a:.3f} intercept {b:.3f}" for name, (a, b) in calibration.items()))
+    attributor.settings["calibration"] = calibration
+    rows = []
+    for path in args.evaluate:
+        errors = calibration_errors(attributor, read_articles(path))
+        rows.append(f"| {Path(path).name} | {errors['quotes']} | {errors['quote_ece_before']:.3f} | {errors['quote_ece_after']:.3f} | "
+                    f"{errors['links']} | {errors['speaker_ece_before']:.3f} | {errors['speaker_ece_after']:.3f} |")
+        print(rows[-1])
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    shutil.copytree(source, staging, dirs_exist_ok=True)
+    config = json.loads((staging / "config.json").read_text(encoding="utf-8"))
+    config["quoteattr"]["calibration"] = calibration
+    (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    card = staging / "README.md"
+    section = (
+        f"\n## Confidence and calibration (added by training/calibrate.py)\n\nPlatt scaling fitted on `{Path(args.validation).name}`: "
+        + ", ".join(f"`{name}` slope {a:.3f}, intercept {b:.3f}" for name, (a, b) in calibration.items())
+        + ". Expected calibration error (10 bins):\n\n| file | quotes | quote score ECE raw | calibrated | speaker links | "
+        "speaker score ECE raw | calibrated |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+    card.write_text(card.read_text(encoding="utf-8") + section, encoding="utf-8")
+    for file in staging.iterdir():
+        plain_permissions(file)
+    plain_permissions(staging, directory=True)
+    staging.rename(output)
+    print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
