@@ -172,6 +172,46 @@ def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
     assert {p.name: p.read_bytes() for p in annotations.iterdir()} == before
 
 
+def test_push_selects_the_least_sure_articles_with_scores(studio, token, checkpoint: Path, tmp_path: Path, capsys):
+    """Active learning: the pool is what is neither labelled nor pushed; the N least sure go, with scores."""
+    from quoteattr.data.ingest import ingest
+    from quoteattr.labelstudio.selection import select_articles
+    from quoteattr.systems import load_system
+
+    annotations = copy_annotations(tmp_path / "annotations")  # the seed and three starters are labelled already
+    starter = ROOT / "data" / "raw" / "starter"
+    common = ["--url", studio.url, "--project", "selection", "--annotations", str(annotations), "--system", str(checkpoint)]
+    assert main(["labelstudio", "push", str(starter), "--select", "5", "--strategy", "uncertainty", *common, "--model-version", "smoke-1"]) == 0
+    printed = capsys.readouterr().out
+    assert "pool: 27 articles" in printed and "imported 5 tasks with 'smoke-1' predictions" in printed
+
+    pool = [a for a in ingest([starter])[0] if a.id not in STARTERS]
+    expected = {a.id for a in select_articles(list(load_system(str(checkpoint)).predict(pool)), 5, "uncertainty")}
+    server = Server(studio.url)
+    tasks = list(server.client.tasks.list(project=server.project_id("selection"), fields="all"))
+    assert {t.data["article_id"] for t in tasks} == expected
+    scored = 0
+    for task in tasks:
+        [prediction] = task.predictions
+        prediction = prediction if isinstance(prediction, dict) else prediction.model_dump()
+        assert prediction["model_version"] == "smoke-1"
+        region_scores = [r["score"] for r in prediction["result"] if r.get("type") == "labels" and "score" in r]
+        if region_scores:  # Label Studio keeps each quote's score and the task's (its least sure quote's) for sorting
+            assert prediction["score"] == pytest.approx(min(region_scores))
+            scored += 1
+    assert scored >= 3
+
+    assert main(["labelstudio", "push", str(starter), "--select", "5", "--strategy", "uncertainty", *common]) == 0
+    assert "pool: 22 articles" in capsys.readouterr().out  # pushing again selects from what is left
+    assert len(list(server.client.tasks.list(project=server.project_id("selection")))) == 10
+
+    rules = [*common[:-1], "rules"]
+    assert main(["labelstudio", "push", str(starter), "--select", "3", "--strategy", "uncertainty", *rules]) == 2
+    assert "needs a system that scores its predictions" in capsys.readouterr().err
+    assert main(["labelstudio", "push", str(starter), "--select", "3", "--strategy", "random", *rules]) == 0
+    assert "pool: 17 articles" in capsys.readouterr().out
+
+
 def test_wrong_token_is_refused_without_printing_it(studio, monkeypatch, capsys):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "not-the-token-secret")
     assert main(["labelstudio", "push", str(SEED), "--url", studio.url, "--project", "denied"]) == 2

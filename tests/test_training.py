@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED
+from conftest import ENV, ROOT, SEED, train_command
 
 from quoteattr.cli import main
 from quoteattr.data.schema import Article, Quote
@@ -26,31 +26,6 @@ from quoteattr.systems.model.windows import (
     token_labels,
     window_bounds,
 )
-
-SMOKE = ROOT / "configs" / "smoke.yaml"
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-
-
-def train_command(output: Path, *extra: str) -> list[str]:
-    dataset = output.parent / "smoke-dataset"
-    return [sys.executable, str(ROOT / "training" / "train.py"), "--config", str(SMOKE), "--output_dir", str(output),
-            "--dataset_dir", str(dataset), "--annotations_dir", str(ROOT / "data" / "annotations"), *extra]
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> tuple[Path, str]:
-    """`quoteattr train --config configs/smoke.yaml` with overrides after it; (run folder, console output)."""
-    output = tmp_path_factory.mktemp("smoke") / "run"
-    command = [sys.executable, "-m", "quoteattr.cli", "train", *train_command(output)[2:], "--max_steps", "6"]
-    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return output, result.stdout + result.stderr
-
-
-@pytest.fixture(scope="module")
-def checkpoint(smoke_run) -> Path:
-    return smoke_run[0] / "final"
-
 
 def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
     output, _ = smoke_run

@@ -178,17 +178,25 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
 def cmd_labelstudio_push(args: argparse.Namespace) -> int:
     from quoteattr.data.ingest import ingest
     from quoteattr.labelstudio.annotations import load_gold
-    from quoteattr.labelstudio.sync import Server, push
+    from quoteattr.labelstudio.selection import select_articles
+    from quoteattr.labelstudio.sync import Server, push, unlabelled
     from quoteattr.systems import load_system
 
     articles, _ = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
+    server = Server(args.url, retries=args.retries)
+    if args.select is not None:
+        articles = unlabelled(server, args.project, articles, Path(args.annotations))
+        print(f"pool: {len(articles)} articles neither in {args.annotations} nor in the project")
     if args.system == "gold":
         predictions = load_gold(args.annotations).articles
         model_version = args.model_version or "gold"
     else:
         predictions = list(load_system(args.system).predict(articles))
         model_version = args.model_version or args.system
-    server = Server(args.url, retries=args.retries)
+    if args.select is not None:
+        chosen = select_articles(predictions, args.select, args.strategy, seed=args.seed)
+        print(f"selected {len(chosen)} by {args.strategy}: {', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}")
+        articles = [a for a in articles if a.id in {c.id for c in chosen}]
     report = push(server, args.project, articles, predictions, model_version, annotations=Path(args.annotations))
     print(
         f"project {args.project!r} (id {report.project_id}) on {server.url}: imported {report.imported} tasks "
@@ -327,12 +335,21 @@ def build_parser() -> argparse.ArgumentParser:
     polnear.add_argument("--no-resolve", action="store_true", help="skip the silver speaker-entity resolution")
     polnear.set_defaults(func=cmd_convert_polnear)
 
+    from quoteattr.labelstudio.selection import STRATEGIES
+
     studio = commands.add_parser("labelstudio", help="review in Label Studio: push tasks, pull annotations")
     studio_commands = studio.add_subparsers(dest="action", required=True)
     push = studio_commands.add_parser("push", help="import articles as tasks with predictions (token: $LABEL_STUDIO_API_KEY)")
     _add_input_options(push)
     push.add_argument("--system", default="rules", help="predictions from 'rules', 'textacy', or 'gold' (the current annotations)")
     push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
+    push.add_argument("--select", type=int, metavar="N", help="push only N articles of the pool not yet labelled or pushed")
+    push.add_argument(
+        "--strategy", choices=STRATEGIES, default="uncertainty",
+        help="with --select: the articles whose predictions are least sure (uncertainty), with the most expected errors "
+        "(expected-errors), or a random draw",
+    )
+    push.add_argument("--seed", type=int, default=0, help="with --select: breaks ties, and draws for --strategy random")
     pull = studio_commands.add_parser("pull", help="export annotations into data/annotations/ and the interchange JSONL")
     pull.add_argument("--output", help="gold interchange JSONL of the project's annotated articles")
     for command, func in ((push, cmd_labelstudio_push), (pull, cmd_labelstudio_pull)):

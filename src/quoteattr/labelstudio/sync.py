@@ -148,6 +148,13 @@ def push(
     return report
 
 
+def unlabelled(server: Server, title: str, articles: list[Article], annotations: Path | None) -> list[Article]:
+    """The articles neither labelled in ``annotations`` nor already tasks of the project: the pool to select from."""
+    labelled = set(_gold_heads(annotations)) if annotations and annotations.is_dir() else set()
+    pushed = server.article_ids(server.project_id(title, DEFAULT_LABEL_CONFIG.read_text(encoding="utf-8")))
+    return [a for a in articles if a.id not in labelled and a.id not in pushed]
+
+
 def _gold_heads(annotations: Path) -> dict[str, str]:
     """Article id → key of the annotation version its gold comes from."""
     gold = load_gold(annotations)
