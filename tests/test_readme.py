@@ -1,8 +1,8 @@
 """Every command README.md shows in its code blocks runs, as written, in a scratch copy of the project.
 
 Where running it exactly as written cannot work in a test, the difference is named here: the set-up
-line's `pip install` half is what `.ci/run` runs; the PolNeAR training run gets overrides that make it a
-smoke run (it takes about an hour as written); the Label Studio server gets a throwaway account and data
+line's `pip install` half is what `.ci/run` runs; the PolNeAR training run and the active-learning
+simulation get overrides that make them smoke runs (they take about an hour and 40 minutes as written); the Label Studio server gets a throwaway account and data
 folder, and YOUR_TOKEN becomes that account's token.
 """
 
@@ -25,6 +25,7 @@ README = ROOT / "README.md"
 PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export", "torchrun", "ray")
 POLNEAR_SMOKE = ["--max_train_articles", "8", "--max_eval_articles", "4", "--max_steps", "4", "--eval_strategy", "steps",
                  "--eval_steps", "4", "--save_strategy", "steps", "--save_steps", "4"]
+ACTIVE_LEARNING_SMOKE = ["--rounds", "2", "--start", "4", "--step", "2", "--pool", "6", "--validation-articles", "2", "--dev-articles", "3"]
 TOKEN = "readme-test-token-0123456789"
 
 
@@ -105,6 +106,8 @@ def test_polnear_commands(project: Path):
     for command in filter(needs_polnear, shown_commands()):
         if "configs/polnear.yaml" in command:
             command = " ".join([command, *POLNEAR_SMOKE])  # an hour as written; its arguments are what is checked
+        if "active_learning.py" in command:
+            command = " ".join([command, *ACTIVE_LEARNING_SMOKE])  # 40 minutes as written
         run(command, project)
     assert "## Annotator agreement" in (project / "outputs" / "polnear" / "dataset" / "README.md").read_text(encoding="utf-8")
     assert (project / "outputs" / "polnear" / "compare" / "report.md").exists()
@@ -144,7 +147,9 @@ def test_label_studio_commands(project: Path, tmp_path: Path):
                 env[name] = TOKEN if value == "YOUR_TOKEN" else value
                 continue
             printed = run(command, project, env)
-            if " push " in command:
+            if " push " in command and "--select" in command:
+                assert "pool: 0 articles" in printed and "selected 0 by uncertainty" in printed  # every embedded article is labelled
+            elif " push " in command:
                 assert "imported 30 tasks" in printed
             if " pull " in command:
                 assert "tasks 30: annotated 0" in printed

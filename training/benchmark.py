@@ -116,7 +116,7 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
         args = TrainingArguments(
             output_dir=output, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
             save_strategy="no", report_to="none", logging_steps=10_000, remove_unused_columns=False,
-            label_names=["labels"], disable_tqdm=True, dataloader_num_workers=0,
+            label_names=["labels"], disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
         )
         trainer = Trainer(
             model=fresh_model(), args=args, train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in FEATURE_COLUMNS}),

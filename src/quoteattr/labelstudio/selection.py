@@ -34,7 +34,7 @@ def select_articles(predictions: list[Article], count: int, strategy: str, seed:
         raise InputError(f"unknown selection strategy {strategy!r}; choose from {STRATEGIES}")
     shuffled = list(predictions)
     random.Random(seed).shuffle(shuffled)
-    if strategy == "random":
+    if strategy == "random" or not shuffled:
         return shuffled[:count]
     if not any(q.score is not None for a in predictions for q in a.quotes):
         raise InputError(f"--strategy {strategy} needs a system that scores its predictions (a model checkpoint), not one without scores")
