@@ -50,7 +50,8 @@ def test_decoding_settings_are_applied_over_the_checkpoints():
 
 
 def link_first_quote_only(window, quotes, candidates, bounds):
-    return [candidates[0]] + [None] * (len(quotes) - 1)
+    """A chooser that links the window's first quote to its first candidate (with the linker's probability)."""
+    return [(candidates[0], 0.75)] + [(None, None)] * (len(quotes) - 1)
 
 
 def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
@@ -70,6 +71,7 @@ def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
     assert speakers(alone) == ["the mayor", None, None]
     # the next sentence carries the turn on; the next paragraph's quote has a cue of its own, so it does not
     assert speakers(carried) == ["the mayor", "the mayor", None]
+    assert [q.speaker_score for q in carried.quotes] == [0.75, 0.75, None]  # the carried link keeps its probability
 
 
 def test_an_interrupted_quote_is_one_quote_with_two_fragments():
