@@ -49,9 +49,9 @@ def test_decoding_settings_are_applied_over_the_checkpoints():
     assert joined["CONTENT"] == [(2, 10)] and apart["CONTENT"] == [(2, 4), (7, 10)]
 
 
-def link_first_quote_only(window, quotes, candidates, bounds):
-    """A chooser that links the window's first quote to its first candidate (with the linker's probability)."""
-    return [(candidates[0], 0.75)] + [(None, None)] * (len(quotes) - 1)
+def link_first_quote_only(requests):
+    """A chooser that links each window's first quote to its first candidate (with the linker's probability)."""
+    return [[(r.candidates[0], 0.75)] + [(None, None)] * (len(r.quotes) - 1) for r in requests]
 
 
 def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():

@@ -196,23 +196,38 @@ class QuoteAttributor:
         return attributed
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
-        """A source chooser backed by the linker: one call scores every quote of a window against its sources;
-        each choice comes with the linker's probability for it."""
+        """A source chooser backed by the linker: one batched call scores every window's quotes against that
+        window's sources; each choice comes with the linker's probability for it."""
 
         @torch.inference_mode()
-        def choose(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[tuple[Span | None, float | None]]:
-            if not candidates:
-                return [(None, None)] * len(quotes)
-            offset = bounds[0] - 1  # [CLS] comes first
-            device = hidden[window].device
-            clipped = [(max(s, bounds[0]), min(e, bounds[1])) for s, e in quotes]
-            contents = torch.tensor([[[s - offset, max(e, s + 1) - offset] for s, e in clipped]], device=device)
-            sources = torch.tensor([[[s - offset, e - offset] for s, e in candidates]], device=device)
-            mask = torch.ones((1, len(candidates)), dtype=torch.bool, device=device)
-            paragraphs = torch.tensor([window_paragraphs(tokens, *bounds)], device=device)
-            probabilities = self.linker(hidden[window], contents, sources, mask, paragraphs)[0].float().softmax(-1)
-            best = probabilities.argmax(-1).tolist()
-            return [(None if b == 0 else candidates[b - 1], float(probabilities[row, b])) for row, b in enumerate(best)]
+        def choose(requests: list[LinkRequest]) -> list[list[tuple[Span | None, float | None]]]:
+            answers: list[list[tuple[Span | None, float | None]]] = [[(None, None)] * len(r.quotes) for r in requests]
+            linked = [(n, r) for n, r in enumerate(requests) if r.candidates]
+            if not linked:
+                return answers
+            device = hidden[0].device
+            length = max(hidden[r.window].shape[1] for _, r in linked)
+            quotes, candidates = max(len(r.quotes) for _, r in linked), max(len(r.candidates) for _, r in linked)
+            states = torch.zeros((len(linked), length, hidden[0].shape[-1]), dtype=hidden[0].dtype, device=device)
+            contents = torch.zeros((len(linked), quotes, 2), dtype=torch.long)
+            sources = torch.zeros((len(linked), candidates, 2), dtype=torch.long)
+            mask = torch.zeros((len(linked), candidates), dtype=torch.bool)
+            paragraphs = torch.zeros((len(linked), length), dtype=torch.long)
+            for row, (_, r) in enumerate(linked):
+                offset = r.bounds[0] - 1  # [CLS] comes first
+                states[row, : hidden[r.window].shape[1]] = hidden[r.window][0]
+                clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
+                contents[row, : len(clipped)] = torch.tensor([[s - offset, max(e, s + 1) - offset] for s, e in clipped])
+                sources[row, : len(r.candidates)] = torch.tensor([[s - offset, e - offset] for s, e in r.candidates])
+                mask[row, : len(r.candidates)] = True
+                window_paragraph = window_paragraphs(tokens, *r.bounds)
+                paragraphs[row, : len(window_paragraph)] = torch.tensor(window_paragraph)
+            scores = self.linker(states, contents.to(device), sources.to(device), mask.to(device), paragraphs.to(device))
+            probabilities = scores.float().softmax(-1)
+            for row, (n, r) in enumerate(linked):
+                best = probabilities[row, : len(r.quotes)].argmax(-1).tolist()
+                answers[n] = [(None if b == 0 else r.candidates[b - 1], float(probabilities[row, q, b])) for q, b in enumerate(best)]
+            return answers
 
         return choose
 
@@ -236,9 +251,19 @@ def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings:
     return clean_content_spans(spans, tokens, text, options["content_gap_tokens"], options["min_content_words"])
 
 
-def nearest_source(window: int, quotes: list[Span], candidates: list[Span], bounds: Span) -> list[tuple[Span | None, None]]:
+@dataclass
+class LinkRequest:
+    """The quotes (token extents) of one window to link, and the source mentions inside it."""
+
+    window: int
+    quotes: list[Span]
+    candidates: list[Span]
+    bounds: Span
+
+
+def nearest_source(requests: list[LinkRequest]) -> list[list[tuple[Span | None, None]]]:
     """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
-    return [(_nearest(candidates, quote, limit=25), None) for quote in quotes]
+    return [[(_nearest(r.candidates, quote, limit=25), None) for quote in r.quotes] for r in requests]
 
 
 def assemble_article(
@@ -246,14 +271,14 @@ def assemble_article(
     tokens: ArticleTokens,
     windows: list[Span],
     spans: dict[str, list[Span]],
-    choose_source,
+    choose_sources,
     given: list[Quote] | None = None,
     continuation: bool = False,
     snap_words: int | None = None,
     across_sentences: bool = False,
 ) -> Article:
-    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_source``
-    in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
+    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
+    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
     With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
     next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
     fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
@@ -271,12 +296,13 @@ def assemble_article(
             start, end = fragments[0][0], fragments[-1][1]
             window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
             placed.setdefault(window, []).append(index)
+    requests = [
+        LinkRequest(window, [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
+                    [s for s in spans["SOURCE"] if windows[window][0] <= s[0] and s[1] <= windows[window][1]], windows[window])
+        for window, indices in placed.items()
+    ]
     sources: dict[int, tuple[Span | None, float | None]] = {}
-    for window, indices in placed.items():
-        bounds = windows[window]
-        extents = [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices]
-        candidates = [s for s in spans["SOURCE"] if bounds[0] <= s[0] and s[1] <= bounds[1]]
-        chosen = choose_source(window, extents, candidates, bounds) if candidates else [(None, None)] * len(indices)
+    for indices, chosen in zip(placed.values(), choose_sources(requests)):
         for index, (source, probability) in zip(indices, chosen):
             inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
             sources[index] = (None, None) if inside else (source, probability)  # a speaker between two fragments is the quote's
