@@ -196,7 +196,8 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
     if args.select is not None:
         chosen = select_articles(predictions, args.select, args.strategy, seed=args.seed)
         print(f"selected {len(chosen)} by {args.strategy}: {', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}")
-        articles = [a for a in articles if a.id in {c.id for c in chosen}]
+        chosen_ids = {a.id for a in chosen}
+        articles = [a for a in articles if a.id in chosen_ids]
     report = push(server, args.project, articles, predictions, model_version, annotations=Path(args.annotations))
     print(
         f"project {args.project!r} (id {report.project_id}) on {server.url}: imported {report.imported} tasks "

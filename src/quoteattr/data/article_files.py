@@ -14,7 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from quoteattr.data.jsonl import DEFAULT_MAX_BYTES, STDIO, InputError, atomic_writer, display_name, output_stream
+from quoteattr.data.jsonl import (
+    DEFAULT_MAX_BYTES,
+    STDIO,
+    InputError,
+    atomic_writer,
+    display_name,
+    output_stream,
+    write_articles,
+    write_jsonl_lines,
+)
 from quoteattr.data.quote_table import write_quote_table
 from quoteattr.data.schema import Article, SchemaError
 
@@ -178,17 +187,8 @@ def write_predictions(path: str | Path, articles: Iterable[Article], output_form
             return write_quote_table(stream, articles)
     if str(path) != STDIO and record_suffix(path) == ".jsonl.gz":
         with atomic_writer(path, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as stream:
-            return _write_jsonl(stream, articles)
-    with output_stream(path) as stream:
-        return _write_jsonl(stream, articles)
-
-
-def _write_jsonl(stream: IO[str], articles: Iterable[Article]) -> int:
-    count = 0
-    for article in articles:
-        stream.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
-        count += 1
-    return count
+            return write_jsonl_lines(stream, articles)
+    return write_articles(path, articles)
 
 
 def _write_parquet(path: Path, articles: Iterable[Article]) -> int:

@@ -101,11 +101,16 @@ def output_stream(path: str | Path) -> Iterator[IO[str]]:
 
 def write_articles(path: str | Path, articles: Iterable[Article]) -> int:
     """Write articles as interchange JSONL (atomically, or to standard output for ``-``); returns how many."""
-    count = 0
     with output_stream(path) as stream:
-        for article in articles:
-            stream.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
-            count += 1
+        return write_jsonl_lines(stream, articles)
+
+
+def write_jsonl_lines(stream: IO[str], articles: Iterable[Article]) -> int:
+    """Write articles to an open text stream, one interchange record per line; returns how many."""
+    count = 0
+    for article in articles:
+        stream.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+        count += 1
     return count
 
 
