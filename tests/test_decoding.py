@@ -127,3 +127,20 @@ def test_a_fragment_nearly_matching_a_quotation_takes_its_marks():
     near = (text.index("the plan"), text.index(" and left"))  # misses the opening mark, runs past the closing one
     mixed = (text.index("She called"), text.index(" for everyone") + len(" for everyone in the town"))
     assert snap_to_marks(text, [near, mixed], regions, max_words=1) == [regions[0], mixed]
+
+
+def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_speaker():
+    text = "Officials at the agency said the plan would fail , and the union agreed ."
+    tokens = word_tokens(text)
+    officials = token_span(text, tokens, "Officials at the agency")
+    logits = logits_for(len(tokens.ids), {token_span(text, tokens, "the plan would fail"): "CONTENT", token_span(text, tokens, "said"): "CUE"})
+    logits[officials[0], LABEL2ID["B-SOURCE"]] = 2.0  # below O (3.0): Viterbi leaves it out
+    logits[officials[0] + 1 : officials[1], LABEL2ID["I-SOURCE"]] = 2.5
+    plain = decode_roles(text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1})
+    favoured = decode_roles(text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1, "source_candidate_bias": 1.5})
+    assert plain["SOURCE"] == favoured["SOURCE"] == [] and "CANDIDATE" not in plain
+    assert favoured["CANDIDATE"] == [officials] and favoured["CONTENT"] == plain["CONTENT"]
+    quote = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], favoured, link_first_quote_only).quotes[0]
+    assert text[quote.speaker[0] : quote.speaker[1]] == "Officials at the agency"
+    unlinked = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], plain, lambda rs: [[(None, None)] * len(r.quotes) for r in rs])
+    assert unlinked.quotes[0].speaker is None

@@ -9,7 +9,7 @@ import sys
 
 from quoteattr.data.article_files import read_articles
 from quoteattr.systems.model.attributor import QuoteAttributor
-from quoteattr.training.decoding_search import DECODING_GRID, REPORTED, search_decoding
+from quoteattr.training.decoding_search import DECODING_GRID, REFINING, REPORTED, search_decoding
 
 
 def main() -> int:
@@ -19,11 +19,12 @@ def main() -> int:
     args = parser.parse_args()
     attributor = QuoteAttributor.from_pretrained(args.checkpoint)
     _, rows = search_decoding(attributor, read_articles(args.gold))
-    chosen = {key: attributor.settings.get(key) for key in DECODING_GRID}
-    print("\t".join([*DECODING_GRID, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
+    options = [*DECODING_GRID, *REFINING]
+    chosen = {key: attributor.settings.get(key, REFINING.get(key, (None,))[0]) for key in options}
+    print("\t".join([*options, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
     for row in sorted(rows, key=lambda r: r["attribution_f1"], reverse=True):
-        mark = "*" if all(row[key] == chosen[key] for key in DECODING_GRID) else ""
-        print("\t".join([*(str(row[key]) for key in DECODING_GRID), *(f"{row[f'{name}_f1']:.3f}" for name in REPORTED), mark]))
+        mark = "*" if all(row[key] == chosen[key] for key in options) else ""
+        print("\t".join([*(str(row[key]) for key in options), *(f"{row[f'{name}_f1']:.3f}" for name in REPORTED), mark]))
     return 0
 
 

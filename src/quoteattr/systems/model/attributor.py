@@ -30,6 +30,7 @@ from quoteattr.systems.model.windows import (
     clean_content_spans,
     decode_spans,
     merge_window_logits,
+    LABEL2ID,
     token_range,
     tokenize,
     viterbi_tags,
@@ -239,16 +240,25 @@ DECODING_DEFAULTS = {
     "join_across_sentences": False,
     "snap_to_marks": None,
     "continuation": False,
+    "source_candidate_bias": 0.0,
 }
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
 
 def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]) -> dict[str, list[Span]]:
     """BIO decoding (token by token, or the best valid sequence with ``decoding: viterbi``), then short
-    gaps inside content filled and stray fragments dropped."""
+    gaps inside content filled and stray fragments dropped. With ``source_candidate_bias`` > 0, the source
+    mentions a decoding with that much more weight on SOURCE tags finds besides (clear of every decoded
+    span) come back as ``CANDIDATE``: more mentions for the linker to choose from, not speakers by themselves."""
     options = {**DECODING_DEFAULTS, **settings}
-    spans = decode_spans(viterbi_tags(logits) if options["decoding"] == "viterbi" else logits.argmax(-1))
-    return clean_content_spans(spans, tokens, text, options["content_gap_tokens"], options["min_content_words"])
+    decode = lambda scores: decode_spans(viterbi_tags(scores) if options["decoding"] == "viterbi" else scores.argmax(-1))  # noqa: E731
+    spans = clean_content_spans(decode(logits), tokens, text, options["content_gap_tokens"], options["min_content_words"])
+    if options["source_candidate_bias"]:
+        favoured = logits.copy()
+        favoured[:, [LABEL2ID["B-SOURCE"], LABEL2ID["I-SOURCE"]]] += options["source_candidate_bias"]
+        decoded = [s for found in spans.values() for s in found]
+        spans["CANDIDATE"] = [s for s in decode(favoured)["SOURCE"] if not overlaps_any(s, decoded)]
+    return spans
 
 
 @dataclass
@@ -289,6 +299,7 @@ def assemble_article(
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
+    candidates = sorted(spans["SOURCE"] + spans.get("CANDIDATE", []))
     # each quote is linked in the window where it sits most centrally; one chooser call per window
     placed: dict[int, list[int]] = {}
     for index, fragments in enumerate(quote_tokens):
@@ -298,7 +309,7 @@ def assemble_article(
             placed.setdefault(window, []).append(index)
     requests = [
         LinkRequest(window, [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
-                    [s for s in spans["SOURCE"] if windows[window][0] <= s[0] and s[1] <= windows[window][1]], windows[window])
+                    [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]], windows[window])
         for window, indices in placed.items()
     ]
     sources: dict[int, tuple[Span | None, float | None]] = {}
@@ -364,7 +375,7 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
 def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]], across_sentences: bool = False) -> list[list[Span]]:
     """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
     one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…")."""
-    roles = sorted((s, e, role) for role, found in spans.items() for s, e in found)
+    roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
     quotes: list[list[Span]] = []
     for start, end, role in roles:
         if role != "CONTENT":
