@@ -11,6 +11,8 @@ import torch
 
 RUNTIMES = {"torch": ("fp32", "int8"), "onnx": ("fp32", "int8")}
 ONNX_FILE = "model.onnx"
+INT8_OPERATORS = ("MatMul", "EmbedLayerNormalization")
+"""Quantized in an int8 ONNX export; the fused attention stays fp32 (quantizing it costs tag agreement)."""
 
 
 class Encoder(Protocol):
@@ -67,22 +69,37 @@ class _LogitsAndStates(torch.nn.Module):
 
 
 def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") -> None:
-    """Write the tagger as an ONNX graph with dynamic batch and sequence axes; ``int8`` quantizes its
-    weights dynamically, per output channel, with ONNX Runtime's quantizer."""
+    """Write the tagger as an ONNX graph with dynamic batch and sequence axes, its embeddings, attention,
+    layer norms and GELUs fused by ONNX Runtime's transformer optimizer (it recognises the eager attention,
+    not PyTorch's fused kernel); ``int8`` then quantizes the weights of ``INT8_OPERATORS`` dynamically, per
+    output channel."""
+    import onnx
+    from onnxruntime.transformers.optimizer import optimize_model
+
     tagger = tagger.cpu().eval()
+    tagger.set_attn_implementation("eager")
     example = torch.full((2, 16), 1000, dtype=torch.long)
     dynamic = {name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "logits", "hidden")}
-    target = path.with_suffix(".fp32.onnx") if precision == "int8" else path
-    torch.onnx.export(
-        _LogitsAndStates(tagger), (example, torch.ones_like(example)), str(target),
-        input_names=["input_ids", "attention_mask"], output_names=["logits", "hidden"],
-        dynamic_axes=dynamic, opset_version=17, dynamo=False,
-    )
-    if precision == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    traced, fused = path.with_suffix(".traced.onnx"), path.with_suffix(".fused.onnx")
+    try:
+        torch.onnx.export(
+            _LogitsAndStates(tagger), (example, torch.ones_like(example)), str(traced),
+            input_names=["input_ids", "attention_mask"], output_names=["logits", "hidden"],
+            dynamic_axes=dynamic, opset_version=17, dynamo=False,
+        )
+        config = tagger.config
+        optimized = optimize_model(str(traced), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size)
+        optimized.save_model_to_file(str(fused if precision == "int8" else path))
+        if precision == "int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(target), str(path), weight_type=QuantType.QInt8, per_channel=True)
-        target.unlink()
+            quantize_dynamic(
+                str(fused), str(path), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=list(INT8_OPERATORS),
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused operators' outputs are fp32
+            )
+    finally:
+        traced.unlink(missing_ok=True)
+        fused.unlink(missing_ok=True)
 
 
 def load_encoder(folder: Path, runtime: dict[str, Any], tagger: torch.nn.Module | None) -> Encoder:
