@@ -8,7 +8,8 @@ is compared between strategies with the same seeds (the same first articles, poo
 
 Each round: build a dataset of the labelled articles, train with configs/active_learning.yaml, score dev,
 predict the rest of the pool and select the next articles (`quoteattr labelstudio push --select` uses the
-same selection). A rerun skips rounds already done. Writes results.json, learning_curve.png and a table.
+same selection). The first round's model is trained once for all strategies (in start/). A rerun skips
+rounds already done. Writes results.json, learning_curve.png and a table.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def simulate(strategy: str, args: argparse.Namespace, initial, pool, validation,
         folder.mkdir(parents=True, exist_ok=True)
         done = next((row for row in rows if row["round"] == number), None)
         if done is None:
-            attributor = QuoteAttributor.from_pretrained(train_round(folder, labelled, validation, Path(args.config)), device="cpu")
+            # the first round's articles are the same for every strategy: its model is trained once, in start/
+            trained_in = Path(args.output) / "start" if number == 0 else folder
+            trained_in.mkdir(parents=True, exist_ok=True)
+            attributor = QuoteAttributor.from_pretrained(train_round(trained_in, labelled, validation, Path(args.config)), device="cpu")
             metrics = evaluate_articles(dev, list(attributor.predict(dev)), bootstrap=0)["metrics"]
             done = {"strategy": strategy, "round": number, "labelled": len(labelled), "selected": [a.id for a in labelled],
                     **{f"{name}_f1": metrics[name]["f1"] for name in REPORTED}}
