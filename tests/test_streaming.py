@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from quoteattr.cli import main
 from quoteattr.data.article_files import read_articles
-from quoteattr.data.ingest import iter_articles, read_txt
+from quoteattr.data.ingest import count_articles, iter_articles, read_txt
 from quoteattr.data.schema import Article
 
 STARTER = ROOT / "data" / "raw" / "starter"
@@ -66,6 +66,22 @@ def test_every_input_format_gives_the_same_predictions(tmp_path: Path):
     for path in (outputs["gz"], parquet, again):
         assert [a.to_dict() for a in read_articles(path)] == expected, path
     assert gzip.decompress(again.read_bytes()).decode("utf-8").count("\n") == 6
+
+
+def test_the_progress_bar_knows_how_many_articles_are_coming(tmp_path: Path, capsys):
+    """Plain JSONL (blank lines not counted), Parquet and .txt pages are counted before reading; gzip is not."""
+    records = starter_records()[:8]
+    plain = tmp_path / "in.jsonl"
+    plain.write_text("\n".join(json.dumps(record) for record in records[:4]) + "\n\n", encoding="utf-8")
+    parquet = tmp_path / "in.parquet"
+    assert main(["ingest", str(write_jsonl(tmp_path / "more.jsonl", records[4:])), "--output", str(parquet)]) == 0
+    zipped = write_jsonl(tmp_path / "in.jsonl.gz", records[4:])
+    assert count_articles([plain]) == 4 and count_articles([parquet]) == 4
+    assert count_articles([STARTER]) == len(list(STARTER.glob("*.txt")))
+    assert count_articles([plain, zipped]) is None
+    capsys.readouterr()
+    assert main(["predict", "--system", "rules", str(plain), str(parquet), "--output", str(tmp_path / "out.jsonl")]) == 0
+    assert "8/8" in capsys.readouterr().err
 
 
 def test_globs_and_folders_expand_to_every_format(tmp_path: Path):

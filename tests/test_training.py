@@ -28,6 +28,7 @@ from quoteattr.systems.model.windows import (
     window_bounds,
 )
 
+
 def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
     output, _ = smoke_run
     state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())

@@ -44,13 +44,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from quoteattr.data.article_files import write_predictions
-    from quoteattr.data.ingest import IngestReport, iter_articles
+    from quoteattr.data.ingest import IngestReport, count_articles, iter_articles
     from quoteattr.systems import load_system
 
     report = IngestReport()
     articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
     system = load_system(args.system, device=args.device)
-    predictions = tqdm(system.predict(articles, batch_size=args.batch_size), desc=system.name, unit="article", file=sys.stderr)
+    predictions = tqdm(
+        system.predict(articles, batch_size=args.batch_size), total=count_articles(args.inputs), desc=system.name, unit="article", file=sys.stderr
+    )
     output_format = output_format_for(args.output, args.format)
     if args.min_score is not None:
         predictions = confident_only(predictions, args.min_score, system.name)

@@ -112,6 +112,23 @@ def iter_records(
                 on_bad_record(error)
 
 
+def count_records(path: str | Path) -> int | None:
+    """How many records a .jsonl or .parquet file holds, without parsing them (for a progress bar's total);
+    None for a .jsonl.gz (it would take a second pass of decompression), standard input, or an unreadable file."""
+    suffix = record_suffix(path)
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        if suffix == ".jsonl" and str(path) != STDIO:
+            with open(path, "rb") as stream:
+                return sum(1 for line in stream if line.strip())
+    except (OSError, ValueError):  # reading it for real reports the error, naming the file and line
+        return None
+    return None
+
+
 def _parse_line(raw: bytes, where: str, max_line_bytes: int) -> dict[str, Any]:
     if len(raw) > max_line_bytes:
         raise InputError(f"{where}: {len(raw):,} bytes, over the {max_line_bytes:,}-byte limit; raise --max-bytes")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from quoteattr.data.article_files import RECORD_SUFFIXES, iter_records, record_suffix
+from quoteattr.data.article_files import RECORD_SUFFIXES, count_records, iter_records, record_suffix
 from quoteattr.data.jsonl import STDIO, InputError, display_name, read_utf8
 from quoteattr.data.schema import Article, SchemaError
 
@@ -257,6 +257,18 @@ def _stream_articles(files: list[Path], skip_bad: bool, max_bytes: int, report: 
         report.read.append(str(path))
         if removed:
             report.removed[str(path)] = removed
+
+
+def count_articles(paths: Iterable[str | Path]) -> int | None:
+    """How many articles the inputs hold (a .txt page is one), or None when a stream or a compressed file
+    makes that unknown before reading; bad records are counted as they stand."""
+    total = 0
+    for path in expand_inputs(paths):
+        count = None if str(path) == STDIO else count_records(path) if record_suffix(path) else 1
+        if count is None:
+            return None
+        total += count
+    return total
 
 
 def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], IngestReport]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,12 @@ from quoteattr.systems.model.confidence import calibrate, log_probabilities, quo
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder
 from quoteattr.systems.model.windows import (
+    LABEL2ID,
     ArticleTokens,
     char_span,
     clean_content_spans,
     decode_spans,
     merge_window_logits,
-    LABEL2ID,
     token_range,
     tokenize,
     viterbi_tags,
@@ -251,7 +251,10 @@ def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings:
     mentions a decoding with that much more weight on SOURCE tags finds besides (clear of every decoded
     span) come back as ``CANDIDATE``: more mentions for the linker to choose from, not speakers by themselves."""
     options = {**DECODING_DEFAULTS, **settings}
-    decode = lambda scores: decode_spans(viterbi_tags(scores) if options["decoding"] == "viterbi" else scores.argmax(-1))  # noqa: E731
+
+    def decode(scores: np.ndarray) -> dict[str, list[Span]]:
+        return decode_spans(viterbi_tags(scores) if options["decoding"] == "viterbi" else scores.argmax(-1))
+
     spans = clean_content_spans(decode(logits), tokens, text, options["content_gap_tokens"], options["min_content_words"])
     if options["source_candidate_bias"]:
         favoured = logits.copy()
