@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--dev", required=True, help="where each round is scored (its first --dev-articles)")
     parser.add_argument("--output", default="outputs/active_learning")
     parser.add_argument("--config", default=str(ROOT / "configs" / "active_learning.yaml"))
-    parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=["uncertainty", "random"])
+    parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES))
     parser.add_argument("--start", type=int, default=25, help="articles labelled at random before the first round")
     parser.add_argument("--step", type=int, default=25, help="articles selected per round")
     parser.add_argument("--rounds", type=int, default=4)

@@ -348,9 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
     push.add_argument("--select", type=int, metavar="N", help="push only N articles of the pool not yet labelled or pushed")
     push.add_argument(
-        "--strategy", choices=STRATEGIES, default="uncertainty",
-        help="with --select: the articles whose predictions are least sure (uncertainty), with the most expected errors "
-        "(expected-errors), or a random draw",
+        "--strategy", choices=STRATEGIES, default="expected-errors",
+        help="with --select: the articles with the most expected errors (expected-errors, the best measured in the "
+        "active-learning simulation), whose predictions are least sure (uncertainty), or a random draw",
     )
     push.add_argument("--seed", type=int, default=0, help="with --select: breaks ties, and draws for --strategy random")
     pull = studio_commands.add_parser("pull", help="export annotations into data/annotations/ and the interchange JSONL")
