@@ -148,7 +148,7 @@ def test_label_studio_commands(project: Path, tmp_path: Path):
                 continue
             printed = run(command, project, env)
             if " push " in command and "--select" in command:
-                assert "pool: 0 articles" in printed and "selected 0 by uncertainty" in printed  # every embedded article is labelled
+                assert "pool: 0 articles" in printed and "selected 0 by expected-errors" in printed  # every embedded article is labelled
             elif " push " in command:
                 assert "imported 30 tasks" in printed
             if " pull " in command:
