@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from quoteattr.data.article_files import read_articles
-from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.systems.model.attributor import DECODING_DEFAULTS, QuoteAttributor
 from quoteattr.training.decoding_search import DECODING_GRID, REFINING, REPORTED, search_decoding
 
 
@@ -20,7 +20,8 @@ def main() -> int:
     attributor = QuoteAttributor.from_pretrained(args.checkpoint)
     _, rows = search_decoding(attributor, read_articles(args.gold))
     options = [*DECODING_GRID, *REFINING]
-    chosen = {key: attributor.settings.get(key, REFINING.get(key, (None,))[0]) for key in options}
+    settings = {**DECODING_DEFAULTS, **attributor.settings}  # a checkpoint older than an option decodes with its default
+    chosen = {key: settings[key] for key in options}
     print("\t".join([*options, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
     for row in sorted(rows, key=lambda r: r["attribution_f1"], reverse=True):
         mark = "*" if all(row[key] == chosen[key] for key in options) else ""

@@ -42,11 +42,15 @@ def search_decoding(
     settings = [{**dict(zip(grid, values)), **first} for values in itertools.product(*grid.values())]
     progress = tqdm(total=len(settings) + sum(len(values) - 1 for values in refining.values()), desc="decoding settings", file=sys.stderr)
     rows = [_score(attributor, gold, analysed, setting, progress) for setting in settings]
-    best = max(rows, key=lambda row: (row[f"{metric}_f1"], row["content_exact_f1"]))
+
+    def rank(row: dict[str, Any]) -> tuple[float, float]:
+        return row[f"{metric}_f1"], row["content_exact_f1"]
+
+    best = max(rows, key=rank)
     for key, values in refining.items():
         trials = [best] + [_score(attributor, gold, analysed, {**_setting(best), key: value}, progress) for value in values[1:]]
         rows += trials[1:]
-        best = max(trials, key=lambda row: (row[f"{metric}_f1"], row["content_exact_f1"]))
+        best = max(trials, key=rank)
     progress.close()
     return _setting(best), rows
 
