@@ -1,4 +1,4 @@
-"""Every decoding setting of the validation search, scored on any gold file (for ablation tables; the
+"""Every combination of the validation search's decoding options, scored on any gold file (for ablation tables; the
 checkpoint's own settings were chosen on validation at the end of training).
 
     python training/decoding_table.py --checkpoint outputs/polnear/model/final --gold outputs/polnear/dev.jsonl
@@ -18,8 +18,8 @@ def main() -> int:
     parser.add_argument("--gold", required=True, help="interchange JSONL with gold quotes")
     args = parser.parse_args()
     attributor = QuoteAttributor.from_pretrained(args.checkpoint)
-    _, rows = search_decoding(attributor, read_articles(args.gold))
-    options = [*DECODING_GRID, *REFINING]
+    options = {**DECODING_GRID, **REFINING}  # every combination, so the checkpoint's own setting is among the rows
+    _, rows = search_decoding(attributor, read_articles(args.gold), grid=options, refining={})
     settings = {**DECODING_DEFAULTS, **attributor.settings}  # a checkpoint older than an option decodes with its default
     chosen = {key: settings[key] for key in options}
     print("\t".join([*options, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
