@@ -50,29 +50,40 @@ def train_round(folder: Path, labelled, validation, config: Path) -> Path:
     return checkpoint
 
 
+def select_next(strategy: str, attributor: QuoteAttributor, remaining, args: argparse.Namespace, number: int) -> list[str]:
+    """The ids of the articles the round's model selects from what is left of the pool."""
+    candidates = list(attributor.predict(remaining)) if strategy != "random" else remaining
+    return [a.id for a in select_articles(candidates, args.step, strategy, seed=args.seed + number)]
+
+
 def simulate(strategy: str, args: argparse.Namespace, initial, pool, validation, dev) -> list[dict]:
-    """Rounds of training and selection for one strategy; each round's row is saved as soon as it is done."""
+    """Rounds of training and selection for one strategy; each round's row is saved as soon as it is done, and a
+    rerun with more --rounds extends the curve (the last round done selects its articles then)."""
     rows_path = Path(args.output) / strategy / "rows.json"
     rows = json.loads(rows_path.read_text()) if rows_path.exists() else []
     labelled, remaining = list(initial), list(pool)
     for number in range(args.rounds):
         folder = Path(args.output) / strategy / f"round{number}"
         folder.mkdir(parents=True, exist_ok=True)
+        # the first round's articles are the same for every strategy: its model is trained once, in start/
+        trained_in = Path(args.output) / "start" if number == 0 else folder
+        trained_in.mkdir(parents=True, exist_ok=True)
         done = next((row for row in rows if row["round"] == number), None)
+        attributor = None
         if done is None:
-            # the first round's articles are the same for every strategy: its model is trained once, in start/
-            trained_in = Path(args.output) / "start" if number == 0 else folder
-            trained_in.mkdir(parents=True, exist_ok=True)
             attributor = QuoteAttributor.from_pretrained(train_round(trained_in, labelled, validation, Path(args.config)), device="cpu")
             metrics = evaluate_articles(dev, list(attributor.predict(dev)), bootstrap=0)["metrics"]
-            done = {"strategy": strategy, "round": number, "labelled": len(labelled), "selected": [a.id for a in labelled],
+            done = {"strategy": strategy, "round": number, "labelled": len(labelled), "pool": len(pool), "selected": [a.id for a in labelled],
                     **{f"{name}_f1": metrics[name]["f1"] for name in REPORTED}}
-            if number + 1 < args.rounds:
-                candidates = list(attributor.predict(remaining)) if strategy != "random" else remaining
-                done["next"] = [a.id for a in select_articles(candidates, args.step, strategy, seed=args.seed + number)]
             rows.append(done)
-            write_json(rows_path, rows)
             print(f"{strategy} round {number}: {len(labelled)} articles, dev attribution F1 {done['attribution_f1']:.3f}", flush=True)
+        if number + 1 < args.rounds and "next" not in done:
+            if len(remaining) < args.step:
+                raise SystemExit(f"{strategy} round {number}: {len(remaining)} articles left in the pool, fewer than --step {args.step}; raise --pool")
+            attributor = attributor or QuoteAttributor.from_pretrained(train_round(trained_in, labelled, validation, Path(args.config)), device="cpu")
+            done["next"] = select_next(strategy, attributor, remaining, args, number)
+            done["selected_from"] = len(remaining)
+        write_json(rows_path, rows)
         chosen = set(done.get("next", []))
         labelled += [a for a in remaining if a.id in chosen]
         remaining = [a for a in remaining if a.id not in chosen]
