@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from quoteattr.data.jsonl import InputError, plain_permissions
 from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
@@ -207,27 +208,22 @@ class QuoteAttributor:
             if not linked:
                 return answers
             device = hidden[0].device
-            length = max(hidden[r.window].shape[1] for _, r in linked)
             quotes, candidates = max(len(r.quotes) for _, r in linked), max(len(r.candidates) for _, r in linked)
-            states = torch.zeros((len(linked), length, hidden[0].shape[-1]), dtype=hidden[0].dtype, device=device)
-            contents = torch.zeros((len(linked), quotes, 2), dtype=torch.long)
-            sources = torch.zeros((len(linked), candidates, 2), dtype=torch.long)
-            mask = torch.zeros((len(linked), candidates), dtype=torch.bool)
-            paragraphs = torch.zeros((len(linked), length), dtype=torch.long)
-            for row, (_, r) in enumerate(linked):
+            contents, sources, paragraphs = [], [], []
+            for _, r in linked:
                 offset = r.bounds[0] - 1  # [CLS] comes first
-                states[row, : hidden[r.window].shape[1]] = hidden[r.window][0]
                 clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
-                contents[row, : len(clipped)] = torch.tensor([[s - offset, max(e, s + 1) - offset] for s, e in clipped])
-                sources[row, : len(r.candidates)] = torch.tensor([[s - offset, e - offset] for s, e in r.candidates])
-                mask[row, : len(r.candidates)] = True
-                window_paragraph = window_paragraphs(tokens, *r.bounds)
-                paragraphs[row, : len(window_paragraph)] = torch.tensor(window_paragraph)
-            scores = self.linker(states, contents.to(device), sources.to(device), mask.to(device), paragraphs.to(device))
+                contents.append([[s - offset, max(e, s + 1) - offset] for s, e in clipped] + [[0, 0]] * (quotes - len(clipped)))
+                sources.append([[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates)))
+                paragraphs.append(torch.tensor(window_paragraphs(tokens, *r.bounds)))
+            states = pad_sequence([hidden[r.window][0] for _, r in linked], batch_first=True)
+            mask = torch.arange(candidates) < torch.tensor([len(r.candidates) for _, r in linked]).unsqueeze(1)
+            scores = self.linker(states, torch.tensor(contents, device=device), torch.tensor(sources, device=device), mask.to(device),
+                                 pad_sequence(paragraphs, batch_first=True).to(device))
             probabilities = scores.float().softmax(-1)
+            best, chosen = probabilities.max(-1)
             for row, (n, r) in enumerate(linked):
-                best = probabilities[row, : len(r.quotes)].argmax(-1).tolist()
-                answers[n] = [(None if b == 0 else r.candidates[b - 1], float(probabilities[row, q, b])) for q, b in enumerate(best)]
+                answers[n] = [(None if b == 0 else r.candidates[b - 1], p) for b, p in zip(chosen[row, : len(r.quotes)].tolist(), best[row].tolist())]
             return answers
 
         return choose

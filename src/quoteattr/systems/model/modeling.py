@@ -16,12 +16,13 @@ def bucket_distance(distance: torch.Tensor, buckets: int) -> torch.Tensor:
 
 
 def pool_spans(hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
-    """Mean of the hidden states over each [start, end) token span: [B, T, H] × [B, N, 2] → [B, N, H]."""
-    cumulative = torch.cat([torch.zeros_like(hidden[:, :1]), hidden.cumsum(dim=1)], dim=1)
+    """Mean of the hidden states over each [start, end) token span: [B, T, H] × [B, N, 2] → [B, N, H]
+    (one batched product with each span's averaging weights)."""
     start = spans[..., 0].clamp(min=0)
     end = torch.maximum(spans[..., 1], start + 1).clamp(max=hidden.shape[1])
-    gather = lambda index: torch.gather(cumulative, 1, index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # noqa: E731
-    return (gather(end) - gather(start)) / (end - start).unsqueeze(-1).to(hidden.dtype)
+    positions = torch.arange(hidden.shape[1], device=hidden.device)
+    inside = (positions >= start.unsqueeze(-1)) & (positions < end.unsqueeze(-1))  # [B, N, T]
+    return torch.bmm(inside.to(hidden.dtype) / (end - start).unsqueeze(-1).to(hidden.dtype), hidden)
 
 
 def paragraph_distance(paragraphs: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, span: int) -> torch.Tensor:
@@ -67,18 +68,27 @@ class SpeakerLinker(nn.Module):
         if sources.shape[1] == 0:
             return none
         source = pool_spans(hidden, sources)  # [B, S, H]
-        q = quote.unsqueeze(2).expand(-1, -1, source.shape[1], -1)
-        s = source.unsqueeze(1).expand(-1, quote.shape[1], -1, -1)
         distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)  # [B, Q, S]
-        parts = [q, s, q * s, q - s, self.distance(bucket_distance(distance, self.distance_buckets))]
+        embedded = [(self.distance, bucket_distance(distance, self.distance_buckets))]
         if self.paragraph_span:
             if paragraphs is None:
                 raise ValueError("this linker uses paragraph distances: pass the paragraph index of every position")
-            parts.append(self.paragraph(paragraph_distance(paragraphs, contents, sources, self.paragraph_span)))
-        features = torch.cat(parts, dim=-1)
-        pair = self.pair(features).squeeze(-1)  # [B, Q, S]
+            embedded.append((self.paragraph, paragraph_distance(paragraphs, contents, sources, self.paragraph_span)))
+        pair = self.pair[2](self.pair[1](self._pair_inner(quote, source, embedded))).squeeze(-1)  # [B, Q, S]
         pair = pair.masked_fill(~source_mask.unsqueeze(1), -math.inf)
         return torch.cat([none, pair], dim=-1)
+
+    def _pair_inner(self, quote: torch.Tensor, source: torch.Tensor, embedded: list[tuple[nn.Embedding, torch.Tensor]]) -> torch.Tensor:
+        """The pair layer's first linear map of [q, s, q·s, q − s, embeddings…] ([B, Q, S, inner]), computed
+        by parts: the quote and source terms once per quote and per source, the embeddings' through their
+        tables, only q·s per pair (the same sum as on the concatenated features, without building them)."""
+        weight, hidden_size = self.pair[0].weight, quote.shape[-1]
+        w_quote, w_source, w_product, w_difference, w_embedded = weight.split([hidden_size] * 4 + [weight.shape[1] - 4 * hidden_size], dim=1)
+        inner = (quote @ (w_quote + w_difference).T + self.pair[0].bias).unsqueeze(2) + (source @ (w_source - w_difference).T).unsqueeze(1)
+        inner = inner + (quote.unsqueeze(2) * source.unsqueeze(1)) @ w_product.T
+        for (embedding, index), w in zip(embedded, w_embedded.split([e.embedding_dim for e, _ in embedded], dim=1)):
+            inner = inner + nn.functional.embedding(index, embedding.weight @ w.T)
+        return inner
 
 
 class QuoteAttributionModel(nn.Module):

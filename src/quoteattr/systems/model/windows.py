@@ -4,6 +4,7 @@ from window predictions to article-level character spans."""
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass
 
@@ -55,9 +56,15 @@ def window_bounds(n_tokens: int, size: int, stride: int) -> list[Span]:
 
 
 def token_range(offsets: list[Span], span: Span) -> Span | None:
-    """Tokens whose characters overlap a character span, as [first, last + 1)."""
-    inside = [i for i, (s, e) in enumerate(offsets) if s < span[1] and span[0] < e and e > s]
-    return (inside[0], inside[-1] + 1) if inside else None
+    """Tokens whose characters overlap a character span, as [first, last + 1) (offsets are in text order, so
+    both edges are found by bisection; empty tokens never count)."""
+    first = bisect.bisect_right(offsets, span[0], key=lambda offset: offset[1])
+    last = bisect.bisect_left(offsets, span[1], key=lambda offset: offset[0]) - 1
+    while first <= last and offsets[first][0] == offsets[first][1]:
+        first += 1
+    while last >= first and offsets[last][0] == offsets[last][1]:
+        last -= 1
+    return (first, last + 1) if first <= last else None
 
 
 def token_labels(tokens: ArticleTokens, article: Article) -> list[int]:
@@ -124,37 +131,29 @@ def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndar
     return merged
 
 
-def _transitions() -> tuple[np.ndarray, np.ndarray]:
-    """Which tag may follow which (an I-X only after B-X or I-X), and which may open a sequence."""
-    allowed = np.ones((len(LABELS), len(LABELS)), dtype=bool)
-    for to, label in enumerate(LABELS):
-        if label.startswith("I-"):
-            role = label[2:]
-            allowed[:, to] = [other in (f"B-{role}", f"I-{role}") for other in LABELS]
-    opens = np.array([not label.startswith("I-") for label in LABELS])
-    return allowed, opens
-
-
-_ALLOWED, _OPENS = _transitions()
+_CONTINUED = {LABEL2ID[label]: (LABEL2ID[f"B-{label[2:]}"], LABEL2ID[label]) for label in LABELS if label.startswith("I-")}
+"""The tags an inside tag may follow (its own B- and I-); any other tag may follow anything."""
 
 
 def viterbi_tags(logits: np.ndarray) -> np.ndarray:
     """The most probable tag sequence that is valid BIO (no I-X without its B-X), from token logits:
-    a span's edges are decided with its neighbours instead of token by token."""
+    a span's edges are decided with its neighbours instead of token by token. The recursion runs on plain
+    floats (a handful of tags per token: array calls would cost more than the arithmetic)."""
     shifted = logits - logits.max(-1, keepdims=True)
-    scores = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-    forbidden = np.where(_ALLOWED, 0.0, -np.inf)
-    best = np.where(_OPENS, scores[0], -np.inf)
-    back = np.zeros(scores.shape, dtype=np.int64)
-    for index in range(1, len(scores)):
-        candidates = best[:, None] + forbidden
-        back[index] = candidates.argmax(0)
-        best = candidates.max(0) + scores[index]
-    tags = np.zeros(len(scores), dtype=np.int64)
-    tags[-1] = int(best.argmax())
-    for index in range(len(scores) - 1, 0, -1):
-        tags[index - 1] = back[index, tags[index]]
-    return tags
+    scores = (shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))).tolist()
+    best = [-math.inf if tag in _CONTINUED else score for tag, score in enumerate(scores[0])]
+    back = []
+    for row in scores[1:]:
+        top = best.index(max(best))
+        previous = [top] * len(row)
+        for tag, (opening, inside) in _CONTINUED.items():
+            previous[tag] = inside if best[inside] > best[opening] else opening
+        back.append(previous)
+        best = [best[before] + score for before, score in zip(previous, row)]
+    tags = [best.index(max(best))]
+    for previous in reversed(back):
+        tags.append(previous[tags[-1]])
+    return np.array(tags[::-1], dtype=np.int64)
 
 
 def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:

@@ -1,0 +1,51 @@
+"""The speaker linker's scores and the token lookups it is fed with."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from quoteattr.systems.model.modeling import SpeakerLinker, bucket_distance, paragraph_distance, pool_spans
+from quoteattr.systems.model.windows import token_range
+
+
+def concatenated_pair_scores(linker: SpeakerLinker, quote, source, contents, sources, paragraphs) -> torch.Tensor:
+    """The pair layer on the features it was defined on: [q, s, q·s, q − s, distance, paragraphs] per pair."""
+    q = quote.unsqueeze(2).expand(-1, -1, source.shape[1], -1)
+    s = source.unsqueeze(1).expand(-1, quote.shape[1], -1, -1)
+    distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)
+    features = torch.cat([q, s, q * s, q - s, linker.distance(bucket_distance(distance, linker.distance_buckets)),
+                          linker.paragraph(paragraph_distance(paragraphs, contents, sources, linker.paragraph_span))], dim=-1)
+    return linker.pair(features).squeeze(-1)
+
+
+def test_pair_scores_computed_by_parts_equal_the_layer_on_concatenated_features():
+    torch.manual_seed(0)
+    linker = SpeakerLinker(hidden_size=16, inner_size=8, paragraph_span=3)
+    hidden = torch.randn(2, 30, 16, requires_grad=True)
+    contents = torch.tensor([[[2, 9], [12, 20], [0, 1]], [[5, 7], [21, 29], [3, 4]]])
+    sources = torch.tensor([[[0, 2], [10, 12], [25, 27], [1, 2]], [[8, 10], [0, 3], [18, 20], [29, 30]]])
+    mask = torch.ones(2, 4, dtype=torch.bool)
+    paragraphs = torch.arange(30).div(7, rounding_mode="floor").expand(2, -1)
+    scores = linker(hidden, contents, sources, mask, paragraphs)
+    expected = concatenated_pair_scores(linker, pool_spans(hidden, contents), pool_spans(hidden, sources), contents, sources, paragraphs)
+    torch.testing.assert_close(scores[..., 1:], expected, rtol=1e-5, atol=1e-5)
+    (gradient,) = torch.autograd.grad(scores[..., 1:].sum(), hidden)
+    (expected_gradient,) = torch.autograd.grad(expected.sum(), hidden)
+    torch.testing.assert_close(gradient, expected_gradient, rtol=1e-4, atol=1e-5)
+
+
+def test_token_range_finds_the_tokens_a_character_span_overlaps():
+    rng = random.Random(0)
+    for _ in range(2000):
+        offsets, position = [], 0
+        for _ in range(rng.randint(0, 10)):
+            position += rng.randint(0, 2)
+            length = rng.choice([0, 1, 2, 3])  # 0: an empty token, which never counts
+            offsets.append((position, position + length))
+            position += length
+        start = rng.randint(-1, position + 1)
+        end = rng.randint(start, position + 2)
+        inside = [i for i, (s, e) in enumerate(offsets) if s < end and start < e and e > s]
+        assert token_range(offsets, (start, end)) == ((inside[0], inside[-1] + 1) if inside else None)
