@@ -144,3 +144,21 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
     assert text[quote.speaker[0] : quote.speaker[1]] == "Officials at the agency"
     unlinked = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], plain, lambda rs: [[(None, None)] * len(r.quotes) for r in rs])
     assert unlinked.quotes[0].speaker is None
+
+
+def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote_when_asked():
+    text = 'After Scalia said that students might do better elsewhere, Trump said: "I do not like it." "We will rebuild," the mayor said, "every house."'
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, "that students might do better elsewhere"), token_span(text, tokens, '"I do not like it."'),
+                    token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"every house."')],
+        "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1), token_span(text, tokens, "said", 2)],
+        "SOURCE": [token_span(text, tokens, "Scalia"), token_span(text, tokens, "Trump"), token_span(text, tokens, "the mayor")],
+    }
+    windows = [(0, len(tokens.ids))]
+    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
+    merged = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only)
+    split = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, split_introduced=True)
+    assert fragments(merged)[0] == ["that students might do better elsewhere", '"I do not like it."']
+    # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and stays whole
+    assert fragments(split) == [["that students might do better elsewhere"], ['"I do not like it."'], ['"We will rebuild,"', '"every house."']]

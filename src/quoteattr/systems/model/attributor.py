@@ -42,6 +42,7 @@ from quoteattr.systems.model.windows import (
 LINKER_FILE = "linker.safetensors"
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
 _SENTENCE_END = set(".!?…")
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"”’']*\s|\n")
 
 
 @dataclass
@@ -186,7 +187,7 @@ class QuoteAttributor:
         attributed = assemble_article(
             article, analysis.tokens, analysis.windows, spans, choose, given=given,
             continuation=options["continuation"], snap_words=options["snap_to_marks"],
-            across_sentences=options["join_across_sentences"],
+            across_sentences=options["join_across_sentences"], split_introduced=options["split_introduced"],
         )
         calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
@@ -237,6 +238,7 @@ DECODING_DEFAULTS = {
     "snap_to_marks": None,
     "continuation": False,
     "source_candidate_bias": 0.0,
+    "split_introduced": False,
 }
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
@@ -285,16 +287,18 @@ def assemble_article(
     continuation: bool = False,
     snap_words: int | None = None,
     across_sentences: bool = False,
+    split_introduced: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
     (one call for every window's requests) in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
     With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
     next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
     fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
-    ``across_sentences``, fragments split by a cue sentence are one quote (``_group_fragments``)."""
+    ``across_sentences``, fragments split by a cue sentence are one quote; with ``split_introduced``, a quote
+    that a cue of its own introduces never takes the next fragment (``_group_fragments``)."""
     text = article.text
     if given is None:
-        quote_tokens = _group_fragments(text, tokens, spans, across_sentences)
+        quote_tokens = _group_fragments(text, tokens, spans, across_sentences, split_introduced)
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
@@ -371,18 +375,26 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
     return snapped
 
 
-def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]], across_sentences: bool = False) -> list[list[Span]]:
+def _group_fragments(
+    text: str, tokens: ArticleTokens, spans: dict[str, list[Span]], across_sentences: bool = False, split_introduced: bool = False
+) -> list[list[Span]]:
     """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
-    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…")."""
+    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…"). With
+    ``split_introduced``, a quote whose own cue or source comes before it in its sentence ("X said that …")
+    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …")."""
     roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
     quotes: list[list[Span]] = []
-    for start, end, role in roles:
+    introduced: list[bool] = []
+    for index, (start, end, role) in enumerate(roles):
         if role != "CONTENT":
             continue
-        if quotes and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences):
+        if quotes and not (split_introduced and introduced[-1]) and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences):
             quotes[-1].append((start, end))
-        else:
-            quotes.append([(start, end)])
+            continue
+        quotes.append([(start, end)])
+        before = roles[index - 1] if index else None
+        introduced.append(before is not None and before[2] != "CONTENT" and not _SENTENCE_BREAK.search(
+            text[tokens.offsets[before[1] - 1][1] : tokens.offsets[start][0]]))
     return quotes
 
 
