@@ -162,3 +162,21 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
     assert fragments(merged)[0] == ["that students might do better elsewhere", '"I do not like it."']
     # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and stays whole
     assert fragments(split) == [["that students might do better elsewhere"], ['"I do not like it."'], ['"We will rebuild,"', '"every house."']]
+
+
+def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
+    text = '"We will rebuild," Mayor Ann Lee told reporters on Monday. "Every house." Later the rain stopped, she said on Monday, as expected.'
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house."'),
+                    token_span(text, tokens, "Later the rain stopped"), token_span(text, tokens, "as expected")],
+        "CUE": [token_span(text, tokens, "told"), token_span(text, tokens, "said")],
+        "SOURCE": [token_span(text, tokens, "Mayor Ann Lee"), token_span(text, tokens, "she")],
+    }
+    windows = [(0, len(tokens.ids))]
+    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
+    joined = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True, wordy_cues=True)
+    plain = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True)
+    assert fragments(plain)[:2] == [['"We will rebuild,"'], ['"Every house."']]
+    # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
+    assert fragments(joined) == [['"We will rebuild,"', '"Every house."'], ["Later the rain stopped"], ["as expected"]]

@@ -23,9 +23,14 @@ DECODING_GRID: dict[str, tuple[Any, ...]] = {
 }
 """Each option is described where it acts: ``decode_roles`` (decoding, gap, minimum words) and
 ``assemble_article`` (joining, snapping, continuation)."""
-REFINING: dict[str, tuple[Any, ...]] = {"source_candidate_bias": (0.0, 1.0, 2.0), "split_introduced": (False, True)}
+REFINING: dict[str, tuple[Any, ...]] = {
+    "source_candidate_bias": (0.0, 1.0, 2.0),
+    "split_introduced": (False, True),
+    "join_wordy_cues": (False, True),
+}
 """Tried one at a time after the grid, the grid's best fixed (``decode_roles``: extra mentions for the linker;
-``assemble_article``: a quote introduced by its own cue keeps its fragments to itself)."""
+``assemble_article``: a quote introduced by its own cue keeps its fragments to itself; quotations split by a
+wordy cue clause are one)."""
 REPORTED = ("content_overlap", "content_exact", "attribution")
 
 

@@ -188,6 +188,7 @@ class QuoteAttributor:
             article, analysis.tokens, analysis.windows, spans, choose, given=given,
             continuation=options["continuation"], snap_words=options["snap_to_marks"],
             across_sentences=options["join_across_sentences"], split_introduced=options["split_introduced"],
+            wordy_cues=options["join_wordy_cues"],
         )
         calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
@@ -239,6 +240,7 @@ DECODING_DEFAULTS = {
     "continuation": False,
     "source_candidate_bias": 0.0,
     "split_introduced": False,
+    "join_wordy_cues": False,
 }
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
@@ -288,6 +290,7 @@ def assemble_article(
     snap_words: int | None = None,
     across_sentences: bool = False,
     split_introduced: bool = False,
+    wordy_cues: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
     (one call for every window's requests) in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
@@ -295,10 +298,11 @@ def assemble_article(
     next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
     fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
     ``across_sentences``, fragments split by a cue sentence are one quote; with ``split_introduced``, a quote
-    that a cue of its own introduces never takes the next fragment (``_group_fragments``)."""
+    that a cue of its own introduces never takes the next fragment; with ``wordy_cues``, two quotations
+    split by a cue clause with other words in it are one quote (``_group_fragments``)."""
     text = article.text
     if given is None:
-        quote_tokens = _group_fragments(text, tokens, spans, across_sentences, split_introduced)
+        quote_tokens = _group_fragments(text, tokens, spans, across_sentences, split_introduced, wordy_cues)
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
@@ -376,19 +380,28 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
 
 
 def _group_fragments(
-    text: str, tokens: ArticleTokens, spans: dict[str, list[Span]], across_sentences: bool = False, split_introduced: bool = False
+    text: str,
+    tokens: ArticleTokens,
+    spans: dict[str, list[Span]],
+    across_sentences: bool = False,
+    split_introduced: bool = False,
+    wordy_cues: bool = False,
 ) -> list[list[Span]]:
     """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
     one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…"). With
     ``split_introduced``, a quote whose own cue or source comes before it in its sentence ("X said that …")
-    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …")."""
+    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …"). With
+    ``wordy_cues``, two quotations are one also when the clause between them holds a cue and other words,
+    in one sentence ("…," Guan told reporters on Monday. "…")."""
     roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
     quotes: list[list[Span]] = []
     introduced: list[bool] = []
     for index, (start, end, role) in enumerate(roles):
         if role != "CONTENT":
             continue
-        if quotes and not (split_introduced and introduced[-1]) and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences):
+        if quotes and not (split_introduced and introduced[-1]) and _interruption(
+            text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues
+        ):
             quotes[-1].append((start, end))
             continue
         quotes.append([(start, end)])
@@ -398,21 +411,23 @@ def _group_fragments(
     return quotes
 
 
-def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list, across_sentences: bool) -> bool:
+def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list, across_sentences: bool, wordy_cues: bool = False) -> bool:
     between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
     if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
         return False
-    if "\n" in text[tokens.offsets[left - 1][1] : tokens.offsets[right][0]]:
+    gap_text = text[tokens.offsets[left - 1][1] : tokens.offsets[right][0]]
+    if "\n" in gap_text:
         return False
     covered = {i for s, e, _ in between for i in range(s, e)}
     gap = [i for i in range(left, right) if i not in covered]
     if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
         return True
+    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(text, tokens.offsets[right][0], closing=False)
+    # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
+    if wordy_cues and quotations and any(r == "CUE" for _, _, r in between) and not _SENTENCE_BREAK.search(gap_text.strip()):
+        return True
     # "…," he said. "…": the cue's sentence ends between two quotations of one turn
-    quoted = across_sentences and _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
-        text, tokens.offsets[right][0], closing=False
-    )
-    return quoted and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
+    return across_sentences and quotations and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
 
 
 def _quotation_edge(text: str, position: int, closing: bool) -> bool:
