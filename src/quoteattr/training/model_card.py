@@ -267,7 +267,7 @@ linker (not the nearest-source rule used for early stopping). F1 interval: boots
 {_calibration_section(scores, calibration or {})}## Intended use and limits
 
 For research and tooling on quote attribution in English news: pre-annotating articles for review,
-extracting who said what. Limits: trained on {', '.join(splits)} of `{dataset_dir.name}` only; speakers
+extracting who said what. Limits: trained on the {data_args['train_split']} split of `{dataset_dir.name}` only; speakers
 outside a quote's window are not found (a continuation paragraph of a quote may lose its speaker);
 speaker entities are resolved by rule, and on converted corpora the reference entities are silver; the
 uncased MiniLM base loses capitalisation cues. Check the per-type numbers before relying on a quote type.
