@@ -17,6 +17,7 @@ from conftest import ENV, ROOT, SEED, train_command
 
 from quoteattr.cli import main
 from quoteattr.data.schema import Article, Quote
+from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.systems.model.windows import (
     LABEL2ID,
     LABELS,
@@ -188,6 +189,19 @@ def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_pa
     capsys.readouterr()
     assert main(["predict", "--system", "rules", str(SEED), "--min-score", "0.5", "--output", str(tmp_path / "rules.jsonl")]) == 2
     assert "rules gives no scores, so --min-score cannot filter its quotes" in capsys.readouterr().err
+
+
+def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, gold):
+    model = QuoteAttributor.from_pretrained(checkpoint)
+    analysed = list(model.analyse(gold.articles))
+    raw = {"calibration": None, "min_quote_score": 0.0}
+    every = [model.attribute(article, analysis, settings=raw) for article, analysis in analysed]
+    scores = sorted(q.score for a in every for q in a.quotes)
+    floor = scores[len(scores) // 2]
+    kept = [model.attribute(article, analysis, settings={**raw, "min_quote_score": floor}) for article, analysis in analysed]
+    assert [[q.spans for q in a.quotes] for a in kept] == [[q.spans for q in a.quotes if q.score >= floor] for a in every]
+    assert 0 < sum(len(a.quotes) for a in kept) < len(scores)
+    assert all({e.name for e in a.entities} == {q.speaker_entity for q in a.quotes if q.speaker and q.speaker_entity} for a in kept)
 
 
 def test_resume_after_interruption(tmp_path: Path):

@@ -192,12 +192,17 @@ class QuoteAttributor:
         )
         calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
+        kept = []
         for quote in attributed.quotes:
-            fragments = [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r]
-            quote.score = None if given is not None else calibrate(quote_score(log_probs, fragments), calibration.get("score"))
+            if given is None:
+                raw = quote_score(log_probs, [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r])
+                if raw < options["min_quote_score"]:
+                    continue  # the tagger's least sure quotes cost more precision than they bring recall
+                quote.score = calibrate(raw, calibration.get("score"))
             if quote.speaker_score is not None:
                 quote.speaker_score = calibrate(quote.speaker_score, calibration.get("speaker_score"))
-        return attributed
+            kept.append(quote)
+        return Article(attributed.id, attributed.text, attributed.meta, kept, entities_from_quotes(kept))
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one batched call scores every window's quotes against that
@@ -241,6 +246,7 @@ DECODING_DEFAULTS = {
     "source_candidate_bias": 0.0,
     "split_introduced": False,
     "join_wordy_cues": False,
+    "min_quote_score": 0.0,
 }
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
