@@ -54,6 +54,12 @@ def link_first_quote_only(requests):
     return [[(r.candidates[0], 0.75)] + [(None, None)] * (len(r.quotes) - 1) for r in requests]
 
 
+def quote_fragments(text: str, tokens: ArticleTokens, spans: dict, **grouping) -> list[list[str]]:
+    """The text of each assembled quote's fragments (one window over the whole text, ``grouping`` options as given)."""
+    article = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only, **grouping)
+    return [[text[s:e] for s, e in q.spans] for q in article.quotes]
+
+
 def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
     text = '"We will rebuild," vowed the mayor. "Every house will stand."\n\n"And every road," she added.'
     tokens = word_tokens(text)
@@ -109,13 +115,9 @@ def test_quotations_split_by_a_cue_sentence_join_when_asked():
         "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1)],
         "SOURCE": [token_span(text, tokens, "the mayor"), token_span(text, tokens, "she")],
     }
-    windows = [(0, len(tokens.ids))]
-    apart = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only)
-    joined = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True)
-    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
-    assert fragments(apart)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
+    assert quote_fragments(text, tokens, spans)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
     # two quotations of one turn join; unquoted clauses split by a sentence end do not
-    assert fragments(joined) == [['"We will rebuild,"', '"Every house will stand."'], ["The plan"], ["Was fine"]]
+    assert quote_fragments(text, tokens, spans, across_sentences=True) == [['"We will rebuild,"', '"Every house will stand."'], ["The plan"], ["Was fine"]]
 
 
 def test_a_fragment_nearly_matching_a_quotation_takes_its_marks():
@@ -155,13 +157,9 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
         "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1), token_span(text, tokens, "said", 2)],
         "SOURCE": [token_span(text, tokens, "Scalia"), token_span(text, tokens, "Trump"), token_span(text, tokens, "the mayor")],
     }
-    windows = [(0, len(tokens.ids))]
-    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
-    merged = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only)
-    split = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, split_introduced=True)
-    assert fragments(merged)[0] == ["that students might do better elsewhere", '"I do not like it."']
+    assert quote_fragments(text, tokens, spans)[0] == ["that students might do better elsewhere", '"I do not like it."']
     # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and stays whole
-    assert fragments(split) == [["that students might do better elsewhere"], ['"I do not like it."'], ['"We will rebuild,"', '"every house."']]
+    assert quote_fragments(text, tokens, spans, split_introduced=True) == [["that students might do better elsewhere"], ['"I do not like it."'], ['"We will rebuild,"', '"every house."']]
 
 
 def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
@@ -173,10 +171,6 @@ def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
         "CUE": [token_span(text, tokens, "told"), token_span(text, tokens, "said")],
         "SOURCE": [token_span(text, tokens, "Mayor Ann Lee"), token_span(text, tokens, "she")],
     }
-    windows = [(0, len(tokens.ids))]
-    fragments = lambda a: [[text[s:e] for s, e in q.spans] for q in a.quotes]  # noqa: E731
-    joined = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True, wordy_cues=True)
-    plain = assemble_article(Article("a", text), tokens, windows, spans, link_first_quote_only, across_sentences=True)
-    assert fragments(plain)[:2] == [['"We will rebuild,"'], ['"Every house."']]
+    assert quote_fragments(text, tokens, spans, across_sentences=True)[:2] == [['"We will rebuild,"'], ['"Every house."']]
     # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
-    assert fragments(joined) == [['"We will rebuild,"', '"Every house."'], ["Later the rain stopped"], ["as expected"]]
+    assert quote_fragments(text, tokens, spans, across_sentences=True, wordy_cues=True) == [['"We will rebuild,"', '"Every house."'], ["Later the rain stopped"], ["as expected"]]
