@@ -174,3 +174,21 @@ def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
     assert quote_fragments(text, tokens, spans, across_sentences=True)[:2] == [['"We will rebuild,"'], ['"Every house."']]
     # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
     assert quote_fragments(text, tokens, spans, across_sentences=True, wordy_cues=True) == [['"We will rebuild,"', '"Every house."'], ["Later the rain stopped"], ["as expected"]]
+
+
+def test_two_apostrophes_quote_like_a_double_quotation_mark():
+    from quoteattr.data.quotemarks import quote_type, quoted_regions
+
+    text = "''We will rebuild,'' Mr. Lee said. ''Every house.''\n\n``Never again,'' she added, calling it a ''disgrace'' to all."
+    regions = quoted_regions(text)
+    assert [text[s:e] for s, e in regions] == ["''We will rebuild,''", "''Every house.''", "``Never again,''", "''disgrace''"]
+    assert quote_type(text, [regions[0]], regions) == "direct"
+    tokens = word_tokens(text)
+    spans = {
+        "CONTENT": [token_span(text, tokens, "''We will rebuild,''"), token_span(text, tokens, "''Every house.''")],
+        "CUE": [token_span(text, tokens, "said")],
+        "SOURCE": [token_span(text, tokens, "Mr. Lee")],
+    }
+    # the New York Times' marks delimit one turn across its cue sentence, as '"' does
+    assert quote_fragments(text, tokens, spans, across_sentences=True) == [["''We will rebuild,''", "''Every house.''"]]
+

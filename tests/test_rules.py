@@ -82,6 +82,12 @@ def test_nested_single_quotes_stay_inside(rules):
     assert quote_type == "direct" and content.startswith('"He told me,') and entity == "Lena Ortiz"
 
 
+def test_two_apostrophe_quotation_marks_make_direct_quotes(rules):
+    text = "''He told me, 'Never again,' and walked out,'' said Lena Ortiz, a neighbour."
+    [(quote_type, content, cue, speaker, entity)] = predict(rules, text)
+    assert quote_type == "direct" and content == "''He told me, 'Never again,' and walked out,''" and entity == "Lena Ortiz"
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -6,9 +6,12 @@ import re
 
 from quoteattr.data.schema import Span
 
-OPENERS = "“„«"
-CLOSERS = "”»"
-STRAIGHT = '"'
+OPENERS = ("“", "„", "«", "``")
+CLOSERS = ("”", "»")
+STRAIGHT = ('"', "''")
+"""Marks that open or close by context: the straight double quote, and two apostrophes (the New York
+Times' and typewritten archives' double quote; ``` `` ``` opens in text tokenized the Penn Treebank way)."""
+_MARK = re.compile(r"''|``|[\"“”„«»]")
 _OPEN_CONTEXT = " \t\n([{—–-/:"
 
 
@@ -28,22 +31,20 @@ def quoted_regions(text: str) -> list[Span]:
     paragraphs = _paragraphs(text)
     for index, (start, end) in enumerate(paragraphs):
         continuing = open_at is not None
-        for position in range(start, end):
-            char = text[position]
-            if char not in OPENERS and char not in CLOSERS and char != STRAIGHT:
-                continue
+        for match in _MARK.finditer(text, start, end):
+            mark, position = match.group(), match.start()
             if continuing and position == start:
                 continue  # the reopening mark of a continued quote
             previous = text[position - 1] if position > start else " "
-            opens = char in OPENERS or (char == STRAIGHT and previous in _OPEN_CONTEXT)
+            opens = mark in OPENERS or (mark in STRAIGHT and previous in _OPEN_CONTEXT)
             if open_at is None and opens:
                 open_at = position
             elif open_at is not None and not opens:
-                regions.append((open_at, position + 1))
+                regions.append((open_at, match.end()))
                 open_at = None
         if open_at is not None:
             next_start = paragraphs[index + 1][0] if index + 1 < len(paragraphs) else None
-            next_opens = next_start is not None and text[next_start] in OPENERS + STRAIGHT
+            next_opens = next_start is not None and text.startswith(OPENERS + STRAIGHT, next_start)
             if not next_opens:
                 regions.append((open_at, end))
                 open_at = None

@@ -437,9 +437,12 @@ def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles
 
 
 def _quotation_edge(text: str, position: int, closing: bool) -> bool:
-    """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before it."""
+    """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before
+    it; two apostrophes (and ``` `` ``` opening) count as a double quotation mark."""
     nearby = text[max(0, position - 1) : position + 2] if closing else text[max(0, position - 2) : position + 1]
-    return any(mark in nearby for mark in ('"', "”" if closing else "“"))
+    wider = text[max(0, position - 2) : position + 3] if closing else text[max(0, position - 3) : position + 2]
+    doubled = ("''",) if closing else ("''", "``")
+    return '"' in nearby or ("”" if closing else "“") in nearby or any(mark in wider for mark in doubled)
 
 
 def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
