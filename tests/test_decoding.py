@@ -192,3 +192,13 @@ def test_two_apostrophes_quote_like_a_double_quotation_mark():
     # the New York Times' marks delimit one turn across its cue sentence, as '"' does
     assert quote_fragments(text, tokens, spans, across_sentences=True) == [["''We will rebuild,''", "''Every house.''"]]
 
+
+def test_edge_commas_outside_quotations_are_trimmed():
+    from quoteattr.data.quotemarks import quoted_regions
+    from quoteattr.systems.model.attributor import trim_edge_commas
+
+    text = 'She urged the city to act, proposed more. According to some, Kelly was "lost, " she said.'
+    regions = quoted_regions(text)
+    urged = (text.index("the city"), text.index(" proposed"))  # "the city to act," with its comma
+    kelly = (text.index(", Kelly"), text.index(" she said"))  # starts at the comma; the one inside the marks stays
+    assert [text[s:e] for s, e in trim_edge_commas(text, [urged, kelly], regions)] == ["the city to act", 'Kelly was "lost, "']

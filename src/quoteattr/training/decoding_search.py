@@ -28,10 +28,12 @@ REFINING: dict[str, tuple[Any, ...]] = {
     "split_introduced": (False, True),
     "join_wordy_cues": (False, True),
     "min_quote_score": (0.0, 0.5, 0.6, 0.7, 0.8),
+    "trim_commas": (False, True),
 }
 """Tried one at a time after the grid, the grid's best fixed (``decode_roles``: extra mentions for the linker;
 ``assemble_article``: a quote introduced by its own cue keeps its fragments to itself; quotations split by a
-wordy cue clause are one; ``attribute``: quotes whose raw score is below ``min_quote_score`` are dropped)."""
+wordy cue clause are one, a fragment's edge commas outside quotation marks are trimmed; ``attribute``: quotes
+whose raw score is below ``min_quote_score`` are dropped)."""
 REPORTED = ("content_overlap", "content_exact", "attribution")
 
 

@@ -188,7 +188,7 @@ class QuoteAttributor:
             article, analysis.tokens, analysis.windows, spans, choose, given=given,
             continuation=options["continuation"], snap_words=options["snap_to_marks"],
             across_sentences=options["join_across_sentences"], split_introduced=options["split_introduced"],
-            wordy_cues=options["join_wordy_cues"],
+            wordy_cues=options["join_wordy_cues"], trim_commas=options["trim_commas"],
         )
         calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
@@ -247,6 +247,7 @@ DECODING_DEFAULTS = {
     "split_introduced": False,
     "join_wordy_cues": False,
     "min_quote_score": 0.0,
+    "trim_commas": False,
 }
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
@@ -297,6 +298,7 @@ def assemble_article(
     across_sentences: bool = False,
     split_introduced: bool = False,
     wordy_cues: bool = False,
+    trim_commas: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
     (one call for every window's requests) in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
@@ -305,7 +307,8 @@ def assemble_article(
     fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
     ``across_sentences``, fragments split by a cue sentence are one quote; with ``split_introduced``, a quote
     that a cue of its own introduces never takes the next fragment; with ``wordy_cues``, two quotations
-    split by a cue clause with other words in it are one quote (``_group_fragments``)."""
+    split by a cue clause with other words in it are one quote (``_group_fragments``); with ``trim_commas``,
+    a fragment's edge commas and semicolons outside quotation marks are not content (``trim_edge_commas``)."""
     text = article.text
     if given is None:
         quote_tokens = _group_fragments(text, tokens, spans, across_sentences, split_introduced, wordy_cues)
@@ -337,6 +340,7 @@ def assemble_article(
         else:
             content = [char_span(tokens.offsets, f) for f in fragments]
             content = snap_to_marks(text, content, regions, snap_words) if snap_words is not None else content
+            content = trim_edge_commas(text, content, regions) if trim_commas else content
         kind = given[index].type if given else quote_type(text, content, regions)
         if not fragments:
             quotes.append(Quote(content, kind))
@@ -383,6 +387,20 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
                 continue
         snapped.append((start, end))
     return snapped
+
+
+def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> list[Span]:
+    """Fragments without the commas and semicolons (and the spaces by them) at their edges that lie outside
+    every quotation: reported speech ends before the comma of the clause that follows it."""
+    outside = lambda position: not any(s <= position < e for s, e in regions)  # noqa: E731
+    trimmed = []
+    for start, end in content:
+        while end - start > 1 and (text[end - 1].isspace() or text[end - 1] in ",;" and outside(end - 1)):
+            end -= 1
+        while end - start > 1 and (text[start].isspace() or text[start] in ",;" and outside(start)):
+            start += 1
+        trimmed.append((start, end))
+    return trimmed
 
 
 def _group_fragments(
