@@ -202,3 +202,23 @@ def test_edge_commas_outside_quotations_are_trimmed():
     urged = (text.index("the city"), text.index(" proposed"))  # "the city to act," with its comma
     kelly = (text.index(", Kelly"), text.index(" she said"))  # starts at the comma; the one inside the marks stays
     assert [text[s:e] for s, e in trim_edge_commas(text, [urged, kelly], regions)] == ["the city to act", 'Kelly was "lost, "']
+
+
+def test_viterbi_finds_the_best_valid_sequence():
+    import itertools
+
+    from quoteattr.systems.model.windows import _CONTINUED
+
+    def valid(sequence) -> bool:
+        return all(tag not in _CONTINUED or (i and sequence[i - 1] in _CONTINUED[tag]) for i, tag in enumerate(sequence))
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n = int(rng.integers(1, 5))
+        logits = (rng.normal(size=(n, len(LABELS))) * rng.choice([0.5, 3.0])).astype(np.float32)
+        logits[:, [LABEL2ID["I-CONTENT"], LABEL2ID["I-CUE"]]] += rng.choice([0.0, 2.0])  # inside tags often win alone
+        scores = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        total = lambda sequence: sum(scores[i, tag] for i, tag in enumerate(sequence))  # noqa: E731
+        best = max((s for s in itertools.product(range(len(LABELS)), repeat=n) if valid(s)), key=total)
+        found = tuple(int(t) for t in viterbi_tags(logits))
+        assert valid(found) and abs(total(found) - total(best)) < 1e-5

@@ -133,12 +133,45 @@ def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndar
 
 _CONTINUED = {LABEL2ID[label]: (LABEL2ID[f"B-{label[2:]}"], LABEL2ID[label]) for label in LABELS if label.startswith("I-")}
 """The tags an inside tag may follow (its own B- and I-); any other tag may follow anything."""
+_INSIDE = np.array(list(_CONTINUED), dtype=np.int64)
+_OPENING = np.array([opening for opening, _ in _CONTINUED.values()], dtype=np.int64)
+_OPENING_OF = np.full(len(LABELS), -1, dtype=np.int64)
+_OPENING_OF[_INSIDE] = _OPENING
 
 
 def viterbi_tags(logits: np.ndarray) -> np.ndarray:
     """The most probable tag sequence that is valid BIO (no I-X without its B-X), from token logits:
-    a span's edges are decided with its neighbours instead of token by token. The recursion runs on plain
-    floats (a handful of tags per token: array calls would cost more than the arithmetic)."""
+    a span's edges are decided with its neighbours instead of token by token.
+
+    Exact, and mostly without a recursion: where the token-by-token best tags are already valid BIO they are
+    the answer. The recursion runs only on stretches around an I-X that follows neither B-X nor I-X, each
+    bounded by tokens where every B-X scores at least its I-X: there a best sequence can always take a
+    non-inside tag (B-X instead of I-X keeps what follows valid and loses nothing), so the stretches
+    on either side of such a token are independent."""
+    tags = logits.argmax(-1)
+    if not len(tags):
+        return tags.astype(np.int64)
+    previous = np.concatenate(([-1], tags[:-1]))
+    opening = _OPENING_OF[tags]
+    invalid = np.flatnonzero((opening >= 0) & (previous != opening) & (previous != tags))
+    if not len(invalid):
+        return tags.astype(np.int64)
+    boundaries = np.flatnonzero((logits[:, _OPENING] >= logits[:, _INSIDE]).all(-1))
+    tags = tags.astype(np.int64)
+    done = 0
+    for position in invalid:
+        if position < done:
+            continue  # inside a stretch already decoded
+        index = np.searchsorted(boundaries, position)  # an invalid position is never a boundary: its I-X beats its B-X
+        before, after = boundaries[index - 1] if index else 0, boundaries[index] if index < len(boundaries) else len(tags)
+        tags[before:after] = _viterbi_stretch(logits[before:after])
+        done = after
+    return tags
+
+
+def _viterbi_stretch(logits: np.ndarray) -> list[int]:
+    """The exact recursion over a stretch that starts where no inside tag may open it; on plain floats
+    (a handful of tags per token: array calls would cost more than the arithmetic)."""
     shifted = logits - logits.max(-1, keepdims=True)
     scores = (shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))).tolist()
     best = [-math.inf if tag in _CONTINUED else score for tag, score in enumerate(scores[0])]
@@ -153,7 +186,7 @@ def viterbi_tags(logits: np.ndarray) -> np.ndarray:
     tags = [best.index(max(best))]
     for previous in reversed(back):
         tags.append(previous[tags[-1]])
-    return np.array(tags[::-1], dtype=np.int64)
+    return tags[::-1]
 
 
 def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:
