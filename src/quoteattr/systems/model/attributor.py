@@ -143,7 +143,7 @@ class QuoteAttributor:
 
     def analyse(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[tuple[Article, Analysis]]:
         """Each article with its encoder outputs (windows batched across articles), ready to decode."""
-        for group in _chunks(articles, max(8, batch_size)):  # enough windows to fill the batches
+        for group in _chunks(articles, max(16, 2 * batch_size)):  # enough windows to fill the batches, few part-filled
             yield from zip(group, self._analyse(group, batch_size))
 
     def _analyse(self, group: list[Article], batch_size: int) -> list[Analysis]:
