@@ -7,7 +7,9 @@ tokens/s and the speed-up over PyTorch fp32; the whole pipeline's articles/s and
 of the same encoder over the same batches (target ≥ 0.85); content overlap and attribution F1 on the gold
 articles and their difference from fp32 (target within 0.01); and the rules' articles/s for comparison.
 Every time is the best of ``--repeats`` passes (as ``timeit`` advises: the slower ones measure the machine's
-other work, not the runtime).
+other work, not the runtime), and the passes are interleaved: each round times every runtime's bare encoder
+and pipeline in turn, so a machine that drifts slower or faster during the run moves all of them alike
+instead of the runtime that happened to be measured then.
 """
 
 from __future__ import annotations
@@ -37,9 +39,8 @@ def windows_of(attributor: QuoteAttributor, articles) -> list[list[int]]:
     return [w for a in articles for w in attributor._encode(tokenize(attributor.tokenizer, a.text, marker))[1]]
 
 
-@torch.inference_mode()
-def encoder_seconds(attributor: QuoteAttributor, windows: list[list[int]], batch_size: int) -> float:
-    """A bare pass of the attributor's encoder over the windows, batched by length as predict does."""
+def length_batches(attributor: QuoteAttributor, windows: list[list[int]], batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The windows padded into batches of similar length (ids and attention mask), as predict batches them."""
     pad = attributor.tokenizer.pad_token_id
     ordered = sorted(windows, key=len)
     batches = []
@@ -48,21 +49,23 @@ def encoder_seconds(attributor: QuoteAttributor, windows: list[list[int]], batch
         length = max(map(len, chunk))
         batches.append((torch.tensor([s + [pad] * (length - len(s)) for s in chunk]),
                         torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])))
-    attributor.encoder(*batches[0])  # warm-up
+    return batches
+
+
+@torch.inference_mode()
+def encoder_seconds(attributor: QuoteAttributor, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """One bare pass of the attributor's encoder over the batches."""
     start = time.perf_counter()
     for ids, mask in batches:
         attributor.encoder(ids, mask)
     return time.perf_counter() - start
 
 
-def best_of(repeats: int, run) -> tuple[float, object]:
-    """The shortest of ``repeats`` timed calls of ``run`` and the last call's result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def seconds(run) -> tuple[float, object]:
+    """How long one call of ``run`` took, and its result."""
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
 
 
 def main() -> None:
@@ -78,27 +81,37 @@ def main() -> None:
 
     rules = RulesAttributor()
     list(rules.predict(gold[:2]))
-    rules_rate = len(gold) / best_of(args.repeats, lambda: list(rules.predict(gold)))[0]
+    rules_rate = len(gold) / min(seconds(lambda: list(rules.predict(gold)))[0] for _ in range(args.repeats))
 
-    rows = []
     with tempfile.TemporaryDirectory() as work:
+        runs = []
         for backend, precision in RUNTIMES:
             folder = Path(args.checkpoint)
             if (backend, precision) != ("torch", "fp32"):
                 folder = export_checkpoint(args.checkpoint, Path(work) / f"{backend}-{precision}", backend, precision)
             attributor = QuoteAttributor.from_pretrained(folder, device="cpu")
             windows = windows_of(attributor, gold)
-            window_tokens = sum(map(len, windows))
-            bare = min(encoder_seconds(attributor, windows, args.batch_size) for _ in range(args.repeats))
-            list(attributor.predict(gold[:2], batch_size=args.batch_size))  # warm-up
-            pipeline, predictions = best_of(args.repeats, lambda: list(attributor.predict(gold, batch_size=args.batch_size)))
-            metrics = evaluate_articles(gold, predictions, bootstrap=0)["metrics"]
-            rows.append({
-                "runtime": f"{backend} {precision}", "tokens_per_s": window_tokens / bare, "articles_per_s": len(gold) / pipeline,
-                "ratio": bare / pipeline, "overlap": metrics["content_overlap"]["f1"], "attribution": metrics["attribution"]["f1"],
-            })
-            print(f"  {backend} {precision}: {len(windows)} windows, {window_tokens} tokens; encoder {window_tokens / bare:.0f} tokens/s; "
-                  f"pipeline {len(gold) / pipeline:.2f} articles/s", flush=True)
+            batches = length_batches(attributor, windows, args.batch_size)
+            attributor.encoder(*batches[0])  # warm-up
+            list(attributor.predict(gold[:2], batch_size=args.batch_size))
+            runs.append({"runtime": f"{backend} {precision}", "attributor": attributor, "batches": batches,
+                         "tokens": sum(map(len, windows)), "bare": [], "pipeline": []})
+            print(f"  {backend} {precision}: {len(windows)} windows, {runs[-1]['tokens']} tokens", flush=True)
+        for round_ in range(args.repeats):
+            for run in runs:
+                run["bare"].append(encoder_seconds(run["attributor"], run["batches"]))
+                elapsed, run["predictions"] = seconds(lambda: list(run["attributor"].predict(gold, batch_size=args.batch_size)))
+                run["pipeline"].append(elapsed)
+            print(f"  round {round_ + 1}/{args.repeats}: " + ", ".join(f"{r['runtime']} {r['bare'][-1]:.1f}s / {r['pipeline'][-1]:.1f}s" for r in runs), flush=True)
+
+    rows = []
+    for run in runs:
+        metrics = evaluate_articles(gold, run["predictions"], bootstrap=0)["metrics"]
+        bare, pipeline = min(run["bare"]), min(run["pipeline"])
+        rows.append({
+            "runtime": run["runtime"], "tokens_per_s": run["tokens"] / bare, "articles_per_s": len(gold) / pipeline,
+            "ratio": bare / pipeline, "overlap": metrics["content_overlap"]["f1"], "attribution": metrics["attribution"]["f1"],
+        })
 
     fp32 = rows[0]
     print("\n| runtime | encoder tokens/s | vs torch fp32 | pipeline articles/s | pipeline/bare | content overlap F1 | Δ | attribution F1 | Δ |")
