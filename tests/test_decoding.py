@@ -222,3 +222,14 @@ def test_viterbi_finds_the_best_valid_sequence():
         best = max((s for s in itertools.product(range(len(LABELS)), repeat=n) if valid(s)), key=total)
         found = tuple(int(t) for t in viterbi_tags(logits))
         assert valid(found) and abs(total(found) - total(best)) < 1e-5
+
+
+def test_bio_tags_become_spans_per_role():
+    from quoteattr.systems.model.windows import decode_spans
+
+    labels = ["I-CONTENT", "I-CONTENT", "B-CUE", "I-SOURCE", "O", "B-CONTENT", "B-CONTENT", "I-CONTENT", "I-CUE", "I-CUE"]
+    # an I- without its B- opens a span; a B- right after a span of its role opens another; a role change ends one
+    assert decode_spans(np.array([LABEL2ID[label] for label in labels])) == {
+        "CONTENT": [(0, 2), (5, 6), (6, 8)], "CUE": [(2, 3), (8, 10)], "SOURCE": [(3, 4)],
+    }
+    assert decode_spans(np.array([], dtype=np.int64)) == {"CONTENT": [], "CUE": [], "SOURCE": []}

@@ -189,19 +189,22 @@ def _viterbi_stretch(logits: np.ndarray) -> list[int]:
     return tags[::-1]
 
 
+_ROLE_OF = np.array([-1] + [ROLES.index(label[2:]) for label in LABELS[1:]], dtype=np.int64)
+_IS_INSIDE = np.array([label.startswith("I-") for label in LABELS])
+
+
 def decode_spans(tags: np.ndarray) -> dict[str, list[Span]]:
-    """Token spans per role from BIO tag ids (an I- without its B- starts a span)."""
+    """Token spans per role from BIO tag ids (an I- without its B- starts a span): a span runs from a
+    token that does not continue the one before it to the last token that continues it."""
+    tags = np.asarray(tags, dtype=np.int64)
+    roles = _ROLE_OF[tags]
+    continues = _IS_INSIDE[tags] & (roles == np.concatenate(([-1], roles[:-1])))
+    tagged = roles >= 0
+    starts = np.flatnonzero(tagged & ~continues)
+    ends = np.flatnonzero(tagged & ~np.concatenate((continues[1:], [False]))) + 1
     spans: dict[str, list[Span]] = {role: [] for role in ROLES}
-    current_role, current_start = None, 0
-    for index, tag in enumerate(list(tags) + [LABEL2ID["O"]]):
-        label = LABELS[int(tag)]
-        prefix, _, role = label.partition("-")
-        continues = prefix == "I" and role == current_role
-        if current_role is not None and not continues:
-            spans[current_role].append((current_start, index))
-            current_role = None
-        if prefix in ("B", "I") and not continues:
-            current_role, current_start = role, index
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        spans[ROLES[roles[start]]].append((start, end))
     return spans
 
 
