@@ -143,7 +143,7 @@ class QuoteAttributor:
 
     def analyse(self, articles: Iterable[Article], batch_size: int = 32) -> Iterator[tuple[Article, Analysis]]:
         """Each article with its encoder outputs (windows batched across articles), ready to decode."""
-        for group in _chunks(articles, max(16, 2 * batch_size)):  # enough windows to fill the batches, few part-filled
+        for group in _chunks(articles, articles_per_pass(batch_size)):
             yield from zip(group, self._analyse(group, batch_size))
 
     def _analyse(self, group: list[Article], batch_size: int) -> list[Analysis]:
@@ -469,6 +469,12 @@ def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
 
     close = [s for s in spans if distance(s) <= limit]
     return min(close, key=distance) if close else None
+
+
+def articles_per_pass(batch_size: int) -> int:
+    """Articles whose windows are batched together: enough to fill the batches and leave few part-filled
+    (memory grows with it: the encoder's states of every window in the group are held until it is decoded)."""
+    return max(16, 2 * batch_size)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
