@@ -11,8 +11,11 @@ import torch
 
 RUNTIMES = {"torch": ("fp32", "int8"), "onnx": ("fp32", "int8")}
 ONNX_FILE = "model.onnx"
-INT8_OPERATORS = ("MatMul", "EmbedLayerNormalization")
-"""Quantized in an int8 ONNX export; the fused attention stays fp32 (quantizing it costs tag agreement)."""
+INT8_OPERATORS = ("MatMul", "Gather", "EmbedLayerNormalization")
+"""Quantized in an int8 ONNX export: every weight matrix (attention's query, key and value projections
+included, since int8 exports leave attention unfused) and the embedding tables (``Gather``, or the fused
+``EmbedLayerNormalization``); products of two activations (the attention scores) stay fp32, as in PyTorch's
+dynamic quantization."""
 
 
 class Encoder(Protocol):
@@ -73,9 +76,11 @@ class _LogitsAndStates(torch.nn.Module):
 def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") -> None:
     """Write the tagger as an ONNX graph with dynamic batch and sequence axes, its embeddings, attention,
     layer norms and GELUs fused by ONNX Runtime's transformer optimizer (it recognises the eager attention,
-    not PyTorch's fused kernel); ``int8`` then quantizes the weights of ``INT8_OPERATORS`` dynamically, per
-    output channel."""
+    not PyTorch's fused kernel); ``int8`` leaves attention unfused and quantizes the weights of
+    ``INT8_OPERATORS`` dynamically, per output channel (the fused attention operator would keep its
+    projections in fp32, and run slower)."""
     import onnx
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     tagger = tagger.cpu().eval()
@@ -89,8 +94,11 @@ def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") ->
             input_names=["input_ids", "attention_mask"], output_names=["logits", "hidden"],
             dynamic_axes=dynamic, opset_version=17, dynamo=False,
         )
-        config = tagger.config
-        optimized = optimize_model(str(traced), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size)
+        config, fusions = tagger.config, FusionOptions("bert")
+        fusions.enable_attention = precision != "int8"
+        optimized = optimize_model(
+            str(traced), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, optimization_options=fusions,
+        )
         optimized.save_model_to_file(str(fused if precision == "int8" else path))
         if precision == "int8":
             from onnxruntime.quantization import QuantType, quantize_dynamic
