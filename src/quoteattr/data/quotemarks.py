@@ -51,6 +51,11 @@ def quoted_regions(text: str) -> list[Span]:
     return regions
 
 
+def inside_quotation(position: int, regions: list[Span]) -> bool:
+    """Whether the character at ``position`` lies in one of the quoted ``regions``."""
+    return any(start <= position < end for start, end in regions)
+
+
 def _word_chars(text: str, span: Span) -> int:
     return sum(1 for char in text[span[0] : span[1]] if char.isalnum())
 

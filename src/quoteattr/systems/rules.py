@@ -11,7 +11,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
-from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
+from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, overlaps_any, validate_article
 from quoteattr.systems.speakers import SpeakerResolver
 
@@ -163,7 +163,7 @@ class RulesAttributor:
                 claimed.extend(item.spans)
 
         for token in doc:
-            if token.i in used_cues or not _is_cue(token) or _inside(token.idx, regions):
+            if token.i in used_cues or not _is_cue(token) or inside_quotation(token.idx, regions):
                 continue
             item = self._indirect(doc, token, regions, claimed)
             if item is not None:
@@ -222,7 +222,7 @@ class RulesAttributor:
         if sentence_end < len(doc) and doc[sentence_end].idx - region[1] <= 2 and doc[sentence_end].sent.end - sentence_end <= 8:
             sentence_end = doc[sentence_end].sent.end
         context = doc[sentence_start:sentence_end]
-        cues = [t for t in context if _is_cue(t) and not _inside(t.idx, regions)]
+        cues = [t for t in context if _is_cue(t) and not inside_quotation(t.idx, regions)]
         words = len(text[region[0] : region[1]].split())
         before = text[context.start_char : region[0]]
         after = text[region[1] : context.end_char]
@@ -230,7 +230,7 @@ class RulesAttributor:
         if cues:
             cue = min(cues, key=lambda t: min(abs(t.idx - region[0]), abs(t.idx - region[1])))
             subject = _subject(cue)
-            if subject is not None and (subject.lower_ in RELATIVE_PRONOUNS or _inside(subject.idx, regions)):
+            if subject is not None and (subject.lower_ in RELATIVE_PRONOUNS or inside_quotation(subject.idx, regions)):
                 subject = None
             if subject is None and cue.idx >= region[1]:
                 subject = _inverted_subject(cue)
@@ -346,10 +346,6 @@ def _cue_tokens(cue: Token) -> list[Token]:
 
 def _in_subtree(token: Token, root: Token) -> bool:
     return root.left_edge.i <= token.i <= root.right_edge.i
-
-
-def _inside(position: int, regions: list[Span]) -> bool:
-    return any(start <= position < end for start, end in regions)
 
 
 def _extend_to_mark(text: str, clause: Span, region: Span) -> Span:

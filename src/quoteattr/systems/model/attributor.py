@@ -19,7 +19,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from quoteattr.data.jsonl import InputError, plain_permissions
-from quoteattr.data.quotemarks import continues_turn, quote_type, quoted_regions
+from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
@@ -392,12 +392,11 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
 def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> list[Span]:
     """Fragments without the commas and semicolons (and the spaces by them) at their edges that lie outside
     every quotation: reported speech ends before the comma of the clause that follows it."""
-    outside = lambda position: not any(s <= position < e for s, e in regions)  # noqa: E731
     trimmed = []
     for start, end in content:
-        while end - start > 1 and (text[end - 1].isspace() or text[end - 1] in ",;" and outside(end - 1)):
+        while end - start > 1 and (text[end - 1].isspace() or text[end - 1] in ",;" and not inside_quotation(end - 1, regions)):
             end -= 1
-        while end - start > 1 and (text[start].isspace() or text[start] in ",;" and outside(start)):
+        while end - start > 1 and (text[start].isspace() or text[start] in ",;" and not inside_quotation(start, regions)):
             start += 1
         trimmed.append((start, end))
     return trimmed
