@@ -148,16 +148,13 @@ def viterbi_tags(logits: np.ndarray) -> np.ndarray:
     bounded by tokens where every B-X scores at least its I-X: there a best sequence can always take a
     non-inside tag (B-X instead of I-X keeps what follows valid and loses nothing), so the stretches
     on either side of such a token are independent."""
-    tags = logits.argmax(-1)
-    if not len(tags):
-        return tags.astype(np.int64)
+    tags = logits.argmax(-1).astype(np.int64)
     previous = np.concatenate(([-1], tags[:-1]))
     opening = _OPENING_OF[tags]
     invalid = np.flatnonzero((opening >= 0) & (previous != opening) & (previous != tags))
     if not len(invalid):
-        return tags.astype(np.int64)
+        return tags
     boundaries = np.flatnonzero((logits[:, _OPENING] >= logits[:, _INSIDE]).all(-1))
-    tags = tags.astype(np.int64)
     done = 0
     for position in invalid:
         if position < done:
