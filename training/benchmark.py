@@ -3,8 +3,9 @@
     python training/benchmark.py [--checkpoint DIR] [--articles 24] [--train-steps 10] [--articles-from FILE]
 
 Predict: articles/s and tokens/s of QuoteAttributor.predict, and tokens/s of a bare forward pass of the
-same encoder over the same windows and batches (target ratio ≥ 0.85); peak memory. Training: Trainer's
-sequences/s against a bare forward+backward+step loop over the same batches (target ratio ≥ 0.9).
+same encoder over the same batches, each timed beside the pipeline's (target ratio ≥ 0.85); peak memory.
+Training: Trainer's sequences/s against a bare forward+backward+step loop over the same batches (target
+ratio ≥ 0.9).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinke
 from quoteattr.systems.model.windows import LABEL2ID, LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
 from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path  # noqa: E402
 from quoteattr.training.trainer import FEATURE_COLUMNS, window_features  # noqa: E402
+from benchmark_runtimes import timed_round  # noqa: E402  (the script beside this one)
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
@@ -42,37 +44,13 @@ def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
 
 def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> None:
     list(attributor.predict(articles[:2], batch_size=batch_size))  # warm-up
-    start = time.perf_counter()
-    list(attributor.predict(articles, batch_size=batch_size))
-    predict_seconds = time.perf_counter() - start
+    bare_seconds, predict_seconds, window_tokens, _ = timed_round(attributor, articles, batch_size)
     marker = attributor.settings.get("paragraph_marker")
     tokens = sum(len(tokenize(attributor.tokenizer, a.text, marker).ids) for a in articles)
-
-    sequences = []
-    for article in articles:
-        sequences.extend(attributor._encode(tokenize(attributor.tokenizer, article.text, marker))[1])
-    window_tokens = sum(len(s) for s in sequences)
-    encoder = attributor.model.tagger.base_model
-    pad = attributor.tokenizer.pad_token_id
-    order = sorted(sequences, key=len)
-
-    @torch.inference_mode()
-    def bare_pass(windows: list[list[int]]) -> None:
-        for first in range(0, len(windows), batch_size):
-            chunk = windows[first : first + batch_size]
-            length = max(map(len, chunk))
-            ids = torch.tensor([s + [pad] * (length - len(s)) for s in chunk], device=attributor.device)
-            mask = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk], device=attributor.device)
-            encoder(input_ids=ids, attention_mask=mask)
-
-    bare_pass(order[:batch_size])  # warm-up, as for the pipeline
-    start = time.perf_counter()
-    bare_pass(order)
-    bare_seconds = time.perf_counter() - start
     predict_rate, bare_rate = window_tokens / predict_seconds, window_tokens / bare_seconds
-    print(f"predict: {len(articles)} articles, {tokens} article tokens, {len(sequences)} windows ({window_tokens} window tokens)")
+    print(f"predict: {len(articles)} articles, {tokens} article tokens, {window_tokens} window tokens")
     print(f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, {predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)")
-    print(f"  bare encoder forward: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)")
+    print(f"  bare encoder forward, each batch beside the pipeline's: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)")
     print(f"  ratio pipeline/bare: {predict_rate / bare_rate:.3f} (target >= 0.85)")
     print(f"  peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if torch.cuda.is_available():
