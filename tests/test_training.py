@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from conftest import ENV, ROOT, SEED, train_command
 
 from quoteattr.cli import main
+from quoteattr.data.ingest import read_txt
 from quoteattr.data.schema import Article, Quote
 from quoteattr.systems.model.attributor import QuoteAttributor, articles_per_pass
 from quoteattr.systems.model.windows import (
@@ -26,6 +28,7 @@ from quoteattr.systems.model.windows import (
     linker_targets,
     merge_window_logits,
     token_labels,
+    tokenize,
     window_bounds,
 )
 
@@ -165,6 +168,21 @@ def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_pat
     assert main(["export", str(tmp_path / "onnx-fp32"), "--format", "onnx", "--output", str(tmp_path / "again")]) == 2
     errors = capsys.readouterr().err
     assert "onnx-fp32: already exists" in errors and "not a PyTorch quoteattr checkpoint" in errors
+
+
+def test_the_benchmarks_bare_twin_leaves_predictions_alone(checkpoint: Path):
+    """The runtime benchmark's bare runs, made beside each pipeline batch, change nothing it predicts and time every window token."""
+    spec = importlib.util.spec_from_file_location("benchmark_runtimes", ROOT / "training" / "benchmark_runtimes.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    attributor = QuoteAttributor.from_pretrained(checkpoint, device="cpu")
+    articles = [read_txt(SEED), *(read_txt(path) for path in sorted((ROOT / "data" / "raw" / "starter").glob("*.txt"))[:5])]
+    bare, pipeline, tokens, predictions = benchmark.timed_round(attributor, articles, batch_size=2)
+    assert bare > 0 and pipeline > 0
+    assert not isinstance(attributor.encoder, benchmark.BareTwinTimer)  # put back
+    windows = [w for a in articles for w in attributor._encode(tokenize(attributor.tokenizer, a.text, attributor.settings.get("paragraph_marker")))[1]]
+    assert tokens == sum(map(len, windows))
+    assert [p.to_dict() for p in predictions] == [p.to_dict() for p in attributor.predict(articles, batch_size=2)]
 
 
 def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_path: Path, capsys):
