@@ -59,9 +59,6 @@ class BareTwinTimer:
         self._bare(input_ids, attention_mask)
         return outputs
 
-    def __getattr__(self, name: str):
-        return getattr(self.encoder, name)
-
 
 def timed_round(attributor: QuoteAttributor, articles, batch_size: int) -> tuple[float, float, int, list]:
     """One pipeline pass with its bare twin: (bare seconds, pipeline seconds, tokens, predictions)."""
