@@ -1,6 +1,6 @@
 """Run every system on a gold corpus and print one comparison table (same as `quoteattr compare`).
 
-    python eval/compare.py --gold dev.jsonl --systems rules textacy --output outputs/compare
+python eval/compare.py --gold dev.jsonl --systems rules textacy --output outputs/compare
 """
 
 import sys

@@ -24,8 +24,19 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 def train_command(output: Path, *extra: str) -> list[str]:
     dataset = output.parent / "smoke-dataset"
-    return [sys.executable, str(ROOT / "training" / "train.py"), "--config", str(SMOKE), "--output_dir", str(output),
-            "--dataset_dir", str(dataset), "--annotations_dir", str(ROOT / "data" / "annotations"), *extra]
+    return [
+        sys.executable,
+        str(ROOT / "training" / "train.py"),
+        "--config",
+        str(SMOKE),
+        "--output_dir",
+        str(output),
+        "--dataset_dir",
+        str(dataset),
+        "--annotations_dir",
+        str(ROOT / "data" / "annotations"),
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")

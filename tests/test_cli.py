@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from conftest import ANNOTATIONS, ROOT, SEED
-
 from quoteattr.cli import main
 from quoteattr.data.article_files import read_articles
 from quoteattr.evaluation.scoring import evaluate_articles
@@ -57,7 +56,22 @@ def test_evaluate_refuses_a_wrong_file_pair_and_reports_extras(tmp_path: Path, c
 
     both = tmp_path / "both.jsonl"
     both.write_text(gold.read_text(encoding="utf-8") + other.read_text(encoding="utf-8"), encoding="utf-8")
-    assert main(["evaluate", "--gold", str(gold), "--pred", str(both), "--bootstrap", "0", "--output", str(tmp_path / "r.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--gold",
+                str(gold),
+                "--pred",
+                str(both),
+                "--bootstrap",
+                "0",
+                "--output",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 0
+    )
     assert "warning: 1 predicted articles are not in the gold (not scored): elsewhere" in capsys.readouterr().out
     assert json.loads((tmp_path / "r.json").read_text())["extra_predictions"] == ["elsewhere"]
 
@@ -66,16 +80,34 @@ def test_predict_reads_stdin_and_writes_stdout_as_a_readable_table(tmp_path: Pat
     import subprocess
     import sys
 
-    record = {"id": "s1", "text": "\"We will rebuild every house,\" the mayor said on Monday.\n\nShe left."}
+    record = {"id": "s1", "text": '"We will rebuild every house," the mayor said on Monday.\n\nShe left.'}
     result = subprocess.run(
-        [sys.executable, "-m", "quoteattr.cli", "predict", "-", "--output", "-", "--format", "tsv", "--batch-size", "4"],
-        input=json.dumps(record) + "\n", capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "quoteattr.cli",
+            "predict",
+            "-",
+            "--output",
+            "-",
+            "--format",
+            "tsv",
+            "--batch-size",
+            "4",
+        ],
+        input=json.dumps(record) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     header, row = result.stdout.splitlines()
     assert header.split("\t") == ["article", "start", "end", "type", "quote", "cue", "speaker", "speaker_entity"]
-    assert row.split("\t") == ["s1", "0", "30", "direct", "\"We will rebuild every house,\"", "said", "the mayor", ""]
-    assert "rules: 1article" in result.stderr and "to standard output (tsv)" in result.stderr  # progress and summary stay off stdout
+    assert row.split("\t") == ["s1", "0", "30", "direct", '"We will rebuild every house,"', "said", "the mayor", ""]
+    assert (
+        "rules: 1article" in result.stderr and "to standard output (tsv)" in result.stderr
+    )  # progress and summary stay off stdout
     assert not (ROOT / "-").exists()
 
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ANNOTATIONS
 from datasets import load_dataset, load_from_disk
 
+from conftest import ANNOTATIONS
+from quoteattr.data.article_files import row_to_article
 from quoteattr.data.schema import Article
 from quoteattr.dataset.build import build_from_sources
-from quoteattr.data.article_files import row_to_article
 
 
 def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):
@@ -48,10 +48,15 @@ def test_official_splits_are_kept_and_the_card_names_the_corpus(tmp_path: Path, 
     from quoteattr.data.jsonl import write_articles
 
     train = gold.articles[:20]
-    dev = [Article.from_dict({**a.to_dict(), "meta": {"corpus": "PolNeAR", "silver_speaker_entities": True}}) for a in gold.articles[20:]]
+    dev = [
+        Article.from_dict({**a.to_dict(), "meta": {"corpus": "PolNeAR", "silver_speaker_entities": True}})
+        for a in gold.articles[20:]
+    ]
     write_articles(tmp_path / "train.jsonl", train)
     write_articles(tmp_path / "dev.jsonl", dev)
-    stats = build_from_sources(tmp_path / "ds", train=str(tmp_path / "train.jsonl"), validation=str(tmp_path / "dev.jsonl"))
+    stats = build_from_sources(
+        tmp_path / "ds", train=str(tmp_path / "train.jsonl"), validation=str(tmp_path / "dev.jsonl")
+    )
     assert stats["train"]["articles"] == 20 and stats["validation"]["articles"] == 11 and "test" not in stats
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     assert "PolNeAR (Newell, Margolin & Ruths, LREC 2018)" in card and "silver" in card

@@ -56,7 +56,9 @@ def link_first_quote_only(requests):
 
 def quote_fragments(text: str, tokens: ArticleTokens, spans: dict, **grouping) -> list[list[str]]:
     """The text of each assembled quote's fragments (one window over the whole text, ``grouping`` options as given)."""
-    article = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only, **grouping)
+    article = assemble_article(
+        Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only, **grouping
+    )
     return [[text[s:e] for s, e in q.spans] for q in article.quotes]
 
 
@@ -64,8 +66,11 @@ def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
     text = '"We will rebuild," vowed the mayor. "Every house will stand."\n\n"And every road," she added.'
     tokens = word_tokens(text)
     spans = {
-        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house will stand."'),
-                    token_span(text, tokens, '"And every road,"')],
+        "CONTENT": [
+            token_span(text, tokens, '"We will rebuild,"'),
+            token_span(text, tokens, '"Every house will stand."'),
+            token_span(text, tokens, '"And every road,"'),
+        ],
         "CUE": [token_span(text, tokens, "vowed"), token_span(text, tokens, "added")],
         "SOURCE": [token_span(text, tokens, "the mayor")],
     }
@@ -110,14 +115,22 @@ def test_quotations_split_by_a_cue_sentence_join_when_asked():
     text = '"We will rebuild," the mayor said. "Every house will stand." Later the rain stopped . The plan , she said . Was fine .'
     tokens = word_tokens(text)
     spans = {
-        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house will stand."'),
-                    token_span(text, tokens, "The plan"), token_span(text, tokens, "Was fine")],
+        "CONTENT": [
+            token_span(text, tokens, '"We will rebuild,"'),
+            token_span(text, tokens, '"Every house will stand."'),
+            token_span(text, tokens, "The plan"),
+            token_span(text, tokens, "Was fine"),
+        ],
         "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1)],
         "SOURCE": [token_span(text, tokens, "the mayor"), token_span(text, tokens, "she")],
     }
     assert quote_fragments(text, tokens, spans)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
     # two quotations of one turn join; unquoted clauses split by a sentence end do not
-    assert quote_fragments(text, tokens, spans, across_sentences=True) == [['"We will rebuild,"', '"Every house will stand."'], ["The plan"], ["Was fine"]]
+    assert quote_fragments(text, tokens, spans, across_sentences=True) == [
+        ['"We will rebuild,"', '"Every house will stand."'],
+        ["The plan"],
+        ["Was fine"],
+    ]
 
 
 def test_a_fragment_nearly_matching_a_quotation_takes_its_marks():
@@ -135,16 +148,29 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
     text = "Officials at the agency said the plan would fail , and the union agreed ."
     tokens = word_tokens(text)
     officials = token_span(text, tokens, "Officials at the agency")
-    logits = logits_for(len(tokens.ids), {token_span(text, tokens, "the plan would fail"): "CONTENT", token_span(text, tokens, "said"): "CUE"})
+    logits = logits_for(
+        len(tokens.ids),
+        {token_span(text, tokens, "the plan would fail"): "CONTENT", token_span(text, tokens, "said"): "CUE"},
+    )
     logits[officials[0], LABEL2ID["B-SOURCE"]] = 2.0  # below O (3.0): Viterbi leaves it out
     logits[officials[0] + 1 : officials[1], LABEL2ID["I-SOURCE"]] = 2.5
     plain = decode_roles(text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1})
-    favoured = decode_roles(text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1, "source_candidate_bias": 1.5})
+    favoured = decode_roles(
+        text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1, "source_candidate_bias": 1.5}
+    )
     assert plain["SOURCE"] == favoured["SOURCE"] == [] and "CANDIDATE" not in plain
     assert favoured["CANDIDATE"] == [officials] and favoured["CONTENT"] == plain["CONTENT"]
-    quote = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], favoured, link_first_quote_only).quotes[0]
+    quote = assemble_article(
+        Article("a", text), tokens, [(0, len(tokens.ids))], favoured, link_first_quote_only
+    ).quotes[0]
     assert text[quote.speaker[0] : quote.speaker[1]] == "Officials at the agency"
-    unlinked = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], plain, lambda rs: [[(None, None)] * len(r.quotes) for r in rs])
+    unlinked = assemble_article(
+        Article("a", text),
+        tokens,
+        [(0, len(tokens.ids))],
+        plain,
+        lambda rs: [[(None, None)] * len(r.quotes) for r in rs],
+    )
     assert unlinked.quotes[0].speaker is None
 
 
@@ -152,28 +178,55 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
     text = 'After Scalia said that students might do better elsewhere, Trump said: "I do not like it." "We will rebuild," the mayor said, "every house."'
     tokens = word_tokens(text)
     spans = {
-        "CONTENT": [token_span(text, tokens, "that students might do better elsewhere"), token_span(text, tokens, '"I do not like it."'),
-                    token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"every house."')],
-        "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1), token_span(text, tokens, "said", 2)],
-        "SOURCE": [token_span(text, tokens, "Scalia"), token_span(text, tokens, "Trump"), token_span(text, tokens, "the mayor")],
+        "CONTENT": [
+            token_span(text, tokens, "that students might do better elsewhere"),
+            token_span(text, tokens, '"I do not like it."'),
+            token_span(text, tokens, '"We will rebuild,"'),
+            token_span(text, tokens, '"every house."'),
+        ],
+        "CUE": [
+            token_span(text, tokens, "said", 0),
+            token_span(text, tokens, "said", 1),
+            token_span(text, tokens, "said", 2),
+        ],
+        "SOURCE": [
+            token_span(text, tokens, "Scalia"),
+            token_span(text, tokens, "Trump"),
+            token_span(text, tokens, "the mayor"),
+        ],
     }
     assert quote_fragments(text, tokens, spans)[0] == ["that students might do better elsewhere", '"I do not like it."']
     # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and stays whole
-    assert quote_fragments(text, tokens, spans, split_introduced=True) == [["that students might do better elsewhere"], ['"I do not like it."'], ['"We will rebuild,"', '"every house."']]
+    assert quote_fragments(text, tokens, spans, split_introduced=True) == [
+        ["that students might do better elsewhere"],
+        ['"I do not like it."'],
+        ['"We will rebuild,"', '"every house."'],
+    ]
 
 
 def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
     text = '"We will rebuild," Mayor Ann Lee told reporters on Monday. "Every house." Later the rain stopped, she said on Monday, as expected.'
     tokens = word_tokens(text)
     spans = {
-        "CONTENT": [token_span(text, tokens, '"We will rebuild,"'), token_span(text, tokens, '"Every house."'),
-                    token_span(text, tokens, "Later the rain stopped"), token_span(text, tokens, "as expected")],
+        "CONTENT": [
+            token_span(text, tokens, '"We will rebuild,"'),
+            token_span(text, tokens, '"Every house."'),
+            token_span(text, tokens, "Later the rain stopped"),
+            token_span(text, tokens, "as expected"),
+        ],
         "CUE": [token_span(text, tokens, "told"), token_span(text, tokens, "said")],
         "SOURCE": [token_span(text, tokens, "Mayor Ann Lee"), token_span(text, tokens, "she")],
     }
-    assert quote_fragments(text, tokens, spans, across_sentences=True)[:2] == [['"We will rebuild,"'], ['"Every house."']]
+    assert quote_fragments(text, tokens, spans, across_sentences=True)[:2] == [
+        ['"We will rebuild,"'],
+        ['"Every house."'],
+    ]
     # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
-    assert quote_fragments(text, tokens, spans, across_sentences=True, wordy_cues=True) == [['"We will rebuild,"', '"Every house."'], ["Later the rain stopped"], ["as expected"]]
+    assert quote_fragments(text, tokens, spans, across_sentences=True, wordy_cues=True) == [
+        ['"We will rebuild,"', '"Every house."'],
+        ["Later the rain stopped"],
+        ["as expected"],
+    ]
 
 
 def test_two_apostrophes_quote_like_a_double_quotation_mark():
@@ -181,7 +234,12 @@ def test_two_apostrophes_quote_like_a_double_quotation_mark():
 
     text = "''We will rebuild,'' Mr. Lee said. ''Every house.''\n\n``Never again,'' she added, calling it a ''disgrace'' to all."
     regions = quoted_regions(text)
-    assert [text[s:e] for s, e in regions] == ["''We will rebuild,''", "''Every house.''", "``Never again,''", "''disgrace''"]
+    assert [text[s:e] for s, e in regions] == [
+        "''We will rebuild,''",
+        "''Every house.''",
+        "``Never again,''",
+        "''disgrace''",
+    ]
     assert quote_type(text, [regions[0]], regions) == "direct"
     tokens = word_tokens(text)
     spans = {
@@ -201,7 +259,10 @@ def test_edge_commas_outside_quotations_are_trimmed():
     regions = quoted_regions(text)
     urged = (text.index("the city"), text.index(" proposed"))  # "the city to act," with its comma
     kelly = (text.index(", Kelly"), text.index(" she said"))  # starts at the comma; the one inside the marks stays
-    assert [text[s:e] for s, e in trim_edge_commas(text, [urged, kelly], regions)] == ["the city to act", 'Kelly was "lost, "']
+    assert [text[s:e] for s, e in trim_edge_commas(text, [urged, kelly], regions)] == [
+        "the city to act",
+        'Kelly was "lost, "',
+    ]
 
 
 def test_viterbi_finds_the_best_valid_sequence():
@@ -210,7 +271,9 @@ def test_viterbi_finds_the_best_valid_sequence():
     from quoteattr.systems.model.windows import _CONTINUED
 
     def valid(sequence) -> bool:
-        return all(tag not in _CONTINUED or (i and sequence[i - 1] in _CONTINUED[tag]) for i, tag in enumerate(sequence))
+        return all(
+            tag not in _CONTINUED or (i and sequence[i - 1] in _CONTINUED[tag]) for i, tag in enumerate(sequence)
+        )
 
     rng = np.random.default_rng(7)
     for _ in range(40):
@@ -227,9 +290,22 @@ def test_viterbi_finds_the_best_valid_sequence():
 def test_bio_tags_become_spans_per_role():
     from quoteattr.systems.model.windows import decode_spans
 
-    labels = ["I-CONTENT", "I-CONTENT", "B-CUE", "I-SOURCE", "O", "B-CONTENT", "B-CONTENT", "I-CONTENT", "I-CUE", "I-CUE"]
+    labels = [
+        "I-CONTENT",
+        "I-CONTENT",
+        "B-CUE",
+        "I-SOURCE",
+        "O",
+        "B-CONTENT",
+        "B-CONTENT",
+        "I-CONTENT",
+        "I-CUE",
+        "I-CUE",
+    ]
     # an I- without its B- opens a span; a B- right after a span of its role opens another; a role change ends one
     assert decode_spans(np.array([LABEL2ID[label] for label in labels])) == {
-        "CONTENT": [(0, 2), (5, 6), (6, 8)], "CUE": [(2, 3), (8, 10)], "SOURCE": [(3, 4)],
+        "CONTENT": [(0, 2), (5, 6), (6, 8)],
+        "CUE": [(2, 3), (8, 10)],
+        "SOURCE": [(3, 4)],
     }
     assert decode_spans(np.array([], dtype=np.int64)) == {"CONTENT": [], "CUE": [], "SOURCE": []}

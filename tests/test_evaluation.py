@@ -10,8 +10,8 @@ from pathlib import Path
 import evaluate
 import numpy as np
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from quoteattr.cli import main
 from quoteattr.data.jsonl import write_articles
 
@@ -21,7 +21,23 @@ def comparison(tmp_path_factory, gold):
     folder = tmp_path_factory.mktemp("compare")
     gold_path = folder / "gold.jsonl"
     write_articles(gold_path, gold.articles[:6])
-    assert main(["compare", "--gold", str(gold_path), "--systems", "rules", "textacy", "--output", str(folder / "out"), "--bootstrap", "100"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--gold",
+                str(gold_path),
+                "--systems",
+                "rules",
+                "textacy",
+                "--output",
+                str(folder / "out"),
+                "--bootstrap",
+                "100",
+            ]
+        )
+        == 0
+    )
     return folder
 
 
@@ -31,7 +47,15 @@ def test_evaluate_module_agrees_with_the_cli(comparison):
     references = (comparison / "gold.jsonl").read_text().splitlines()
     predictions = (comparison / "out" / "rules.jsonl").read_text().splitlines()
     result = metric.compute(predictions=predictions, references=references)
-    for row in ("content_exact", "content_overlap", "content_token", "cue", "speaker_mention", "attribution", "attribution/direct"):
+    for row in (
+        "content_exact",
+        "content_overlap",
+        "content_token",
+        "cue",
+        "speaker_mention",
+        "attribution",
+        "attribution/direct",
+    ):
         for name in ("precision", "recall", "f1"):
             assert result[f"{row}_{name}"] == pytest.approx(cli_report["metrics"][row][name]), (row, name)
 
@@ -44,8 +68,13 @@ def test_packaged_metric_takes_dicts_and_articles_like_strings(comparison):
     references = (comparison / "gold.jsonl").read_text().splitlines()
     predictions = (comparison / "out" / "rules.jsonl").read_text().splitlines()
     as_strings = metric.compute(predictions=predictions, references=references)
-    as_dicts = metric.compute(predictions=[json.loads(p) for p in predictions], references=[json.loads(r) for r in references])
-    as_articles = metric.compute(predictions=read_articles(comparison / "out" / "rules.jsonl"), references=read_articles(comparison / "gold.jsonl"))
+    as_dicts = metric.compute(
+        predictions=[json.loads(p) for p in predictions], references=[json.loads(r) for r in references]
+    )
+    as_articles = metric.compute(
+        predictions=read_articles(comparison / "out" / "rules.jsonl"),
+        references=read_articles(comparison / "gold.jsonl"),
+    )
     assert as_dicts == as_strings == as_articles
     metric.add_batch(predictions=[json.loads(p) for p in predictions], references=[json.loads(r) for r in references])
     assert metric.compute() == as_strings
@@ -76,12 +105,23 @@ def test_html_view_renders_in_headless_chromium(comparison, tmp_path: Path):
     screenshot = tmp_path / "view.png"
     subprocess.run(
         [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}", "--window-size=1200,900",
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={screenshot}",
+            "--window-size=1200,900",
             (comparison / "out" / "view_rules.html").as_uri(),
         ],
-        check=False, capture_output=True, timeout=120,
+        check=False,
+        capture_output=True,
+        timeout=120,
     )
     assert screenshot.exists(), "chromium wrote no screenshot"
     colours = _png_colours(screenshot)
@@ -111,8 +151,12 @@ def test_threshold_sweep_and_operating_point():
     text = "a" * 400
     gold = [Article("g", text, quotes=[Quote([(i * 20, i * 20 + 10)], "direct") for i in range(10)])]
     right = [Quote([(i * 20, i * 20 + 10)], "direct", score=0.5 + i / 20) for i in range(8)]  # 8 right, scores 0.5–0.85
-    wrong = [Quote([(300 + i * 20, 310 + i * 20)], "direct", score=0.1 + i / 10) for i in range(4)]  # 4 wrong, scores 0.1–0.4
-    sweep = threshold_sweep(gold, [Article("g", text, quotes=sorted(right + wrong, key=lambda q: q.spans))], top_share=0.0)
+    wrong = [
+        Quote([(300 + i * 20, 310 + i * 20)], "direct", score=0.1 + i / 10) for i in range(4)
+    ]  # 4 wrong, scores 0.1–0.4
+    sweep = threshold_sweep(
+        gold, [Article("g", text, quotes=sorted(right + wrong, key=lambda q: q.spans))], top_share=0.0
+    )
     recalls = [row["content_overlap_recall"] for row in sweep]
     assert recalls == sorted(recalls, reverse=True) and sweep[0]["content_overlap_precision"] == 8 / 12
     point = operating_point(sweep, 1.0, "content_overlap")

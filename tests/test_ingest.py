@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEED
 
+from conftest import SEED
 from quoteattr.cli import main
 from quoteattr.data.ingest import clean_page, ingest, read_jsonl, read_txt
 from quoteattr.data.jsonl import InputError
@@ -28,7 +28,7 @@ def test_other_layouts_of_furniture_are_removed():
     raw = (
         "Home | World | Politics\n\nDaily Courier\n\nMayor resigns after audit\n\nBy Jane Roe\n\nMarch 3, 2021\n\n"
         "The mayor of Eastville resigned on Tuesday after an audit found missing funds in two accounts.\n\n"
-        "Advertisement\n\n\"I take full responsibility,\" she said in a short statement to the press.\n\n"
+        'Advertisement\n\n"I take full responsibility," she said in a short statement to the press.\n\n'
         "Subscribe to our newsletter for daily updates\n\n© 2021 Daily Courier. All rights reserved.\n\nDaily Courier\n"
     )
     text, meta, removed = clean_page(raw)
@@ -39,7 +39,7 @@ def test_other_layouts_of_furniture_are_removed():
     assert text.split("\n\n") == [
         "Mayor resigns after audit",
         "The mayor of Eastville resigned on Tuesday after an audit found missing funds in two accounts.",
-        "\"I take full responsibility,\" she said in a short statement to the press.",
+        '"I take full responsibility," she said in a short statement to the press.',
     ]
     assert removed == [
         "Home | World | Politics",
@@ -117,7 +117,9 @@ def test_broken_jsonl_line_is_named_and_nothing_is_written(tmp_path: Path, capsy
 
 def test_skip_bad_reports_the_skipped_file(tmp_path: Path, capsys):
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
-    good.write_text("Headline here\n\nThe council said on Monday that the bridge would reopen in May.\n", encoding="utf-8")
+    good.write_text(
+        "Headline here\n\nThe council said on Monday that the bridge would reopen in May.\n", encoding="utf-8"
+    )
     bad.write_bytes(b"\xff\xfe\x00binary")
     articles, report = ingest([tmp_path], skip_bad=True)
     assert [a.id for a in articles] == ["good"]

@@ -21,7 +21,9 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)], check=True, timeout=300)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)], check=True, timeout=300
+    )
     [wheel] = dist.glob("quoteattr-*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=300)
     env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -35,14 +37,31 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
         "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
         "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "1.0"
 
     train = [
-        sys.executable, "-m", "quoteattr.cli", "train", "--config", str(SMOKE), "--annotations_dir", str(ANNOTATIONS),
-        "--dataset_dir", str(tmp_path / "dataset"), "--output_dir", str(tmp_path / "run"),
-        "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
+        sys.executable,
+        "-m",
+        "quoteattr.cli",
+        "train",
+        "--config",
+        str(SMOKE),
+        "--annotations_dir",
+        str(ANNOTATIONS),
+        "--dataset_dir",
+        str(tmp_path / "dataset"),
+        "--output_dir",
+        str(tmp_path / "run"),
+        "--max_steps",
+        "2",
+        "--eval_steps",
+        "2",
+        "--save_steps",
+        "2",
     ]
     result = subprocess.run(train, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

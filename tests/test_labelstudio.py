@@ -14,8 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ANNOTATIONS, ROOT, SEED
 
+from conftest import ANNOTATIONS, ROOT, SEED
 from quoteattr.cli import main
 from quoteattr.data.article_files import read_articles
 from quoteattr.data.schema import Article, entities_from_quotes
@@ -49,11 +49,26 @@ class LabelStudioProcess:
         log = open(self.data_dir.parent / f"label-studio-{self.port}.log", "ab")
         self.process = subprocess.Popen(
             [
-                binary, "start", "--no-browser", "--internal-host", "127.0.0.1", "-p", str(self.port),
-                "--data-dir", str(self.data_dir), "--username", "admin@example.com", "--password", "admin-pass-123",
-                "--user-token", TOKEN, "--enable-legacy-api-token",
+                binary,
+                "start",
+                "--no-browser",
+                "--internal-host",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--username",
+                "admin@example.com",
+                "--password",
+                "admin-pass-123",
+                "--user-token",
+                TOKEN,
+                "--enable-legacy-api-token",
             ],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             env={**os.environ, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
         )
         deadline = time.monotonic() + timeout
@@ -142,7 +157,9 @@ def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
     second = server.client.users.create(username="reviewer2", email="reviewer2@example.com")
     budget = original["001_city_budget"]
     fewer = Article(budget.id, budget.text, budget.meta, budget.quotes[1:], entities_from_quotes(budget.quotes[1:]))
-    server.client.annotations.create(id=tasks["001_city_budget"].id, result=article_to_results(budget), was_cancelled=False)
+    server.client.annotations.create(
+        id=tasks["001_city_budget"].id, result=article_to_results(budget), was_cancelled=False
+    )
     server.client.annotations.create(
         id=tasks["001_city_budget"].id, result=article_to_results(fewer), was_cancelled=False, completed_by=second.id
     )
@@ -180,8 +197,33 @@ def test_push_selects_the_least_sure_articles_with_scores(studio, token, checkpo
 
     annotations = copy_annotations(tmp_path / "annotations")  # the seed and three starters are labelled already
     starter = ROOT / "data" / "raw" / "starter"
-    common = ["--url", studio.url, "--project", "selection", "--annotations", str(annotations), "--system", str(checkpoint)]
-    assert main(["labelstudio", "push", str(starter), "--select", "5", "--strategy", "uncertainty", *common, "--model-version", "smoke-1"]) == 0
+    common = [
+        "--url",
+        studio.url,
+        "--project",
+        "selection",
+        "--annotations",
+        str(annotations),
+        "--system",
+        str(checkpoint),
+    ]
+    assert (
+        main(
+            [
+                "labelstudio",
+                "push",
+                str(starter),
+                "--select",
+                "5",
+                "--strategy",
+                "uncertainty",
+                *common,
+                "--model-version",
+                "smoke-1",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "pool: 27 articles" in printed and "imported 5 tasks with 'smoke-1' predictions" in printed
 
@@ -224,12 +266,16 @@ def test_unreachable_server_is_a_clear_error(token, capsys):
     url = f"http://127.0.0.1:{free_port()}"
     assert main(["labelstudio", "pull", "--url", url, "--project", "x", "--retries", "2"]) == 2
     err = capsys.readouterr().err
-    assert "retrying in 1s (1/2)" in err and f"Label Studio at {url} is unreachable" in err and "after 2 attempts" in err
+    assert (
+        "retrying in 1s (1/2)" in err and f"Label Studio at {url} is unreachable" in err and "after 2 attempts" in err
+    )
 
 
 def test_push_waits_out_a_server_restart(studio, token, tmp_path: Path):
     server = Server(studio.url, retries=9, backoff=1.0)
-    articles = [Article(f"restart-{i}", f"Officials said on day {i} that the road would reopen soon.") for i in range(3)]
+    articles = [
+        Article(f"restart-{i}", f"Officials said on day {i} that the road would reopen soon.") for i in range(3)
+    ]
     studio.stop()
     restarted = threading.Timer(3.0, studio.start)
     restarted.start()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from conftest import SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import SEED
 from quoteattr.data.schema import Article, Entity, Quote, validate_article
 from quoteattr.labelstudio.format import article_to_results, canonical, results_to_article
 
@@ -42,7 +42,9 @@ def articles(draw) -> Article:
         quote_type = draw(st.sampled_from(["direct", "indirect", "mixed"]))
         score = draw(st.one_of(st.none(), st.floats(0, 1)))  # predictions carry scores; they survive the round trip
         speaker_score = draw(st.one_of(st.none(), st.floats(0, 1))) if "speaker" in roles else None
-        quotes.append(Quote(fragments, quote_type, roles.get("cue"), roles.get("speaker"), entity, score, speaker_score))
+        quotes.append(
+            Quote(fragments, quote_type, roles.get("cue"), roles.get("speaker"), entity, score, speaker_score)
+        )
     entities: dict[str, Entity] = {}
     for span, name in speaker_names.items():
         entities.setdefault(name, Entity(name)).mentions.append(span)
@@ -81,8 +83,14 @@ def test_malformed_regions_are_named_and_the_rest_converts(gold):
     back, issues = results_to_article(42, article.id, article.text, article.meta, broken)
     messages = [str(issue) for issue in issues]
     assert f"task 42, region {quote_regions[0]['id']}: region has no id or no 'value'" in messages
-    assert any(m.startswith(f"task 42, region {quote_regions[1]['id']}: offsets [") and "outside the text" in m for m in messages)
-    assert f"task 42, region {quote_regions[2]['id']}: unknown label ['OPINION']; expected one of ('QUOTE', 'CUE', 'SPEAKER', 'MENTION')" in messages
+    assert any(
+        m.startswith(f"task 42, region {quote_regions[1]['id']}: offsets [") and "outside the text" in m
+        for m in messages
+    )
+    assert (
+        f"task 42, region {quote_regions[2]['id']}: unknown label ['OPINION']; expected one of ('QUOTE', 'CUE', 'SPEAKER', 'MENTION')"
+        in messages
+    )
     assert any("relation q9999→" in m and "missing region" in m for m in messages)
     assert len(back.quotes) == len(article.quotes) - 3  # the three broken quotes only
 

@@ -58,7 +58,7 @@ def test_no_import_cycles_between_modules():
         if state.get(module) == "done":
             return None
         if state.get(module) == "open":
-            return trail[trail.index(module):] + [module]
+            return trail[trail.index(module) :] + [module]
         state[module] = "open"
         for target in sorted(graph.get(module, ())):
             if target in graph and target != "quoteattr" and not module.startswith(target + "."):

@@ -15,8 +15,17 @@ def concatenated_pair_scores(linker: SpeakerLinker, quote, source, contents, sou
     q = quote.unsqueeze(2).expand(-1, -1, source.shape[1], -1)
     s = source.unsqueeze(1).expand(-1, quote.shape[1], -1, -1)
     distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)
-    features = torch.cat([q, s, q * s, q - s, linker.distance(bucket_distance(distance, linker.distance_buckets)),
-                          linker.paragraph(paragraph_distance(paragraphs, contents, sources, linker.paragraph_span))], dim=-1)
+    features = torch.cat(
+        [
+            q,
+            s,
+            q * s,
+            q - s,
+            linker.distance(bucket_distance(distance, linker.distance_buckets)),
+            linker.paragraph(paragraph_distance(paragraphs, contents, sources, linker.paragraph_span)),
+        ],
+        dim=-1,
+    )
     return linker.pair(features).squeeze(-1)
 
 
@@ -29,7 +38,9 @@ def test_pair_scores_computed_by_parts_equal_the_layer_on_concatenated_features(
     mask = torch.ones(2, 4, dtype=torch.bool)
     paragraphs = torch.arange(30).div(7, rounding_mode="floor").expand(2, -1)
     scores = linker(hidden, contents, sources, mask, paragraphs)
-    expected = concatenated_pair_scores(linker, pool_spans(hidden, contents), pool_spans(hidden, sources), contents, sources, paragraphs)
+    expected = concatenated_pair_scores(
+        linker, pool_spans(hidden, contents), pool_spans(hidden, sources), contents, sources, paragraphs
+    )
     torch.testing.assert_close(scores[..., 1:], expected, rtol=1e-5, atol=1e-5)
     (gradient,) = torch.autograd.grad(scores[..., 1:].sum(), hidden)
     (expected_gradient,) = torch.autograd.grad(expected.sum(), hidden)

@@ -33,7 +33,8 @@ def test_names_come_from_the_part_of_the_mention_that_names(mention: str, name: 
 
 
 @pytest.mark.parametrize(
-    "mention", ["The Russian Defense Ministry's spokesman", "Critics", "Police", "the spokesman", "The Russian major general"]
+    "mention",
+    ["The Russian Defense Ministry's spokesman", "Critics", "Police", "the spokesman", "The Russian major general"],
 )
 def test_descriptions_and_generic_groups_stay_unresolved(mention: str):
     assert resolve(f"{mention} said on Monday.", mention) == [None]
@@ -41,7 +42,13 @@ def test_descriptions_and_generic_groups_stay_unresolved(mention: str):
 
 def test_a_pronoun_takes_the_latest_person_of_its_gender():
     text = "Ann Lee said it was done. She added more. Tom Berg said no. He disagreed. She said it again."
-    assert resolve(text, "Ann Lee", "She", "Tom Berg", "He", "She") == ["Ann Lee", "Ann Lee", "Tom Berg", "Tom Berg", "Ann Lee"]
+    assert resolve(text, "Ann Lee", "She", "Tom Berg", "He", "She") == [
+        "Ann Lee",
+        "Ann Lee",
+        "Tom Berg",
+        "Tom Berg",
+        "Ann Lee",
+    ]
 
 
 def test_a_description_takes_the_entity_named_with_its_words():
@@ -49,6 +56,10 @@ def test_a_description_takes_the_entity_named_with_its_words():
         "Major General Igor Konashenkov, the Russian Defense Ministry's spokesman, said so. "
         "The Russian major general added more. He left. The Syrian general disagreed."
     )
-    mentions = ("Major General Igor Konashenkov, the Russian Defense Ministry's spokesman", "The Russian major general", "He",
-                "The Syrian general")
+    mentions = (
+        "Major General Igor Konashenkov, the Russian Defense Ministry's spokesman",
+        "The Russian major general",
+        "He",
+        "The Syrian general",
+    )
     assert resolve(text, *mentions) == ["Igor Konashenkov", "Igor Konashenkov", "Igor Konashenkov", None]

@@ -79,7 +79,10 @@ def test_brat_snippet_converts_every_kind(tmp_path: Path):
     assert counts["other"] == "aaaa" and counts["content_overlap"] == [1, 1, 1, 4]
     by_content = {" | ".join(TEXT[s:e] for s, e in q.spans): q for q in article.quotes}
     assert set(by_content) == {
-        "the polls were rigged", "“We will win big,”", "Voters | were tired of politics", "that turnout fell"
+        "the polls were rigged",
+        "“We will win big,”",
+        "Voters | were tired of politics",
+        "that turnout fell",
     }
     assert by_content["the polls were rigged"].type == "indirect"
     assert by_content["“We will win big,”"].type == "direct"

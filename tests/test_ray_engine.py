@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from quoteattr.cli import main
 from quoteattr.data.article_files import read_articles
 from quoteattr.data.ingest import read_txt
@@ -31,7 +31,10 @@ def shards(tmp_path: Path) -> Path:
     folder = tmp_path / "archive"
     folder.mkdir()
     for number in range(SHARDS):
-        lines = "".join(json.dumps({"id": f"{number}-{a.id}", "text": a.text}) + "\n" for a in articles[number * 7 : (number + 1) * 7])
+        lines = "".join(
+            json.dumps({"id": f"{number}-{a.id}", "text": a.text}) + "\n"
+            for a in articles[number * 7 : (number + 1) * 7]
+        )
         if number == SHARDS - 1:
             (folder / f"shard{number}.jsonl.gz").write_bytes(gzip.compress(lines.encode("utf-8")))
         else:
@@ -40,7 +43,19 @@ def shards(tmp_path: Path) -> Path:
 
 
 def ray_command(inputs: Path, output: Path, *extra: str) -> list[str]:
-    return ["predict", "--engine", "ray", "--system", "rules", str(inputs), "--output", str(output), "--num-workers", "2", *extra]
+    return [
+        "predict",
+        "--engine",
+        "ray",
+        "--system",
+        "rules",
+        str(inputs),
+        "--output",
+        str(output),
+        "--num-workers",
+        "2",
+        *extra,
+    ]
 
 
 def sharded_predictions(output: Path) -> list[dict]:
@@ -66,13 +81,17 @@ def test_ray_predictions_equal_one_process(shards: Path, tmp_path: Path, capsys)
 
     assert main(ray_command(shards, output)) == 0  # everything done: nothing to redo, Ray not even started
     assert f"0 shards (0 articles) written to {output} in" in capsys.readouterr().out
-    assert json.loads((output / "manifest.json").read_text())["skipped_complete"] == [str(p) for p in sorted(shards.iterdir())]
+    assert json.loads((output / "manifest.json").read_text())["skipped_complete"] == [
+        str(p) for p in sorted(shards.iterdir())
+    ]
 
 
 def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path):
     output = tmp_path / "out"
     command = [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)[:-2], "--num-workers", "1"]
-    process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 300
     while not list(output.glob("shard*.jsonl")):
         assert process.poll() is None and time.monotonic() < deadline, "the run ended before its first shard"
@@ -82,11 +101,19 @@ def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path):
     done_before = {p.name for p in output.glob("shard*.jsonl")}
     assert 1 <= len(done_before) and not (output / "manifest.json").exists()
 
-    resumed = subprocess.run([sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)], env=ENV,
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     manifest = json.loads((output / "manifest.json").read_text())
-    assert len(manifest["skipped_complete"]) >= len(done_before) and len(manifest["done"]) + len(manifest["skipped_complete"]) == SHARDS
+    assert (
+        len(manifest["skipped_complete"]) >= len(done_before)
+        and len(manifest["done"]) + len(manifest["skipped_complete"]) == SHARDS
+    )
     assert not list(output.glob(".*.tmp"))
     assert sharded_predictions(output) == single_process(shards, tmp_path)
 

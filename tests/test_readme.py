@@ -19,13 +19,41 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from conftest import POLNEAR, ROOT
 
 README = ROOT / "README.md"
 PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export", "torchrun", "ray")
-POLNEAR_SMOKE = ["--max_train_articles", "8", "--max_eval_articles", "4", "--max_steps", "4", "--eval_strategy", "steps",
-                 "--eval_steps", "4", "--save_strategy", "steps", "--save_steps", "4"]
-ACTIVE_LEARNING_SMOKE = ["--rounds", "2", "--start", "4", "--step", "2", "--pool", "6", "--validation-articles", "2", "--dev-articles", "3"]
+POLNEAR_SMOKE = [
+    "--max_train_articles",
+    "8",
+    "--max_eval_articles",
+    "4",
+    "--max_steps",
+    "4",
+    "--eval_strategy",
+    "steps",
+    "--eval_steps",
+    "4",
+    "--save_strategy",
+    "steps",
+    "--save_steps",
+    "4",
+]
+ACTIVE_LEARNING_SMOKE = [
+    "--rounds",
+    "2",
+    "--start",
+    "4",
+    "--step",
+    "2",
+    "--pool",
+    "6",
+    "--validation-articles",
+    "2",
+    "--dev-articles",
+    "3",
+]
 TOKEN = "readme-test-token-0123456789"
 
 
@@ -67,7 +95,9 @@ def project(tmp_path_factory) -> Path:
 def run(command: str, project: Path, env: dict[str, str] | None = None, timeout: int = 1200) -> str:
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **(env or {})}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
-    result = subprocess.run(["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, f"`{command}` exited {result.returncode}:\n{(result.stdout + result.stderr)[-3000:]}"
     return result.stdout + result.stderr
 
@@ -109,7 +139,9 @@ def test_polnear_commands(project: Path):
         if "active_learning.py" in command:
             command = " ".join([command, *ACTIVE_LEARNING_SMOKE])  # 40 minutes as written
         run(command, project)
-    assert "## Annotator agreement" in (project / "outputs" / "polnear" / "dataset" / "README.md").read_text(encoding="utf-8")
+    assert "## Annotator agreement" in (project / "outputs" / "polnear" / "dataset" / "README.md").read_text(
+        encoding="utf-8"
+    )
     assert (project / "outputs" / "polnear" / "compare" / "report.md").exists()
 
 
@@ -126,9 +158,23 @@ def test_label_studio_commands(project: Path, tmp_path: Path):
     if shutil.which("label-studio") is None or port_in_use(port):
         pytest.skip(f"label-studio is not installed or port {port} is taken")
     server = subprocess.Popen(
-        [*start.split(), "--internal-host", "127.0.0.1", "--data-dir", str(tmp_path / "ls"), "--username", "readme@example.com",
-         "--password", "readme-pass-123", "--user-token", TOKEN, "--enable-legacy-api-token"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            *start.split(),
+            "--internal-host",
+            "127.0.0.1",
+            "--data-dir",
+            str(tmp_path / "ls"),
+            "--username",
+            "readme@example.com",
+            "--password",
+            "readme-pass-123",
+            "--user-token",
+            TOKEN,
+            "--enable-legacy-api-token",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180
@@ -148,7 +194,9 @@ def test_label_studio_commands(project: Path, tmp_path: Path):
                 continue
             printed = run(command, project, env)
             if " push " in command and "--select" in command:
-                assert "pool: 0 articles" in printed and "selected 0 by expected-errors" in printed  # every embedded article is labelled
+                assert (
+                    "pool: 0 articles" in printed and "selected 0 by expected-errors" in printed
+                )  # every embedded article is labelled
             elif " push " in command:
                 assert "imported 30 tasks" in printed
             if " pull " in command:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SEED
 
+from conftest import SEED
 from quoteattr.data.ingest import read_txt
 from quoteattr.data.schema import Article
 
@@ -27,7 +27,7 @@ def test_every_direct_quote_of_the_seed_has_the_right_speaker(rules, gold):
     assert len(gold_direct) == 5
     for quote in gold_direct:
         match = [p for p in predicted.quotes if p.spans == quote.spans]
-        assert match, f"missed {predicted.text[quote.start:quote.end]!r}"
+        assert match, f"missed {predicted.text[quote.start : quote.end]!r}"
         assert match[0].speaker_entity == quote.speaker_entity
 
 
@@ -54,7 +54,13 @@ def test_speaker_before_and_after_and_pronoun_chain(rules):
 def test_according_to_and_organisation_speaker(rules):
     text = "According to the World Health Organization, cases fell by half last year.\n\nThe company said it would appeal the ruling."
     found = predict(rules, text)
-    assert ("indirect", "cases fell by half last year", "According to", "the World Health Organization", "World Health Organization") in found
+    assert (
+        "indirect",
+        "cases fell by half last year",
+        "According to",
+        "the World Health Organization",
+        "World Health Organization",
+    ) in found
     assert [f for f in found if f[1] == "it would appeal the ruling"][0][2:4] == ("said", "The company")
 
 
@@ -85,7 +91,11 @@ def test_nested_single_quotes_stay_inside(rules):
 def test_two_apostrophe_quotation_marks_make_direct_quotes(rules):
     text = "''He told me, 'Never again,' and walked out,'' said Lena Ortiz, a neighbour."
     [(quote_type, content, cue, speaker, entity)] = predict(rules, text)
-    assert quote_type == "direct" and content == "''He told me, 'Never again,' and walked out,''" and entity == "Lena Ortiz"
+    assert (
+        quote_type == "direct"
+        and content == "''He told me, 'Never again,' and walked out,''"
+        and entity == "Lena Ortiz"
+    )
 
 
 @pytest.mark.parametrize(

@@ -63,9 +63,12 @@ def test_outputs_get_the_permissions_of_a_plain_write(tmp_path):
 @pytest.mark.parametrize("field", ["score", "speaker_score"])
 @pytest.mark.parametrize("value", [1.5, -0.1, "high", True])
 def test_scores_must_be_probabilities(field: str, value):
-    record = {"id": "a", "text": "He said it.", "quotes": [{"spans": [[3, 10]], "type": "indirect", "speaker": [0, 2],
-                                                            "speaker_entity": "He", field: value}],
-              "entities": [{"name": "He", "mentions": [[0, 2]]}]}
+    record = {
+        "id": "a",
+        "text": "He said it.",
+        "quotes": [{"spans": [[3, 10]], "type": "indirect", "speaker": [0, 2], "speaker_entity": "He", field: value}],
+        "entities": [{"name": "He", "mentions": [[0, 2]]}],
+    }
     with pytest.raises(SchemaError, match=f"{field} .* is not a number in \\[0, 1\\]"):
         Article.from_dict(record)
 
@@ -75,7 +78,7 @@ def test_scores_survive_jsonl_gzip_and_parquet(tmp_path):
 
     quote = Quote([(8, 19)], "indirect", (3, 7), (0, 2), "He", score=0.25, speaker_score=0.875)
     unscored = Quote([(21, 26)], "direct")
-    article = Article("a", "He said it was fine. \"Yes.\"", {}, [quote, unscored], [Entity("He", [(0, 2)])])
+    article = Article("a", 'He said it was fine. "Yes."', {}, [quote, unscored], [Entity("He", [(0, 2)])])
     assert "score" not in unscored.to_dict()  # gold files stay as they were
     for name in ("a.jsonl", "a.jsonl.gz", "a.parquet"):
         write_predictions(tmp_path / name, [article], "parquet" if name.endswith("parquet") else "jsonl")

@@ -33,16 +33,28 @@ def metric(report, name):
 
 def test_perfect_prediction_scores_one():
     report = evaluate_articles([gold_article()], [gold_article()], bootstrap=50)
-    for name in ("content_exact", "content_overlap", "content_token", "cue", "speaker_mention", "speaker_entity", "attribution"):
+    for name in (
+        "content_exact",
+        "content_overlap",
+        "content_token",
+        "cue",
+        "speaker_mention",
+        "speaker_entity",
+        "attribution",
+    ):
         assert metric(report, name) == (1.0, 1.0, 1.0), name
 
 
 def test_exact_versus_overlap_and_attribution():
-    pred = Article("a", TEXT, quotes=[
-        Quote([(1, 7)], "direct", (9, 13), (14, 21), "Ann Lee"),   # boundary off by the marks: overlap only
-        Quote([(37, 55)], "indirect", (32, 36), (14, 21), "Ann Lee"),  # right span, wrong speaker
-        Quote([(57, 66)], "indirect"),  # spurious
-    ])
+    pred = Article(
+        "a",
+        TEXT,
+        quotes=[
+            Quote([(1, 7)], "direct", (9, 13), (14, 21), "Ann Lee"),  # boundary off by the marks: overlap only
+            Quote([(37, 55)], "indirect", (32, 36), (14, 21), "Ann Lee"),  # right span, wrong speaker
+            Quote([(57, 66)], "indirect"),  # spurious
+        ],
+    )
     report = evaluate_articles([gold_article()], [pred], bootstrap=0)
     assert metric(report, "content_exact") == (round(1 / 3, 3), 0.5, 0.4)
     assert metric(report, "content_overlap") == (round(2 / 3, 3), 1.0, 0.8)
@@ -93,7 +105,12 @@ def test_cli_writes_json(tmp_path: Path, capsys):
     gold_path, pred_path, out = tmp_path / "g.jsonl", tmp_path / "p.jsonl", tmp_path / "r.json"
     write_articles(gold_path, [gold_article()])
     write_articles(pred_path, [gold_article()])
-    assert main(["evaluate", "--gold", str(gold_path), "--pred", str(pred_path), "--output", str(out), "--bootstrap", "20"]) == 0
+    assert (
+        main(
+            ["evaluate", "--gold", str(gold_path), "--pred", str(pred_path), "--output", str(out), "--bootstrap", "20"]
+        )
+        == 0
+    )
     assert "content_overlap" in capsys.readouterr().out
     assert json.loads(out.read_text())["metrics"]["attribution"]["f1"] == 1.0
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from quoteattr.cli import main
 from quoteattr.data.article_files import read_articles
 from quoteattr.data.ingest import count_articles, iter_articles, read_txt
@@ -80,7 +80,9 @@ def test_the_progress_bar_knows_how_many_articles_are_coming(tmp_path: Path, cap
     assert count_articles([STARTER]) == len(list(STARTER.glob("*.txt")))
     assert count_articles([plain, zipped]) is None
     capsys.readouterr()
-    assert main(["predict", "--system", "rules", str(plain), str(parquet), "--output", str(tmp_path / "out.jsonl")]) == 0
+    assert (
+        main(["predict", "--system", "rules", str(plain), str(parquet), "--output", str(tmp_path / "out.jsonl")]) == 0
+    )
     assert "8/8" in capsys.readouterr().err
 
 
@@ -89,7 +91,9 @@ def test_globs_and_folders_expand_to_every_format(tmp_path: Path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     write_jsonl(tmp_path / "a" / "one.jsonl", records[:2])
     write_jsonl(tmp_path / "a" / "b" / "two.jsonl.gz", records[2:5])
-    (tmp_path / "a" / "b" / "page.txt").write_text((STARTER / "006_hospital_wait.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "a" / "b" / "page.txt").write_text(
+        (STARTER / "006_hospital_wait.txt").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     assert len(list(iter_articles([str(tmp_path / "a" / "**" / "*.jsonl*")]))) == 5
     assert len(list(iter_articles([tmp_path / "a"]))) == 6
     with pytest.raises(ValueError, match=r"\*\.parquet: no .* files match this pattern"):

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import ENV, ROOT, SEED, train_command
 
+from conftest import ENV, ROOT, SEED, train_command
 from quoteattr.cli import main
 from quoteattr.data.ingest import read_txt
 from quoteattr.data.schema import Article, Quote
@@ -37,11 +37,15 @@ def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
     output, _ = smoke_run
     state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6 and state["max_steps"] == 6  # the override, not the config's 8
-    assert json.loads((output / "final" / "config.json").read_text())["quoteattr"]["max_length"] == 128  # from the config
+    assert (
+        json.loads((output / "final" / "config.json").read_text())["quoteattr"]["max_length"] == 128
+    )  # from the config
 
 
 def test_train_help_lists_the_training_arguments():
-    result = subprocess.run([sys.executable, "-m", "quoteattr.cli", "train", "--help"], env=ENV, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "quoteattr.cli", "train", "--help"], env=ENV, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: quoteattr train")
     for argument in ("--config", "--max_train_articles", "--learning_rate", "--linker_paragraph_span"):
@@ -89,7 +93,7 @@ def test_model_consumes_its_input_lazily(checkpoint: Path):
         nonlocal consumed
         for number in range(10_000):
             consumed += 1
-            yield Article(id=str(number), text="\"We will rebuild every house,\" the mayor said on Monday.")
+            yield Article(id=str(number), text='"We will rebuild every house," the mayor said on Monday.')
 
     first = next(quoteattr.load(checkpoint).predict(stream(), batch_size=8))
     assert first.id == "0" and consumed <= articles_per_pass(8) + 1 < 100
@@ -121,8 +125,14 @@ def test_two_process_training_matches_one_process(checkpoint: Path, tmp_path: Pa
 
     output = tmp_path / "run"
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    result = subprocess.run(launch + train_command(output, "--max_steps", "6")[1:], cwd=ROOT, env=ENV,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        launch + train_command(output, "--max_steps", "6")[1:],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     distributed = output / "final"
     assert "| processes | 2 |" in (distributed / "README.md").read_text()
@@ -148,7 +158,20 @@ def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_pat
     expected = json.loads(reference.read_text())["quotes"]
     for backend, quantize in (("onnx", None), ("onnx", "int8"), ("torch", "int8")):
         folder = tmp_path / f"{backend}-{quantize or 'fp32'}"
-        assert main(["export", str(checkpoint), "--format", backend, *(["--quantize", quantize] if quantize else []), "--output", str(folder)]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    str(checkpoint),
+                    "--format",
+                    backend,
+                    *(["--quantize", quantize] if quantize else []),
+                    "--output",
+                    str(folder),
+                ]
+            )
+            == 0
+        )
         config = json.loads((folder / "config.json").read_text())["quoteattr"]
         assert config["runtime"]["backend"] == backend and config["runtime"]["precision"] == (quantize or "fp32")
         assert "## Exported runtime" in (folder / "README.md").read_text()
@@ -160,9 +183,15 @@ def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_pat
         if quantize is None:  # the same quotes; scores equal up to float noise
             assert [rounded(q) for q in predicted["quotes"]] == [rounded(q) for q in expected]
             assert not (folder / "model.safetensors").exists()
-    assert (tmp_path / "onnx-int8" / "model.onnx").stat().st_size < (tmp_path / "onnx-fp32" / "model.onnx").stat().st_size / 2.5
+    assert (tmp_path / "onnx-int8" / "model.onnx").stat().st_size < (
+        tmp_path / "onnx-fp32" / "model.onnx"
+    ).stat().st_size / 2.5
     operators = {node.op_type for node in onnx.load(str(tmp_path / "onnx-fp32" / "model.onnx")).graph.node}
-    assert {"Attention", "EmbedLayerNormalization", "SkipLayerNormalization"} <= operators  # ONNX Runtime's fusions applied
+    assert {
+        "Attention",
+        "EmbedLayerNormalization",
+        "SkipLayerNormalization",
+    } <= operators  # ONNX Runtime's fusions applied
     capsys.readouterr()
     assert main(["export", str(checkpoint), "--format", "onnx", "--output", str(tmp_path / "onnx-fp32")]) == 2
     assert main(["export", str(tmp_path / "onnx-fp32"), "--format", "onnx", "--output", str(tmp_path / "again")]) == 2
@@ -176,11 +205,20 @@ def test_the_benchmarks_bare_twin_leaves_predictions_alone(checkpoint: Path):
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
     attributor = QuoteAttributor.from_pretrained(checkpoint, device="cpu")
-    articles = [read_txt(SEED), *(read_txt(path) for path in sorted((ROOT / "data" / "raw" / "starter").glob("*.txt"))[:5])]
+    articles = [
+        read_txt(SEED),
+        *(read_txt(path) for path in sorted((ROOT / "data" / "raw" / "starter").glob("*.txt"))[:5]),
+    ]
     bare, pipeline, tokens, predictions = benchmark.timed_round(attributor, articles, batch_size=2)
     assert bare > 0 and pipeline > 0
     assert not isinstance(attributor.encoder, benchmark.BareTwinTimer)  # put back
-    windows = [w for a in articles for w in attributor._encode(tokenize(attributor.tokenizer, a.text, attributor.settings.get("paragraph_marker")))[1]]
+    windows = [
+        w
+        for a in articles
+        for w in attributor._encode(
+            tokenize(attributor.tokenizer, a.text, attributor.settings.get("paragraph_marker"))
+        )[1]
+    ]
     assert tokens == sum(map(len, windows))
     assert [p.to_dict() for p in predictions] == [p.to_dict() for p in attributor.predict(articles, batch_size=2)]
 
@@ -192,7 +230,10 @@ def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_pa
     assert "## Confidence and calibration" in card and "| validation |" in card
 
     every = tmp_path / "all.jsonl"
-    assert main(["predict", "--system", str(checkpoint), str(ROOT / "data" / "raw" / "starter"), "--output", str(every)]) == 0
+    assert (
+        main(["predict", "--system", str(checkpoint), str(ROOT / "data" / "raw" / "starter"), "--output", str(every)])
+        == 0
+    )
     articles = [json.loads(line) for line in every.read_text().splitlines()]
     quotes = [q for a in articles for q in a["quotes"]]
     assert quotes and all(0.0 <= q["score"] <= 1.0 for q in quotes)
@@ -200,12 +241,30 @@ def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_pa
 
     threshold = sorted(q["score"] for q in quotes)[len(quotes) // 2]
     confident = tmp_path / "confident.jsonl"
-    assert main(["predict", "--system", str(checkpoint), str(ROOT / "data" / "raw" / "starter"), "--min-score", str(threshold),
-                 "--output", str(confident)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--system",
+                str(checkpoint),
+                str(ROOT / "data" / "raw" / "starter"),
+                "--min-score",
+                str(threshold),
+                "--output",
+                str(confident),
+            ]
+        )
+        == 0
+    )
     kept = [q for line in confident.read_text().splitlines() for q in json.loads(line)["quotes"]]
     assert kept == [q for q in quotes if q["score"] >= threshold] and len(kept) < len(quotes)
     capsys.readouterr()
-    assert main(["predict", "--system", "rules", str(SEED), "--min-score", "0.5", "--output", str(tmp_path / "rules.jsonl")]) == 2
+    assert (
+        main(
+            ["predict", "--system", "rules", str(SEED), "--min-score", "0.5", "--output", str(tmp_path / "rules.jsonl")]
+        )
+        == 2
+    )
     assert "rules gives no scores, so --min-score cannot filter its quotes" in capsys.readouterr().err
 
 
@@ -216,16 +275,29 @@ def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, g
     every = [model.attribute(article, analysis, settings=raw) for article, analysis in analysed]
     scores = sorted(q.score for a in every for q in a.quotes)
     floor = scores[len(scores) // 2]
-    kept = [model.attribute(article, analysis, settings={**raw, "min_quote_score": floor}) for article, analysis in analysed]
-    assert [[q.spans for q in a.quotes] for a in kept] == [[q.spans for q in a.quotes if q.score >= floor] for a in every]
+    kept = [
+        model.attribute(article, analysis, settings={**raw, "min_quote_score": floor}) for article, analysis in analysed
+    ]
+    assert [[q.spans for q in a.quotes] for a in kept] == [
+        [q.spans for q in a.quotes if q.score >= floor] for a in every
+    ]
     assert 0 < sum(len(a.quotes) for a in kept) < len(scores)
-    assert all({e.name for e in a.entities} == {q.speaker_entity for q in a.quotes if q.speaker and q.speaker_entity} for a in kept)
+    assert all(
+        {e.name for e in a.entities} == {q.speaker_entity for q in a.quotes if q.speaker and q.speaker_entity}
+        for a in kept
+    )
 
 
 def test_resume_after_interruption(tmp_path: Path):
     output = tmp_path / "run"
-    process = subprocess.Popen(train_command(output, "--save_steps", "2", "--eval_steps", "100"), cwd=ROOT, env=ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        train_command(output, "--save_steps", "2", "--eval_steps", "100"),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not (output / "checkpoint-2" / "trainer_state.json").exists():
         assert process.poll() is None and time.monotonic() < deadline, "training ended before its first checkpoint"
@@ -234,8 +306,14 @@ def test_resume_after_interruption(tmp_path: Path):
     os.killpg(process.pid, signal.SIGKILL)  # interrupted mid-run
     process.wait()
     assert not (output / "final").exists()
-    resumed = subprocess.run(train_command(output, "--save_steps", "2", "--eval_steps", "100", "--resume", "true"),
-                             cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        train_command(output, "--save_steps", "2", "--eval_steps", "100", "--resume", "true"),
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     state = json.loads((output / "checkpoint-8" / "trainer_state.json").read_text())
     assert state["global_step"] == 8
@@ -291,11 +369,18 @@ def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
     assert main(["package", str(checkpoint), "--output", str(tmp_path / "dist"), "--name", "smoketest"]) == 0
     [wheel] = (tmp_path / "dist").glob("quoteattr_model_smoketest-0.1.0-py3-none-any.whl")
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
+    )
     env = {**ENV, "PYTHONPATH": str(target)}
     output = tmp_path / "preds.jsonl"
-    result = subprocess.run([sys.executable, "-m", "quoteattr.cli", "predict", "--system", "smoketest", str(SEED), "--output", str(output)],
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "quoteattr.cli", "predict", "--system", "smoketest", str(SEED), "--output", str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(output.read_text())["id"] == SEED.stem
 
@@ -316,8 +401,20 @@ def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: 
     import quoteattr
 
     output = tmp_path / "old"
-    old_style = ["--max_steps", "2", "--eval_steps", "2", "--save_steps", "2", "--linker_paragraph_span", "0",
-                 "--paragraph_marker", "false", "--search_decoding", "none"]
+    old_style = [
+        "--max_steps",
+        "2",
+        "--eval_steps",
+        "2",
+        "--save_steps",
+        "2",
+        "--linker_paragraph_span",
+        "0",
+        "--paragraph_marker",
+        "false",
+        "--search_decoding",
+        "none",
+    ]
     subprocess.run(train_command(output, *old_style), check=True, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
     config_path = output / "final" / "config.json"
     config = json.loads(config_path.read_text())

@@ -40,17 +40,31 @@ def train_round(folder: Path, labelled, validation, config: Path) -> Path:
         return checkpoint
     write_articles(folder / "train.jsonl", labelled)
     write_articles(folder / "validation.jsonl", validation)
-    build_from_sources(folder / "dataset", train=str(folder / "train.jsonl"), validation=str(folder / "validation.jsonl"))
-    command = [sys.executable, str(ROOT / "training" / "train.py"), "--config", str(config), "--dataset_dir", str(folder / "dataset"),
-               "--output_dir", str(folder / "model")]
+    build_from_sources(
+        folder / "dataset", train=str(folder / "train.jsonl"), validation=str(folder / "validation.jsonl")
+    )
+    command = [
+        sys.executable,
+        str(ROOT / "training" / "train.py"),
+        "--config",
+        str(config),
+        "--dataset_dir",
+        str(folder / "dataset"),
+        "--output_dir",
+        str(folder / "model"),
+    ]
     with open(folder / "train.log", "w", encoding="utf-8") as log:
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        result = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+        )
     if result.returncode != 0:
         raise SystemExit(f"training failed in {folder}; see {folder / 'train.log'}")
     return checkpoint
 
 
-def select_next(strategy: str, attributor: QuoteAttributor, remaining, args: argparse.Namespace, number: int) -> list[str]:
+def select_next(
+    strategy: str, attributor: QuoteAttributor, remaining, args: argparse.Namespace, number: int
+) -> list[str]:
     """The ids of the articles the round's model selects from what is left of the pool."""
     candidates = list(attributor.predict(remaining)) if strategy != "random" else remaining
     return [a.id for a in select_articles(candidates, args.step, strategy, seed=args.seed + number)]
@@ -71,16 +85,31 @@ def simulate(strategy: str, args: argparse.Namespace, initial, pool, validation,
         done = next((row for row in rows if row["round"] == number), None)
         attributor = None
         if done is None:
-            attributor = QuoteAttributor.from_pretrained(train_round(trained_in, labelled, validation, Path(args.config)), device="cpu")
+            attributor = QuoteAttributor.from_pretrained(
+                train_round(trained_in, labelled, validation, Path(args.config)), device="cpu"
+            )
             metrics = evaluate_articles(dev, list(attributor.predict(dev)), bootstrap=0)["metrics"]
-            done = {"strategy": strategy, "round": number, "labelled": len(labelled), "pool": len(pool), "selected": [a.id for a in labelled],
-                    **{f"{name}_f1": metrics[name]["f1"] for name in REPORTED}}
+            done = {
+                "strategy": strategy,
+                "round": number,
+                "labelled": len(labelled),
+                "pool": len(pool),
+                "selected": [a.id for a in labelled],
+                **{f"{name}_f1": metrics[name]["f1"] for name in REPORTED},
+            }
             rows.append(done)
-            print(f"{strategy} round {number}: {len(labelled)} articles, dev attribution F1 {done['attribution_f1']:.3f}", flush=True)
+            print(
+                f"{strategy} round {number}: {len(labelled)} articles, dev attribution F1 {done['attribution_f1']:.3f}",
+                flush=True,
+            )
         if number + 1 < args.rounds and "next" not in done:
             if len(remaining) < args.step:
-                raise SystemExit(f"{strategy} round {number}: {len(remaining)} articles left in the pool, fewer than --step {args.step}; raise --pool")
-            attributor = attributor or QuoteAttributor.from_pretrained(train_round(trained_in, labelled, validation, Path(args.config)), device="cpu")
+                raise SystemExit(
+                    f"{strategy} round {number}: {len(remaining)} articles left in the pool, fewer than --step {args.step}; raise --pool"
+                )
+            attributor = attributor or QuoteAttributor.from_pretrained(
+                train_round(trained_in, labelled, validation, Path(args.config)), device="cpu"
+            )
             done["next"] = select_next(strategy, attributor, remaining, args, number)
             done["selected_from"] = len(remaining)
         write_json(rows_path, rows)
@@ -115,14 +144,21 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", required=True, help="the articles whose labels can be revealed")
-    parser.add_argument("--validation", required=True, help="articles the trainer validates on (its first --validation-articles)")
+    parser.add_argument(
+        "--validation", required=True, help="articles the trainer validates on (its first --validation-articles)"
+    )
     parser.add_argument("--dev", required=True, help="where each round is scored (its first --dev-articles)")
     parser.add_argument("--output", default="outputs/active_learning")
     parser.add_argument("--config", default=str(ROOT / "configs" / "active_learning.yaml"))
     parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES))
     parser.add_argument("--start", type=int, default=25, help="articles labelled at random before the first round")
     parser.add_argument("--step", type=int, default=25, help="articles selected per round")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds of training; the last has --start + (rounds - 1) × --step articles")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=6,
+        help="rounds of training; the last has --start + (rounds - 1) × --step articles",
+    )
     parser.add_argument("--pool", type=int, default=200, help="unlabelled articles to select from")
     parser.add_argument("--validation-articles", type=int, default=10)
     parser.add_argument("--dev-articles", type=int, default=42)
@@ -140,7 +176,10 @@ def main() -> None:
     print("\n| labelled | " + " | ".join(f"{s} attribution F1" for s in args.strategies) + " |")
     print("|---|" + "---|" * len(args.strategies))
     for size in sorted({row["labelled"] for row in rows}):
-        cells = [next((f"{r['attribution_f1']:.3f}" for r in rows if r["strategy"] == s and r["labelled"] == size), "–") for s in args.strategies]
+        cells = [
+            next((f"{r['attribution_f1']:.3f}" for r in rows if r["strategy"] == s and r["labelled"] == size), "–")
+            for s in args.strategies
+        ]
         print(f"| {size} | " + " | ".join(cells) + " |")
     print(f"wrote {Path(args.output) / 'results.json'} and {Path(args.output) / 'learning_curve.png'}")
 

@@ -21,6 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
 
+from benchmark_runtimes import timed_round  # noqa: E402  (the script beside this one)
 from quoteattr.data.article_files import read_articles  # noqa: E402
 from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
@@ -28,16 +29,24 @@ from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinke
 from quoteattr.systems.model.windows import LABEL2ID, LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
 from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path  # noqa: E402
 from quoteattr.training.trainer import FEATURE_COLUMNS, window_features  # noqa: E402
-from benchmark_runtimes import timed_round  # noqa: E402  (the script beside this one)
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
     """The default architecture on the packaged encoder with untrained heads: the same compute as a checkpoint."""
     base = resolve_model_path(PACKAGED_MODEL)
-    tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+    tagger = AutoModelForTokenClassification.from_pretrained(
+        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+    )
     linker = {"inner_size": 256, "paragraph_span": 3}
-    settings = {"max_length": max_length, "stride": stride, "labels": LABELS, "linker": linker, "paragraph_marker": PARAGRAPH_MARKER,
-                "decoding": "viterbi", "join_across_sentences": True}
+    settings = {
+        "max_length": max_length,
+        "stride": stride,
+        "labels": LABELS,
+        "linker": linker,
+        "paragraph_marker": PARAGRAPH_MARKER,
+        "decoding": "viterbi",
+        "join_across_sentences": True,
+    }
     model = QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, **linker))
     return QuoteAttributor(model, AutoTokenizer.from_pretrained(base), settings)
 
@@ -49,8 +58,12 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> Non
     tokens = sum(len(tokenize(attributor.tokenizer, a.text, marker).ids) for a in articles)
     predict_rate, bare_rate = window_tokens / predict_seconds, window_tokens / bare_seconds
     print(f"predict: {len(articles)} articles, {tokens} article tokens, {window_tokens} window tokens")
-    print(f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, {predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)")
-    print(f"  bare encoder forward, each batch beside the pipeline's: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)")
+    print(
+        f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, {predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)"
+    )
+    print(
+        f"  bare encoder forward, each batch beside the pipeline's: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)"
+    )
     print(f"  ratio pipeline/bare: {predict_rate / bare_rate:.3f} (target >= 0.85)")
     print(f"  peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if torch.cuda.is_available():
@@ -65,10 +78,14 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
 
     def fresh_model() -> QuoteAttributionModel:
         torch.manual_seed(0)
-        tagger = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+        tagger = AutoModelForTokenClassification.from_pretrained(
+            base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+        )
         return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, paragraph_span=3))
 
-    batches = [collate(features[i : i + batch_size], tokenizer.pad_token_id) for i in range(0, len(features), batch_size)]
+    batches = [
+        collate(features[i : i + batch_size], tokenizer.pad_token_id) for i in range(0, len(features), batch_size)
+    ]
     model = fresh_model().train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     ends = []
@@ -92,17 +109,31 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
     step_times = StepTimes()
     with tempfile.TemporaryDirectory() as output:
         args = TrainingArguments(
-            output_dir=output, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=1e-4,
-            save_strategy="no", report_to="none", logging_steps=10_000, remove_unused_columns=False,
-            label_names=["labels"], disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
+            output_dir=output,
+            max_steps=steps,
+            per_device_train_batch_size=batch_size,
+            learning_rate=1e-4,
+            save_strategy="no",
+            report_to="none",
+            logging_steps=10_000,
+            remove_unused_columns=False,
+            label_names=["labels"],
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+            dataloader_pin_memory=torch.cuda.is_available(),
         )
         trainer = Trainer(
-            model=fresh_model(), args=args, train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in FEATURE_COLUMNS}),
-            data_collator=lambda rows: collate(rows, tokenizer.pad_token_id), callbacks=[step_times],
+            model=fresh_model(),
+            args=args,
+            train_dataset=Dataset.from_dict({c: [f[c] for f in features] for c in FEATURE_COLUMNS}),
+            data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
+            callbacks=[step_times],
         )
         trainer.train()
     trainer_rate = batch_size * (len(step_times.ends) - 1) / (step_times.ends[-1] - step_times.ends[0])
-    print(f"training: {steps} steps of {batch_size} windows of up to {max_length} tokens (rates from the end of step 1)")
+    print(
+        f"training: {steps} steps of {batch_size} windows of up to {max_length} tokens (rates from the end of step 1)"
+    )
     print(f"  Trainer: {trainer_rate:.2f} sequences/s; bare forward+backward+step loop: {bare_rate:.2f} sequences/s")
     print(f"  ratio Trainer/bare: {trainer_rate / bare_rate:.3f} (target >= 0.9)")
 
@@ -111,7 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="a trained checkpoint (default: the architecture with untrained heads)")
     parser.add_argument("--annotations", default="data/annotations")
-    parser.add_argument("--articles-from", help="an interchange file of articles instead (e.g. news-length PolNeAR dev)")
+    parser.add_argument(
+        "--articles-from", help="an interchange file of articles instead (e.g. news-length PolNeAR dev)"
+    )
     parser.add_argument("--articles", type=int, default=24)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--train-steps", type=int, default=10)
@@ -122,7 +155,11 @@ def main() -> None:
     articles = read_articles(args.articles_from) if args.articles_from else load_gold(args.annotations).articles
     articles = (articles * (1 + args.articles // len(articles)))[: args.articles]
     print(f"device: {'cuda' if torch.cuda.is_available() else 'cpu'}, torch threads: {torch.get_num_threads()}")
-    attributor = QuoteAttributor.from_pretrained(args.checkpoint) if args.checkpoint else fresh_attributor(args.max_length, args.stride)
+    attributor = (
+        QuoteAttributor.from_pretrained(args.checkpoint)
+        if args.checkpoint
+        else fresh_attributor(args.max_length, args.stride)
+    )
     bench_predict(attributor, articles, args.batch_size)
     if args.train_steps:
         bench_training(articles, args.train_steps, args.train_batch_size, args.max_length, args.stride)

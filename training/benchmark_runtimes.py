@@ -84,7 +84,9 @@ def main() -> None:
     parser.add_argument("--gold", required=True, help="gold interchange file: the articles timed and scored")
     parser.add_argument("--articles", type=int, help="only the first N gold articles")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3, help="timed rounds: speeds from the best, pipeline/bare the median")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed rounds: speeds from the best, pipeline/bare the median"
+    )
     args = parser.parse_args()
     gold = read_articles(args.gold)[: args.articles]
     print(f"{len(gold)} articles from {args.gold}; torch threads: {torch.get_num_threads()}")
@@ -105,26 +107,42 @@ def main() -> None:
             print(f"  {backend} {precision}: ready", flush=True)
         for round_ in range(args.repeats):
             for run in runs:
-                bare, pipeline, run["tokens"], run["predictions"] = timed_round(run["attributor"], gold, args.batch_size)
+                bare, pipeline, run["tokens"], run["predictions"] = timed_round(
+                    run["attributor"], gold, args.batch_size
+                )
                 run["bare"].append(bare)
                 run["pipeline"].append(pipeline)
-            print(f"  round {round_ + 1}/{args.repeats}, bare / pipeline: " + ", ".join(f"{r['runtime']} {r['bare'][-1]:.1f}s / {r['pipeline'][-1]:.1f}s" for r in runs), flush=True)
+            print(
+                f"  round {round_ + 1}/{args.repeats}, bare / pipeline: "
+                + ", ".join(f"{r['runtime']} {r['bare'][-1]:.1f}s / {r['pipeline'][-1]:.1f}s" for r in runs),
+                flush=True,
+            )
 
     rows = []
     for run in runs:
         metrics = evaluate_articles(gold, run["predictions"], bootstrap=0)["metrics"]
-        rows.append({
-            "runtime": run["runtime"], "tokens_per_s": run["tokens"] / min(run["bare"]), "articles_per_s": len(gold) / min(run["pipeline"]),
-            "ratio": statistics.median(b / p for b, p in zip(run["bare"], run["pipeline"])), "overlap": metrics["content_overlap"]["f1"], "attribution": metrics["attribution"]["f1"],
-        })
+        rows.append(
+            {
+                "runtime": run["runtime"],
+                "tokens_per_s": run["tokens"] / min(run["bare"]),
+                "articles_per_s": len(gold) / min(run["pipeline"]),
+                "ratio": statistics.median(b / p for b, p in zip(run["bare"], run["pipeline"])),
+                "overlap": metrics["content_overlap"]["f1"],
+                "attribution": metrics["attribution"]["f1"],
+            }
+        )
 
     fp32 = rows[0]
-    print("\n| runtime | encoder tokens/s | vs torch fp32 | pipeline articles/s | pipeline/bare | content overlap F1 | Δ | attribution F1 | Δ |")
+    print(
+        "\n| runtime | encoder tokens/s | vs torch fp32 | pipeline articles/s | pipeline/bare | content overlap F1 | Δ | attribution F1 | Δ |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['runtime']} | {row['tokens_per_s']:.0f} | {row['tokens_per_s'] / fp32['tokens_per_s']:.2f}× | {row['articles_per_s']:.2f} | "
-              f"{row['ratio']:.3f} | {row['overlap']:.3f} | {row['overlap'] - fp32['overlap']:+.3f} | {row['attribution']:.3f} | "
-              f"{row['attribution'] - fp32['attribution']:+.3f} |")
+        print(
+            f"| {row['runtime']} | {row['tokens_per_s']:.0f} | {row['tokens_per_s'] / fp32['tokens_per_s']:.2f}× | {row['articles_per_s']:.2f} | "
+            f"{row['ratio']:.3f} | {row['overlap']:.3f} | {row['overlap'] - fp32['overlap']:+.3f} | {row['attribution']:.3f} | "
+            f"{row['attribution'] - fp32['attribution']:+.3f} |"
+        )
     print(f"| rules (spaCy) | – | – | {rules_rate:.2f} | – | – | – | – | – |")
 
 

@@ -47,7 +47,9 @@ def write_shards(source: list[dict], count: int, shards: int, folder: Path) -> N
     streams = [gzip.open(folder / f"shard{n:03d}.jsonl.gz", "wt", encoding="utf-8") for n in range(shards)]
     for number in range(count):
         record = source[number % len(source)]
-        streams[number * shards // count].write(json.dumps({"id": f"{number:07d}-{record['id']}", "text": record["text"]}) + "\n")
+        streams[number * shards // count].write(
+            json.dumps({"id": f"{number:07d}-{record['id']}", "text": record["text"]}) + "\n"
+        )
     for stream in streams:
         stream.close()
 
@@ -63,9 +65,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--system", default="rules", help="any `quoteattr predict --system` value")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
-    parser.add_argument("--source", default=str(ROOT / "data" / "raw" / "starter"), help="articles to replicate (any input predict takes)")
+    parser.add_argument(
+        "--source",
+        default=str(ROOT / "data" / "raw" / "starter"),
+        help="articles to replicate (any input predict takes)",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--ray-shards", type=int, default=0, help="also run the largest size as this many shards on Ray")
+    parser.add_argument(
+        "--ray-shards", type=int, default=0, help="also run the largest size as this many shards on Ray"
+    )
     parser.add_argument("--ray-workers", type=int, default=2)
     args = parser.parse_args()
 
@@ -79,23 +87,56 @@ def main() -> None:
             write_replicas(source, size, articles)
             for name, command in (
                 ("ingest", ["ingest", str(articles), "--output", str(Path(work) / f"{size}-ingested.jsonl")]),
-                (f"predict {args.system}", ["predict", "--system", args.system, str(articles), "--batch-size", str(args.batch_size),
-                                            "--output", str(Path(work) / f"{size}-predicted.jsonl.gz")]),
+                (
+                    f"predict {args.system}",
+                    [
+                        "predict",
+                        "--system",
+                        args.system,
+                        str(articles),
+                        "--batch-size",
+                        str(args.batch_size),
+                        "--output",
+                        str(Path(work) / f"{size}-predicted.jsonl.gz"),
+                    ],
+                ),
             ):
                 result = measure(command)
                 rows.append({"command": name, "articles": size, **result})
-                print(f"  {name}: {size} articles in {result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB", flush=True)
+                print(
+                    f"  {name}: {size} articles in {result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB",
+                    flush=True,
+                )
         if args.ray_shards:
             size = max(args.sizes)
             write_shards(source, size, args.ray_shards, Path(work) / "shards")
-            ray_run = measure(["predict", "--engine", "ray", "--system", args.system, str(Path(work) / "shards"), "--num-workers",
-                               str(args.ray_workers), "--batch-size", str(args.batch_size), "--output", str(Path(work) / "sharded")])
-            print(f"  predict {args.system} on Ray: {size} articles in {args.ray_shards} shards, {args.ray_workers} workers: "
-                  f"{ray_run['seconds']:.1f} s, {size / ray_run['seconds']:.1f} articles/s (start-up included), "
-                  f"driver peak {ray_run['peak_mb']:.0f} MB", flush=True)
+            ray_run = measure(
+                [
+                    "predict",
+                    "--engine",
+                    "ray",
+                    "--system",
+                    args.system,
+                    str(Path(work) / "shards"),
+                    "--num-workers",
+                    str(args.ray_workers),
+                    "--batch-size",
+                    str(args.batch_size),
+                    "--output",
+                    str(Path(work) / "sharded"),
+                ]
+            )
+            print(
+                f"  predict {args.system} on Ray: {size} articles in {args.ray_shards} shards, {args.ray_workers} workers: "
+                f"{ray_run['seconds']:.1f} s, {size / ray_run['seconds']:.1f} articles/s (start-up included), "
+                f"driver peak {ray_run['peak_mb']:.0f} MB",
+                flush=True,
+            )
 
     startup = {r["command"]: r["seconds"] for r in rows if r["articles"] == 1}
-    print("\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest | peak MB | vs smallest |")
+    print(
+        "\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest | peak MB | vs smallest |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     measured = [r for r in rows if r["articles"] > 1]
     for row in measured:

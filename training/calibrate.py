@@ -35,13 +35,18 @@ def main() -> int:
         return 2
     attributor = QuoteAttributor.from_pretrained(source, device="cpu")
     calibration = fit_calibration(attributor, read_articles(args.validation))
-    print("fitted on validation: " + ", ".join(f"{name} slope {a:.3f} intercept {b:.3f}" for name, (a, b) in calibration.items()))
+    print(
+        "fitted on validation: "
+        + ", ".join(f"{name} slope {a:.3f} intercept {b:.3f}" for name, (a, b) in calibration.items())
+    )
     attributor.settings["calibration"] = calibration
     rows = []
     for path in args.evaluate:
         errors = calibration_errors(attributor, read_articles(path))
-        rows.append(f"| {Path(path).name} | {errors['quotes']} | {errors['quote_ece_before']:.3f} | {errors['quote_ece_after']:.3f} | "
-                    f"{errors['links']} | {errors['speaker_ece_before']:.3f} | {errors['speaker_ece_after']:.3f} |")
+        rows.append(
+            f"| {Path(path).name} | {errors['quotes']} | {errors['quote_ece_before']:.3f} | {errors['quote_ece_after']:.3f} | "
+            f"{errors['links']} | {errors['speaker_ece_before']:.3f} | {errors['speaker_ece_after']:.3f} |"
+        )
         print(rows[-1])
 
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))

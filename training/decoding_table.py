@@ -20,12 +20,17 @@ def main() -> int:
     attributor = QuoteAttributor.from_pretrained(args.checkpoint)
     options = {**DECODING_GRID, **REFINING}  # every combination, so the checkpoint's own setting is among the rows
     _, rows = search_decoding(attributor, read_articles(args.gold), grid=options, refining={})
-    settings = {**DECODING_DEFAULTS, **attributor.settings}  # a checkpoint older than an option decodes with its default
+    settings = {
+        **DECODING_DEFAULTS,
+        **attributor.settings,
+    }  # a checkpoint older than an option decodes with its default
     chosen = {key: settings[key] for key in options}
     print("\t".join([*options, *(f"{name}_f1" for name in REPORTED), "checkpoint's"]))
     for row in sorted(rows, key=lambda r: r["attribution_f1"], reverse=True):
         mark = "*" if all(row[key] == chosen[key] for key in options) else ""
-        print("\t".join([*(str(row[key]) for key in options), *(f"{row[f'{name}_f1']:.3f}" for name in REPORTED), mark]))
+        print(
+            "\t".join([*(str(row[key]) for key in options), *(f"{row[f'{name}_f1']:.3f}" for name in REPORTED), mark])
+        )
     return 0
 
 

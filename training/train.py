@@ -1,6 +1,6 @@
 """Fine-tune the quote attribution model (same as `quoteattr train`).
 
-    python training/train.py --config configs/default.yaml [--output_dir DIR] [--resume] [...]
+python training/train.py --config configs/default.yaml [--output_dir DIR] [--resume] [...]
 """
 
 import sys

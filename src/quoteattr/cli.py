@@ -16,9 +16,15 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     from quoteattr.data.ingest import DEFAULT_MAX_BYTES
 
     parser.add_argument(
-        "inputs", nargs="+", help=".txt pages; .jsonl, .jsonl.gz or .parquet files; folders or globs ('archive/**/*.jsonl.gz') of them; - (standard input)",
+        "inputs",
+        nargs="+",
+        help=".txt pages; .jsonl, .jsonl.gz or .parquet files; folders or globs ('archive/**/*.jsonl.gz') of them; - (standard input)",
     )
-    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable files and bad records, and report them, instead of failing")
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable files and bad records, and report them, instead of failing",
+    )
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="largest article accepted")
 
 
@@ -51,7 +57,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
     system = load_system(args.system, device=args.device)
     predictions = tqdm(
-        system.predict(articles, batch_size=args.batch_size), total=count_articles(args.inputs), desc=system.name, unit="article", file=sys.stderr
+        system.predict(articles, batch_size=args.batch_size),
+        total=count_articles(args.inputs),
+        desc=system.name,
+        unit="article",
+        file=sys.stderr,
     )
     output_format = output_format_for(args.output, args.format)
     if args.min_score is not None:
@@ -85,7 +95,9 @@ def confident_only(predictions: Iterable[Article], min_score: float, system: str
     """Predictions without the quotes scored below ``min_score``; a system that gives no scores is an error."""
     for article in predictions:
         if any(quote.score is None for quote in article.quotes):
-            raise InputError(f"{system} gives no scores, so --min-score cannot filter its quotes; use a model checkpoint")
+            raise InputError(
+                f"{system} gives no scores, so --min-score cannot filter its quotes; use a model checkpoint"
+            )
         kept = [quote for quote in article.quotes if quote.score >= min_score]
         yield Article(article.id, article.text, article.meta, kept, entities_from_quotes(kept))
 
@@ -115,7 +127,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)")
     if report["extra_predictions"]:
         extra = report["extra_predictions"]
-        print(f"warning: {len(extra)} predicted articles are not in the gold (not scored): {', '.join(extra[:5])}{' …' * (len(extra) > 5)}")
+        print(
+            f"warning: {len(extra)} predicted articles are not in the gold (not scored): {', '.join(extra[:5])}{' …' * (len(extra) > 5)}"
+        )
     if args.output:
         write_json(args.output, report)
         print(f"wrote {args.output}")
@@ -145,8 +159,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from quoteattr.evaluation.comparison import compare_systems
 
-    compare_systems(args.gold, args.systems, args.output, bootstrap=args.bootstrap, html_articles=args.html_articles,
-                    target_precision=args.target_precision)
+    compare_systems(
+        args.gold,
+        args.systems,
+        args.output,
+        bootstrap=args.bootstrap,
+        html_articles=args.html_articles,
+        target_precision=args.target_precision,
+    )
     return 0
 
 
@@ -173,7 +193,15 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
             f"{pooled['content_exact_f1']:.3f}, attribution F1 {pooled['attribution_f1']:.3f}"
         )
     if args.report:
-        write_json(args.report, {"articles": report.articles, "quotes": report.quotes, "problems": report.problems, "agreement": report.agreement})
+        write_json(
+            args.report,
+            {
+                "articles": report.articles,
+                "quotes": report.quotes,
+                "problems": report.problems,
+                "agreement": report.agreement,
+            },
+        )
     return 0
 
 
@@ -197,7 +225,9 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
         model_version = args.model_version or args.system
     if args.select is not None:
         chosen = select_articles(predictions, args.select, args.strategy, seed=args.seed)
-        print(f"selected {len(chosen)} by {args.strategy}: {', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}")
+        print(
+            f"selected {len(chosen)} by {args.strategy}: {', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}"
+        )
         chosen_ids = {a.id for a in chosen}
         articles = [a for a in articles if a.id in chosen_ids]
     report = push(server, args.project, articles, predictions, model_version, annotations=Path(args.annotations))
@@ -236,7 +266,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return train_main(args.training_arguments, prog="quoteattr train")
 
 
-TRAINING_HELP = "fine-tune the model: --config FILE, then any training argument to override it (see `quoteattr train --help`)"
+TRAINING_HELP = (
+    "fine-tune the model: --config FILE, then any training argument to override it (see `quoteattr train --help`)"
+)
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -251,7 +283,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from quoteattr.training.export import export_checkpoint
 
     folder = export_checkpoint(args.checkpoint, args.output, args.format, args.quantize or "fp32")
-    print(f"wrote {folder} ({args.format}, {args.quantize or 'fp32'}); `quoteattr predict --system {folder} ...` runs it")
+    print(
+        f"wrote {folder} ({args.format}, {args.quantize or 'fp32'}); `quoteattr predict --system {folder} ...` runs it"
+    )
     return 0
 
 
@@ -259,7 +293,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.main_job import run_main_job
 
     train_config = None if args.train_config == "none" else Path(args.train_config)
-    run_main_job(Path(args.output), raw=Path(args.raw), annotations=Path(args.annotations), seed=args.seed, train_config=train_config)
+    run_main_job(
+        Path(args.output),
+        raw=Path(args.raw),
+        annotations=Path(args.annotations),
+        seed=args.seed,
+        train_config=train_config,
+    )
     return 0
 
 
@@ -270,32 +310,52 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="read .txt/.jsonl articles into the interchange JSONL")
     _add_input_options(ingest)
     ingest.add_argument("--output", required=True)
-    ingest.add_argument("--report", help="write the files read and skipped and the lines removed from each as JSON here")
+    ingest.add_argument(
+        "--report", help="write the files read and skipped and the lines removed from each as JSON here"
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     predict = commands.add_parser("predict", help="find quotes and speakers with a system")
     predict.add_argument(
-        "--system", default="rules", help="'rules' (default), 'textacy', a checkpoint folder, or an installed model's name"
+        "--system",
+        default="rules",
+        help="'rules' (default), 'textacy', a checkpoint folder, or an installed model's name",
     )
     _add_input_options(predict)
     predict.add_argument("--output", required=True, help="file to write, or - for standard output")
     predict.add_argument(
-        "--format", choices=("jsonl", "parquet", "tsv"),
+        "--format",
+        choices=("jsonl", "parquet", "tsv"),
         help="jsonl: interchange records (default; .jsonl.gz is gzipped); parquet: the same records (default for .parquet); "
         "tsv: one readable row per quote (default for .tsv)",
     )
-    predict.add_argument("--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch")
-    predict.add_argument("--min-score", type=float, help="drop quotes scored below this (model systems; the rules give no scores)")
-    predict.add_argument("--device", help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only")
     predict.add_argument(
-        "--engine", choices=("local", "ray"), default="local",
+        "--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch"
+    )
+    predict.add_argument(
+        "--min-score", type=float, help="drop quotes scored below this (model systems; the rules give no scores)"
+    )
+    predict.add_argument(
+        "--device",
+        help="where the model runs: cpu, cuda, cuda:1, mps (default: cuda when available); model systems only",
+    )
+    predict.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
         help="local: one process, one output file (default); ray: a Ray Data job, each input file a shard, --output a folder "
         "of output shards; a rerun skips shards already written",
     )
     predict.add_argument("--num-workers", type=int, default=2, help="ray: actors, each holding the system once")
-    predict.add_argument("--cpus-per-worker", type=float, default=0.5, help="ray: CPUs reserved per actor (leave some for reading)")
-    predict.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor, on a cluster that has them")
-    predict.add_argument("--address", help="ray: a running cluster to join (e.g. 'auto' or HOST:6379); default: start Ray locally")
+    predict.add_argument(
+        "--cpus-per-worker", type=float, default=0.5, help="ray: CPUs reserved per actor (leave some for reading)"
+    )
+    predict.add_argument(
+        "--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor, on a cluster that has them"
+    )
+    predict.add_argument(
+        "--address", help="ray: a running cluster to join (e.g. 'auto' or HOST:6379); default: start Ray locally"
+    )
     predict.set_defaults(func=cmd_predict)
 
     evaluate = commands.add_parser("evaluate", help="precision/recall/F1 of predictions against gold")
@@ -303,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pred", required=True)
     evaluate.add_argument("--output", help="write the report as JSON here")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples for 95%% intervals (0: none)")
-    evaluate.add_argument("--target-precision", type=float, default=0.9, help="print the score threshold that reaches this precision")
+    evaluate.add_argument(
+        "--target-precision", type=float, default=0.9, help="print the score threshold that reaches this precision"
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
     compare = commands.add_parser("compare", help="run systems on a gold corpus and compare them side by side")
@@ -312,17 +374,27 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--output", default="outputs/compare")
     compare.add_argument("--bootstrap", type=int, default=1000)
     compare.add_argument("--html-articles", type=int, default=25, help="articles shown in the HTML views")
-    compare.add_argument("--target-precision", type=float, default=0.9, help="print and mark the score threshold that reaches this precision")
+    compare.add_argument(
+        "--target-precision",
+        type=float,
+        default=0.9,
+        help="print and mark the score threshold that reaches this precision",
+    )
     compare.set_defaults(func=cmd_compare)
 
     build = commands.add_parser("build", help="build the Hugging Face dataset from labelled articles")
     build.add_argument("inputs", nargs="*", help="interchange JSONL files to add (split at random by article)")
-    build.add_argument("--annotations", help="folder of Label Studio export files (default data/annotations when no input is given)")
+    build.add_argument(
+        "--annotations", help="folder of Label Studio export files (default data/annotations when no input is given)"
+    )
     build.add_argument("--train", help="interchange JSONL used as the train split as is")
     build.add_argument("--validation", help="interchange JSONL used as the validation split as is")
     build.add_argument("--test", help="interchange JSONL used as the test split as is")
     build.add_argument(
-        "--validation-from-train", type=float, metavar="FRACTION", help="carve validation out of --train (by article, seeded)"
+        "--validation-from-train",
+        type=float,
+        metavar="FRACTION",
+        help="carve validation out of --train (by article, seeded)",
     )
     build.add_argument("--output", default="outputs/dataset")
     build.add_argument("--seed", type=int, default=13)
@@ -342,18 +414,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     studio = commands.add_parser("labelstudio", help="review in Label Studio: push tasks, pull annotations")
     studio_commands = studio.add_subparsers(dest="action", required=True)
-    push = studio_commands.add_parser("push", help="import articles as tasks with predictions (token: $LABEL_STUDIO_API_KEY)")
+    push = studio_commands.add_parser(
+        "push", help="import articles as tasks with predictions (token: $LABEL_STUDIO_API_KEY)"
+    )
     _add_input_options(push)
-    push.add_argument("--system", default="rules", help="predictions from 'rules', 'textacy', or 'gold' (the current annotations)")
-    push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
-    push.add_argument("--select", type=int, metavar="N", help="push only N articles of the pool not yet labelled or pushed")
     push.add_argument(
-        "--strategy", choices=STRATEGIES, default="expected-errors",
+        "--system", default="rules", help="predictions from 'rules', 'textacy', or 'gold' (the current annotations)"
+    )
+    push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
+    push.add_argument(
+        "--select", type=int, metavar="N", help="push only N articles of the pool not yet labelled or pushed"
+    )
+    push.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="expected-errors",
         help="with --select: the articles with the most expected errors (expected-errors, the best measured in the "
         "active-learning simulation), whose predictions are least sure (uncertainty), or a random draw",
     )
     push.add_argument("--seed", type=int, default=0, help="with --select: breaks ties, and draws for --strategy random")
-    pull = studio_commands.add_parser("pull", help="export annotations into data/annotations/ and the interchange JSONL")
+    pull = studio_commands.add_parser(
+        "pull", help="export annotations into data/annotations/ and the interchange JSONL"
+    )
     pull.add_argument("--output", help="gold interchange JSONL of the project's annotated articles")
     for command, func in ((push, cmd_labelstudio_push), (pull, cmd_labelstudio_pull)):
         command.add_argument("--url", required=True, help="Label Studio server, e.g. http://127.0.0.1:8080")
@@ -362,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--retries", type=int, default=5, help="attempts while the server is unreachable")
         command.set_defaults(func=func)
 
-    train = commands.add_parser("train", help=TRAINING_HELP, add_help=False)  # its own parser (the trainer's) reads every argument
+    train = commands.add_parser(
+        "train", help=TRAINING_HELP, add_help=False
+    )  # its own parser (the trainer's) reads every argument
     train.set_defaults(func=cmd_train, training_arguments=[])
 
     package = commands.add_parser("package", help="build a pip-installable wheel holding a checkpoint")
@@ -372,14 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--version", default="0.1.0")
     package.set_defaults(func=cmd_package)
 
-    export = commands.add_parser("export", help="export a checkpoint for fast CPU inference (ONNX Runtime, or PyTorch int8)")
+    export = commands.add_parser(
+        "export", help="export a checkpoint for fast CPU inference (ONNX Runtime, or PyTorch int8)"
+    )
     export.add_argument("checkpoint")
-    export.add_argument("--format", choices=("onnx", "torch"), required=True, help="onnx: an ONNX Runtime graph; torch: PyTorch")
+    export.add_argument(
+        "--format", choices=("onnx", "torch"), required=True, help="onnx: an ONNX Runtime graph; torch: PyTorch"
+    )
     export.add_argument("--quantize", choices=("int8",), help="int8 weights (dynamic quantization); default fp32")
     export.add_argument("--output", required=True, help="a new folder")
     export.set_defaults(func=cmd_export)
 
-    run = commands.add_parser("run", help="the main job on the embedded data: ingest, build, train, evaluate model and rules")
+    run = commands.add_parser(
+        "run", help="the main job on the embedded data: ingest, build, train, evaluate model and rules"
+    )
     run.add_argument("--raw", default="data/raw")
     run.add_argument("--annotations", default="data/annotations")
     run.add_argument("--output", default="outputs")

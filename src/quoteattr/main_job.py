@@ -13,7 +13,11 @@ from quoteattr.labelstudio.annotations import DEFAULT_ANNOTATIONS, load_gold
 
 
 def run_main_job(
-    output: Path, raw: Path, annotations: Path = DEFAULT_ANNOTATIONS, seed: int = 13, train_config: Path | None = Path("configs/default.yaml")
+    output: Path,
+    raw: Path,
+    annotations: Path = DEFAULT_ANNOTATIONS,
+    seed: int = 13,
+    train_config: Path | None = Path("configs/default.yaml"),
 ) -> dict:
     """Ingest the raw articles and check them against the gold, build the dataset, train the model with
     ``train_config`` (None: skip), and score the model and the rules baseline side by side on the test split."""
@@ -43,7 +47,16 @@ def run_main_job(
 
         print(f"training with {train_config} ...", flush=True)
         checkpoint = train(
-            ["--config", str(train_config), "--dataset_dir", str(dataset), "--output_dir", str(output / "model"), "--seed", str(seed)]
+            [
+                "--config",
+                str(train_config),
+                "--dataset_dir",
+                str(dataset),
+                "--output_dir",
+                str(output / "model"),
+                "--seed",
+                str(seed),
+            ]
         )
         systems.append(str(checkpoint))
     test_gold = output / "test_gold.jsonl"

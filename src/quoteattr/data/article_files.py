@@ -148,7 +148,9 @@ def _decode_line(raw: bytes, where: str) -> str:
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
-        raise InputError(f"{where} (byte {error.start} of the line): not valid UTF-8 ({error.reason}); re-encode as UTF-8") from error
+        raise InputError(
+            f"{where} (byte {error.start} of the line): not valid UTF-8 ({error.reason}); re-encode as UTF-8"
+        ) from error
 
 
 @contextmanager
@@ -180,7 +182,9 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError(f"{path}: not a readable Parquet file ({error})") from error
     missing = {"id", "text"} - set(parquet.schema_arrow.names)
     if missing:
-        raise InputError(f"{path}: Parquet columns {sorted(missing)} are missing; the interchange schema needs id and text")
+        raise InputError(
+            f"{path}: Parquet columns {sorted(missing)} are missing; the interchange schema needs id and text"
+        )
     number = 0
     for batch in parquet.iter_batches(batch_size=PARQUET_BATCH):
         for row in batch.to_pylist():

@@ -216,7 +216,11 @@ def read_input(
     starts with '{', else one page with id 'stdin')."""
     first_seen = {} if first_seen is None else first_seen
     if str(path) == STDIO and not sys.stdin.buffer.peek(4096).lstrip().startswith(b"{"):
-        yield unique(page_article(read_utf8(path, max_bytes), "stdin", display_name(path), removed), display_name(path), first_seen)
+        yield unique(
+            page_article(read_utf8(path, max_bytes), "stdin", display_name(path), removed),
+            display_name(path),
+            first_seen,
+        )
     elif str(path) == STDIO or record_suffix(path):
         yield from record_articles(path, max_bytes, on_bad_record, first_seen)
     else:
@@ -224,7 +228,10 @@ def read_input(
 
 
 def iter_articles(
-    paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES, report: IngestReport | None = None
+    paths: Iterable[str | Path],
+    skip_bad: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    report: IngestReport | None = None,
 ) -> Iterator[Article]:
     """Articles of every input (files, folders, globs), one at a time, so memory stays flat however many.
     A bad file or record fails, or with ``skip_bad`` is reported in ``report`` and skipped. Inputs that do
@@ -271,7 +278,9 @@ def count_articles(paths: Iterable[str | Path]) -> int | None:
     return total
 
 
-def ingest(paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Article], IngestReport]:
+def ingest(
+    paths: Iterable[str | Path], skip_bad: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[Article], IngestReport]:
     """Every input's articles as a list, with the report (for small inputs; stream with ``iter_articles``)."""
     report = IngestReport()
     return list(iter_articles(paths, skip_bad, max_bytes, report)), report
@@ -286,7 +295,11 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
         if str(given) == STDIO:
             expanded.append(item)
         elif item.is_dir():
-            found = sorted(p for p in item.rglob("*") if is_input(p) and not any(part.startswith(".") for part in p.relative_to(item).parts))
+            found = sorted(
+                p
+                for p in item.rglob("*")
+                if is_input(p) and not any(part.startswith(".") for part in p.relative_to(item).parts)
+            )
             if not found:
                 raise InputError(f"{item}: no {', '.join(INPUT_SUFFIXES)} files in this folder")
             expanded.extend(found)

@@ -39,7 +39,13 @@ class Quote:
             "speaker": list(self.speaker) if self.speaker else None,
             "speaker_entity": self.speaker_entity,
         }
-        record.update({key: value for key, value in (("score", self.score), ("speaker_score", self.speaker_score)) if value is not None})
+        record.update(
+            {
+                key: value
+                for key, value in (("score", self.score), ("speaker_score", self.speaker_score))
+                if value is not None
+            }
+        )
         return record
 
     @property

@@ -53,7 +53,9 @@ def build_from_sources(
         split_seed = None
         if validation_from_train:
             if "train" not in splits or "validation" in splits:
-                raise InputError("--validation-from-train carves validation out of --train: give --train and no --validation")
+                raise InputError(
+                    "--validation-from-train carves validation out of --train: give --train and no --validation"
+                )
             splits["train"], splits["validation"] = carve_validation(splits["train"], validation_from_train, seed)
             splits = {name: splits[name] for name in ("train", "validation", "test") if name in splits}
             split_note = (
@@ -82,5 +84,7 @@ def build_from_sources(
             "Speaker entities of converted corpora are silver: resolved from the source mentions by rule "
             "(`meta.speaker_resolution` counts name / pronoun / unresolved per article)."
         )
-    save_dataset(splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed, split_note)
+    save_dataset(
+        splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed, split_note
+    )
     return split_statistics(splits)

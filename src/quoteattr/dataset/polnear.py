@@ -18,7 +18,15 @@ from tqdm import tqdm
 
 from quoteattr.data.jsonl import InputError, read_utf8
 from quoteattr.data.quotemarks import quote_type, quoted_regions
-from quoteattr.data.schema import Article, Quote, SchemaError, Span, entities_from_quotes, overlaps_any, validate_article
+from quoteattr.data.schema import (
+    Article,
+    Quote,
+    SchemaError,
+    Span,
+    entities_from_quotes,
+    overlaps_any,
+    validate_article,
+)
 from quoteattr.dataset.card import ANNOTATOR_AGREEMENT
 from quoteattr.systems.mention_resolver import resolve_mentions
 
@@ -211,7 +219,9 @@ def convert_compartment(
             if annotator != kept:
                 counts = agreement_counts(article, other)
                 article.meta.setdefault(ANNOTATOR_AGREEMENT, []).append({"other": annotator, **counts})
-                report.agreement.append({"article": name, "kept": kept, "other": annotator, **pooled_agreement([counts]), "counts": counts})
+                report.agreement.append(
+                    {"article": name, "kept": kept, "other": annotator, **pooled_agreement([counts]), "counts": counts}
+                )
         articles.append(article)
     if resolve_speakers:
         resolve_speaker_entities(articles)

@@ -21,7 +21,9 @@ SPLITS = ("train", "validation", "test")
 FEATURES = arrow_features()
 
 
-def split_articles(articles: list[Article], seed: int, ratios: tuple[float, float] = (0.8, 0.1)) -> dict[str, list[Article]]:
+def split_articles(
+    articles: list[Article], seed: int, ratios: tuple[float, float] = (0.8, 0.1)
+) -> dict[str, list[Article]]:
     """Shuffle articles with a seed and cut them into train/validation/test (each article in one split)."""
     ordered = sorted(articles, key=lambda a: a.id)
     random.Random(seed).shuffle(ordered)
@@ -91,8 +93,13 @@ def save_dataset(
         (staging / "data").mkdir()
         for name, split in dataset.items():
             split.to_parquet(str(staging / "data" / f"{name}.parquet"))
-        (staging / "README.md").write_text(dataset_card(split_statistics(splits), sources, licence, seed, split_note, split_agreement(splits)), encoding="utf-8")
-        (staging / "statistics.json").write_text(json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8")
+        (staging / "README.md").write_text(
+            dataset_card(split_statistics(splits), sources, licence, seed, split_note, split_agreement(splits)),
+            encoding="utf-8",
+        )
+        (staging / "statistics.json").write_text(
+            json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8"
+        )
         if output.exists():
             old = output.with_name(f".{output.name}.old")
             shutil.rmtree(old, ignore_errors=True)

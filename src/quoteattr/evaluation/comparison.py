@@ -61,7 +61,11 @@ def given_gold_quote_rows(gold: list[Article], linked: list[Article], bootstrap:
 
 
 def compare_systems(
-    gold_path: str | Path, systems: list[str], output: str | Path, bootstrap: int = 1000, html_articles: int = 25,
+    gold_path: str | Path,
+    systems: list[str],
+    output: str | Path,
+    bootstrap: int = 1000,
+    html_articles: int = 25,
     target_precision: float = 0.9,
 ) -> dict[str, dict]:
     """Predict with each system, score it (and its linker on gold quotes where it has one; its threshold sweep
@@ -96,9 +100,13 @@ def compare_systems(
     lines = operating_point_lines(sweeps, target_precision) if sweeps else []
     if sweeps:
         plot_threshold_curves(sweeps, target_precision, output / CURVES_PNG)
-    write_markdown(reports, output / "report.md", "pr_by_type.png", str(gold_path), (CURVES_PNG, lines) if sweeps else None)
+    write_markdown(
+        reports, output / "report.md", "pr_by_type.png", str(gold_path), (CURVES_PNG, lines) if sweeps else None
+    )
     print(comparison_table(reports))
     for line in lines:
         print(line)
-    print(f"\nreports in {output}/: report.md, pr_by_type.png{', ' + CURVES_PNG if sweeps else ''}, view_<system>.html, <system>_eval.json")
+    print(
+        f"\nreports in {output}/: report.md, pr_by_type.png{', ' + CURVES_PNG if sweeps else ''}, view_<system>.html, <system>_eval.json"
+    )
     return reports

@@ -46,7 +46,11 @@ def expected_calibration_error(scores: list[float], right: list[bool], bins: int
         return float("nan")
     values, labels = np.asarray(scores), np.asarray(right, dtype=float)
     which = np.minimum((values * bins).astype(int), bins - 1)
-    gaps = [abs(values[which == b].mean() - labels[which == b].mean()) * (which == b).sum() for b in range(bins) if (which == b).any()]
+    gaps = [
+        abs(values[which == b].mean() - labels[which == b].mean()) * (which == b).sum()
+        for b in range(bins)
+        if (which == b).any()
+    ]
     return float(sum(gaps) / len(values))
 
 
@@ -57,11 +61,14 @@ def has_scores(articles: list[Article]) -> bool:
 def above(articles: list[Article], threshold: float) -> list[Article]:
     """The articles keeping only quotes scored at least ``threshold`` (unscored quotes are dropped)."""
     return [
-        Article(a.id, a.text, a.meta, [q for q in a.quotes if q.score is not None and q.score >= threshold], a.entities) for a in articles
+        Article(a.id, a.text, a.meta, [q for q in a.quotes if q.score is not None and q.score >= threshold], a.entities)
+        for a in articles
     ]
 
 
-def threshold_sweep(gold: list[Article], pred: list[Article], points: int = 40, top_share: float = 0.025) -> list[dict[str, float]]:
+def threshold_sweep(
+    gold: list[Article], pred: list[Article], points: int = 40, top_share: float = 0.025
+) -> list[dict[str, float]]:
     """Precision and recall of content overlap and attribution at thresholds spread over the scores' quantiles,
     up to the one that keeps the top ``top_share`` of quotes (fewer make a precision too noisy to choose by)."""
     scores = sorted(q.score for a in pred for q in a.quotes if q.score is not None)
@@ -77,7 +84,9 @@ def threshold_sweep(gold: list[Article], pred: list[Article], points: int = 40, 
     return sweep
 
 
-def operating_point(sweep: list[dict[str, float]], target_precision: float, metric: str = "attribution") -> dict[str, float] | None:
+def operating_point(
+    sweep: list[dict[str, float]], target_precision: float, metric: str = "attribution"
+) -> dict[str, float] | None:
     """The threshold with the most recall among those whose precision reaches the target (None if none does)."""
     reaching = [row for row in sweep if row[f"{metric}_precision"] >= target_precision]
     return max(reaching, key=lambda row: (row[f"{metric}_recall"], -row["threshold"])) if reaching else None

@@ -52,15 +52,23 @@ def plot_precision_recall(reports: dict[str, dict], path: Path) -> None:
             precision = f1 * grid / (2 * grid - f1)
             keep = (precision > 0) & (precision <= 1)
             axis.plot(grid[keep], precision[keep], color="#dddddd", linewidth=0.8, zorder=0)
-            axis.annotate(f"F1={f1}", (0.98, f1 * 0.98 / (2 * 0.98 - f1) + 0.01), fontsize=7, color="#999999", ha="right")
+            axis.annotate(
+                f"F1={f1}", (0.98, f1 * 0.98 / (2 * 0.98 - f1) + 0.01), fontsize=7, color="#999999", ha="right"
+            )
         for index, (system, report) in enumerate(reports.items()):
             for metric, marker in markers.items():
                 values = report["metrics"].get(f"{metric}/{quote_type}")
                 if values is None:
                     continue
                 axis.scatter(
-                    values["recall"], values["precision"], marker=marker, s=70, color=colours[index % len(colours)],
-                    label=f"{system} · {metric.replace('_', ' ')}", edgecolors="black", linewidths=0.5,
+                    values["recall"],
+                    values["precision"],
+                    marker=marker,
+                    s=70,
+                    color=colours[index % len(colours)],
+                    label=f"{system} · {metric.replace('_', ' ')}",
+                    edgecolors="black",
+                    linewidths=0.5,
                 )
         axis.set_title(f"{quote_type} quotes")
         axis.set_xlim(0, 1.02)
@@ -91,11 +99,25 @@ def plot_threshold_curves(sweeps: dict[str, list[dict[str, float]]], target_prec
     for axis, metric in zip(axes, SWEPT_METRICS):
         for index, (system, sweep) in enumerate(sweeps.items()):
             colour = colours[index % len(colours)]
-            axis.plot([r[f"{metric}_recall"] for r in sweep], [r[f"{metric}_precision"] for r in sweep], color=colour, label=system, marker=".")
+            axis.plot(
+                [r[f"{metric}_recall"] for r in sweep],
+                [r[f"{metric}_precision"] for r in sweep],
+                color=colour,
+                label=system,
+                marker=".",
+            )
             point = operating_point(sweep, target_precision, metric)
             if point:
-                axis.scatter(point[f"{metric}_recall"], point[f"{metric}_precision"], s=120, marker="*", color=colour, edgecolors="black", zorder=3,
-                             label=f"{system}: score ≥ {point['threshold']:.2f}")
+                axis.scatter(
+                    point[f"{metric}_recall"],
+                    point[f"{metric}_precision"],
+                    s=120,
+                    marker="*",
+                    color=colour,
+                    edgecolors="black",
+                    zorder=3,
+                    label=f"{system}: score ≥ {point['threshold']:.2f}",
+                )
         axis.axhline(target_precision, color="#999999", linestyle="--", linewidth=0.8)
         axis.set_title(f"{metric.replace('_', ' ')} as the score threshold rises")
         axis.set_xlim(0, 1.02)
@@ -122,12 +144,15 @@ def operating_point_lines(sweeps: dict[str, list[dict[str, float]]], target_prec
             lines.append(
                 f"{system} · {metric.replace('_', ' ')}: score ≥ {point['threshold']:.3f} gives precision "
                 f"{point[f'{metric}_precision']:.3f} at recall {point[f'{metric}_recall']:.3f}"
-                if point else f"{system} · {metric.replace('_', ' ')}: no threshold reaches precision {target_precision} (best {best:.3f})"
+                if point
+                else f"{system} · {metric.replace('_', ' ')}: no threshold reaches precision {target_precision} (best {best:.3f})"
             )
     return lines
 
 
-def write_markdown(reports: dict[str, dict], path: Path, chart_name: str, corpus: str, curves: tuple[str, list[str]] | None = None) -> None:
+def write_markdown(
+    reports: dict[str, dict], path: Path, chart_name: str, corpus: str, curves: tuple[str, list[str]] | None = None
+) -> None:
     """A Markdown report: the comparison table per metric and quote type, the chart, and (``curves``) the
     precision–recall curves of scored systems with their operating points."""
     systems = list(reports)
@@ -162,7 +187,13 @@ def write_markdown(reports: dict[str, dict], path: Path, chart_name: str, corpus
         "linker run on the gold quote spans.",
     ]
     if curves:
-        lines += ["", "## Operating points", "", f"![precision and recall as the score threshold rises]({curves[0]})", ""]
+        lines += [
+            "",
+            "## Operating points",
+            "",
+            f"![precision and recall as the score threshold rises]({curves[0]})",
+            "",
+        ]
         lines += [f"- {line}" for line in curves[1]]
     with atomic_writer(path) as stream:
         stream.write("\n".join(lines) + "\n")
@@ -193,7 +224,7 @@ def _render(text: str, quotes: list[Quote], statuses: list[str]) -> str:
     classes: list[set[str]] = [set() for _ in text]
     titles: list[str] = [""] * len(text)
     for quote, status in zip(quotes, statuses):
-        note = f"{quote.type} quote; speaker: {quote.speaker_entity or (text[quote.speaker[0]:quote.speaker[1]] if quote.speaker else 'none')}; {status}"
+        note = f"{quote.type} quote; speaker: {quote.speaker_entity or (text[quote.speaker[0] : quote.speaker[1]] if quote.speaker else 'none')}; {status}"
         for start, end in quote.spans:
             for i in range(start, end):
                 classes[i].update(("q", status))
@@ -223,7 +254,12 @@ def _curves_block(curves: tuple[str, list[str]] | None) -> str:
 
 
 def write_html_view(
-    gold: list[Article], pred: list[Article], path: Path, system: str, limit: int = 25, curves: tuple[str, list[str]] | None = None
+    gold: list[Article],
+    pred: list[Article],
+    path: Path,
+    system: str,
+    limit: int = 25,
+    curves: tuple[str, list[str]] | None = None,
 ) -> None:
     """Gold and predicted quotes side by side for the first ``limit`` articles; differences outlined. ``curves``
     (an image beside the page and the operating-point lines) shows a scored system's precision–recall curves."""
@@ -244,6 +280,6 @@ def write_html_view(
 <style>{_STYLE}</style></head><body><h1>Gold vs {html.escape(system)}</h1>
 <p class="legend"><span class="q">quote content</span><span class="cue">cue</span><span class="spk">speaker</span>
 <span class="missed">missed (gold only)</span><span class="spurious">spurious (predicted only)</span>
-<span class="wrong">matched, wrong speaker</span></p>{_curves_block(curves)}<nav>{nav}</nav>{''.join(sections)}</body></html>"""
+<span class="wrong">matched, wrong speaker</span></p>{_curves_block(curves)}<nav>{nav}</nav>{"".join(sections)}</body></html>"""
     with atomic_writer(path) as stream:
         stream.write(page)

@@ -196,9 +196,7 @@ def score_article(gold: Article, pred: Article) -> ArticleCounts:
         for gi, pi in pairs
         if g[gi].speaker_entity and p[pi].speaker_entity and same_entity(g[gi].speaker_entity, p[pi].speaker_entity)
     ]
-    _count_typed(
-        result, "speaker_entity", named_g, named_p, {a for a, _ in entity_pairs}, {b for _, b in entity_pairs}
-    )
+    _count_typed(result, "speaker_entity", named_g, named_p, {a for a, _ in entity_pairs}, {b for _, b in entity_pairs})
 
     tokens = [m.span() for m in _WORD.finditer(gold.text)]
     gold_tokens, pred_tokens = _tokens_in(tokens, g), _tokens_in(tokens, p)
@@ -221,7 +219,9 @@ def score_article(gold: Article, pred: Article) -> ArticleCounts:
     return result
 
 
-def align(gold: Iterable[Article], pred: Iterable[Article]) -> tuple[list[tuple[Article, Article]], list[str], list[str]]:
+def align(
+    gold: Iterable[Article], pred: Iterable[Article]
+) -> tuple[list[tuple[Article, Article]], list[str], list[str]]:
     """Pair gold and predicted articles by id; a gold article with no prediction counts as predicting nothing.
     No prediction for any gold article at all is an error: the files do not belong together."""
     predictions = {a.id: a for a in pred}
@@ -249,7 +249,9 @@ def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int
     rows = sorted({name for article in per_article for name in article.counts}, key=_row_order)
     table: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(seed)
-    samples = rng.integers(0, len(per_article), size=(bootstrap, len(per_article))) if per_article and bootstrap else None
+    samples = (
+        rng.integers(0, len(per_article), size=(bootstrap, len(per_article))) if per_article and bootstrap else None
+    )
     for row in rows:
         matrix = np.array(
             [[c.tp_pred, c.tp_gold, c.n_pred, c.n_gold] for c in (a.counts.get(row, Counts()) for a in per_article)],

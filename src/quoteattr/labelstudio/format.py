@@ -86,7 +86,9 @@ def article_to_results(article: Article) -> list[dict[str, Any]]:
         )
 
     def relate(source: str, target: str, label: str) -> None:
-        results.append({"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]})
+        results.append(
+            {"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]}
+        )
 
     for index, quote in enumerate(article.quotes):
         head = add_region("QUOTE", quote.spans[0], index, quote.score)
@@ -144,7 +146,9 @@ def results_to_article(
         region = regions.get(item.get("id"))
         value = item.get("value") or {}
         if region is None:
-            issues.append(ConversionIssue(task_id, item.get("id"), f"{item.get('from_name')} given for a missing region"))
+            issues.append(
+                ConversionIssue(task_id, item.get("id"), f"{item.get('from_name')} given for a missing region")
+            )
         elif item["type"] == "choices" and value.get("choices"):
             region.quote_type = value["choices"][0]
             region.choice_score = _score(item)
@@ -245,13 +249,20 @@ def canonical(article: Article) -> Article:
 
 
 def _single(
-    task_id: Any, head_id: str, role: str, links: dict[str, list[str]], regions: dict[str, _Region], issues: list[ConversionIssue]
+    task_id: Any,
+    head_id: str,
+    role: str,
+    links: dict[str, list[str]],
+    regions: dict[str, _Region],
+    issues: list[ConversionIssue],
 ) -> _Region | None:
     targets = list(dict.fromkeys(links.get(role, [])))
     expected = "CUE" if role == "cue" else "SPEAKER"
     found = [regions[t] for t in targets if regions[t].label == expected]
     if len(found) != len(targets):
-        issues.append(ConversionIssue(task_id, head_id, f"'{role}' relation points at a region not labelled {expected}"))
+        issues.append(
+            ConversionIssue(task_id, head_id, f"'{role}' relation points at a region not labelled {expected}")
+        )
     if len(found) > 1:
         issues.append(ConversionIssue(task_id, head_id, f"quote has {len(found)} {role}s; kept the first"))
     return found[0] if found else None
@@ -269,11 +280,15 @@ def _parse_region(task_id: Any, text: str, item: dict[str, Any], issues: list[Co
         issues.append(ConversionIssue(task_id, region_id, f"unknown label {labels!r}; expected one of {LABELS}"))
         return None
     if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-        issues.append(ConversionIssue(task_id, region_id, f"offsets [{start}, {end}] are outside the text (length {len(text)})"))
+        issues.append(
+            ConversionIssue(task_id, region_id, f"offsets [{start}, {end}] are outside the text (length {len(text)})")
+        )
         return None
     if "text" in value and value["text"] != text[start:end]:
         issues.append(
-            ConversionIssue(task_id, region_id, f"region text {value['text']!r} does not match the text at [{start}, {end}]")
+            ConversionIssue(
+                task_id, region_id, f"region text {value['text']!r} does not match the text at [{start}, {end}]"
+            )
         )
         return None
     return _Region(region_id, labels[0], (start, end), score=_score(item))

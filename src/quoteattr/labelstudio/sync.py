@@ -69,7 +69,9 @@ class Server:
                         f"(HTTP {error.status_code}); check the token"
                     ) from None
                 if error.status_code is not None and error.status_code < 500:
-                    raise LabelStudioError(f"{what}: Label Studio at {self.url} answered HTTP {error.status_code}: {error.body}") from None
+                    raise LabelStudioError(
+                        f"{what}: Label Studio at {self.url} answered HTTP {error.status_code}: {error.body}"
+                    ) from None
                 problem = f"HTTP {error.status_code}"
             except httpx.TransportError as error:
                 problem = f"{type(error).__name__}"
@@ -91,7 +93,9 @@ class Server:
                 return project.id
         if label_config is None:
             raise LabelStudioError(f"no project titled {title!r} on {self.url}")
-        created = self.call("create project", lambda: self.client.projects.create(title=title, label_config=label_config))
+        created = self.call(
+            "create project", lambda: self.client.projects.create(title=title, label_config=label_config)
+        )
         return created.id
 
     def article_ids(self, project: int) -> set[str]:
@@ -143,7 +147,9 @@ def push(
                     prediction["score"] = min(scores)  # the data manager sorts tasks by it: least sure quote first
                 task["predictions"] = [prediction]
             tasks.append(task)
-        server.call("import tasks", lambda: server.client.projects.import_tasks(project, request=tasks, return_task_ids=True))
+        server.call(
+            "import tasks", lambda: server.client.projects.import_tasks(project, request=tasks, return_task_ids=True)
+        )
         report.imported += len(batch)
     return report
 
@@ -178,12 +184,16 @@ def pull(server: Server, title: str, annotations: Path, output: Path | None) -> 
     project = server.project_id(title)
     raw = server.call(
         "export annotations",
-        lambda: b"".join(server.client.projects.exports.download_sync(project, export_type="JSON", download_all_tasks=True)),
+        lambda: b"".join(
+            server.client.projects.exports.download_sync(project, export_type="JSON", download_all_tasks=True)
+        ),
     )
     try:
         exported = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise LabelStudioError(f"export of project {title!r}: invalid JSON at line {error.lineno} ({error.msg})") from None
+        raise LabelStudioError(
+            f"export of project {title!r}: invalid JSON at line {error.lineno} ({error.msg})"
+        ) from None
     origin = f"{server.url}/projects/{project}"
     report = PullReport(tasks=len(exported))
     pulled_ids: list[str] = []
@@ -248,4 +258,3 @@ def merge_task(local: dict[str, Any] | None, exported: dict[str, Any], origin: s
             local["annotations"][by_key[key]] = annotation
             changed = True
     return local, changed
-

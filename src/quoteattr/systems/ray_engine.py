@@ -69,11 +69,18 @@ class ShardPredictor:
             target = shard_output(Path(shard), Path(self.job.output_dir), self.job.output_format)
             report = IngestReport()
             try:
-                articles = iter_articles([shard], skip_bad=self.job.skip_bad, max_bytes=self.job.max_bytes, report=report)
-                count = write_predictions(target, self.system.predict(articles, batch_size=self.job.batch_size), self.job.output_format)
+                articles = iter_articles(
+                    [shard], skip_bad=self.job.skip_bad, max_bytes=self.job.max_bytes, report=report
+                )
+                count = write_predictions(
+                    target, self.system.predict(articles, batch_size=self.job.batch_size), self.job.output_format
+                )
                 error = ""
             except Exception as failure:  # noqa: BLE001 - one bad shard must not stop the others; it is reported
-                count, error = 0, f"{type(failure).__name__}: {failure}" if not isinstance(failure, InputError) else str(failure)
+                count, error = (
+                    0,
+                    f"{type(failure).__name__}: {failure}" if not isinstance(failure, InputError) else str(failure),
+                )
             results["shard"].append(shard)
             results["output"].append(str(target) if not error else "")
             results["articles"].append(count)
@@ -108,13 +115,23 @@ def predict_with_ray(
         else:
             pending.append(str(shard))
     if pending:
-        ray.init(address=address, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False,
-                 logging_level="ERROR", configure_logging=True)
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            ignore_reinit_error=True,
+            log_to_driver=False,
+            logging_level="ERROR",
+            configure_logging=True,
+        )
         try:
             shards = ray.data.from_items([{"shard": shard} for shard in pending], override_num_blocks=len(pending))
             resources = {"num_cpus": cpus_per_worker, **({"num_gpus": gpus_per_worker} if gpus_per_worker else {})}
             outcomes = shards.map_batches(
-                ShardPredictor, fn_constructor_args=(job,), batch_size=1, concurrency=min(num_workers, len(pending)), **resources
+                ShardPredictor,
+                fn_constructor_args=(job,),
+                batch_size=1,
+                concurrency=min(num_workers, len(pending)),
+                **resources,
             ).take_all()
         finally:
             ray.shutdown()
@@ -122,8 +139,14 @@ def predict_with_ray(
             if outcome["error"]:
                 run.failed.append({"shard": outcome["shard"], "error": outcome["error"]})
             else:
-                run.done.append({"shard": outcome["shard"], "output": outcome["output"], "articles": int(outcome["articles"]),
-                                 "skipped": json.loads(outcome["skipped"])})
+                run.done.append(
+                    {
+                        "shard": outcome["shard"],
+                        "output": outcome["output"],
+                        "articles": int(outcome["articles"]),
+                        "skipped": json.loads(outcome["skipped"]),
+                    }
+                )
     run.seconds = time.perf_counter() - started
     write_json(output_dir / MANIFEST, {"system": job.system, **asdict(run)})
     return run

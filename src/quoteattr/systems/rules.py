@@ -92,7 +92,11 @@ def _inverted_subject(cue: Token) -> Token | None:
     """The speaker after a cue that follows its quote ('"No deal," reply the unions'), which the parser
     often takes for the verb's object."""
     return next(
-        (c for c in cue.children if c.i > cue.i and c.dep_ in ("nsubj", "dobj", "attr", "npadvmod") and c.pos_ in ("NOUN", "PROPN")),
+        (
+            c
+            for c in cue.children
+            if c.i > cue.i and c.dep_ in ("nsubj", "dobj", "attr", "npadvmod") and c.pos_ in ("NOUN", "PROPN")
+        ),
         None,
     )
 
@@ -103,8 +107,10 @@ def mention_span(token: Token) -> Span | None:
     nominal_conjunct = any(c.dep_ == "conj" and c.pos_ in ("NOUN", "PROPN") for c in token.children)
     excluded: set[int] = set()
     for child in token.children:
-        if child.dep_ in ("appos", "relcl", "acl", "advcl", "punct") or (child.dep_ == "cc" and not nominal_conjunct) or (
-            child.dep_ == "conj" and child.i > token.i and child.pos_ == "VERB"
+        if (
+            child.dep_ in ("appos", "relcl", "acl", "advcl", "punct")
+            or (child.dep_ == "cc" and not nominal_conjunct)
+            or (child.dep_ == "conj" and child.i > token.i and child.pos_ == "VERB")
         ):
             excluded.update(t.i for t in child.subtree)
     kept = [t for t in token.subtree if t.i not in excluded]
@@ -208,9 +214,7 @@ class RulesAttributor:
         quotes.sort(key=lambda q: q.spans[0])
         return quotes, resolver.entities()
 
-    def _quote_from_marks(
-        self, doc: Doc, region: Span, regions: list[Span], used_cues: set[int]
-    ) -> _Found | None:
+    def _quote_from_marks(self, doc: Doc, region: Span, regions: list[Span], used_cues: set[int]) -> _Found | None:
         """A direct or mixed quote around quoted text; None for scare quotes."""
         text = doc.text
         first = doc.char_span(region[0], region[1], alignment_mode="expand")
@@ -219,7 +223,11 @@ class RulesAttributor:
         sentence_start = first[0].sent.start
         sentence_end = first[-1].sent.end
         # a cue sentence right after the closing mark ("..." he said.) belongs to the quote
-        if sentence_end < len(doc) and doc[sentence_end].idx - region[1] <= 2 and doc[sentence_end].sent.end - sentence_end <= 8:
+        if (
+            sentence_end < len(doc)
+            and doc[sentence_end].idx - region[1] <= 2
+            and doc[sentence_end].sent.end - sentence_end <= 8
+        ):
             sentence_end = doc[sentence_end].sent.end
         context = doc[sentence_start:sentence_end]
         cues = [t for t in context if _is_cue(t) and not inside_quotation(t.idx, regions)]
@@ -301,15 +309,15 @@ class RulesAttributor:
             phrase_end = max(t.i for t in source.subtree) + 1
             sentence = token.sent
             if token.i == sentence.start or doc[token.i - 1].is_punct and token.i - 1 == sentence.start:
-                content = _trim(doc.text, (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char))
+                content = _trim(
+                    doc.text, (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char)
+                )
             else:
                 content = _trim(doc.text, (sentence.start_char, token.idx))
             if content is None or overlaps_any(content, claimed):
                 continue
             speaker = _trim(doc.text, _char_span(source.subtree))
-            found.append(
-                _Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0])
-            )
+            found.append(_Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0]))
         return found
 
     def _headline(self, doc: Doc, claimed: list[Span]) -> _Found | None:

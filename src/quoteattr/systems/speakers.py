@@ -13,11 +13,50 @@ PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "he
 GROUP_PRONOUNS = {"they", "them", "it", "we"}
 HONORIFICS = {"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "sen", "sen.", "rep", "rep.", "gov", "gov."}
 TITLES = {
-    "mayor", "president", "minister", "senator", "governor", "general", "major", "colonel", "captain",
-    "chief", "director", "judge", "secretary", "spokesman", "spokeswoman", "professor", "coach", "councilwoman",
-    "councilman", "chancellor", "king", "queen", "prince", "pope", "bishop", "sheriff", "commissioner",
+    "mayor",
+    "president",
+    "minister",
+    "senator",
+    "governor",
+    "general",
+    "major",
+    "colonel",
+    "captain",
+    "chief",
+    "director",
+    "judge",
+    "secretary",
+    "spokesman",
+    "spokeswoman",
+    "professor",
+    "coach",
+    "councilwoman",
+    "councilman",
+    "chancellor",
+    "king",
+    "queen",
+    "prince",
+    "pope",
+    "bishop",
+    "sheriff",
+    "commissioner",
 }
-CONTAINER_NOUNS = {"estimate", "report", "statement", "study", "survey", "analysis", "data", "poll", "figures", "tally", "count", "spokesman", "spokeswoman", "spokesperson"}
+CONTAINER_NOUNS = {
+    "estimate",
+    "report",
+    "statement",
+    "study",
+    "survey",
+    "analysis",
+    "data",
+    "poll",
+    "figures",
+    "tally",
+    "count",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+}
 
 
 @dataclass
@@ -107,7 +146,10 @@ class SpeakerResolver:
 
     def _unlabelled_name(self, head: Token) -> _Cluster:
         """A proper name the NER missed ("Mayor Ana Ruiz"): its name tokens without leading titles."""
-        tokens = sorted([head] + [c for c in head.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"], key=lambda t: t.i)
+        tokens = sorted(
+            [head] + [c for c in head.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"],
+            key=lambda t: t.i,
+        )
         while len(tokens) > 1 and tokens[0].lower_ in TITLES | HONORIFICS:
             tokens = tokens[1:]
         name = " ".join(t.text for t in tokens)

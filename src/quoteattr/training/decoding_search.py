@@ -46,10 +46,16 @@ def search_decoding(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The setting with the best ``metric`` F1 on ``gold`` (content exact F1 breaks ties): the grid's best,
     then each ``refining`` option in turn; and every setting's row (its values and F1s)."""
-    analysed = list(tqdm(attributor.analyse(gold), total=len(gold), desc="encoding validation", unit="article", file=sys.stderr))
+    analysed = list(
+        tqdm(attributor.analyse(gold), total=len(gold), desc="encoding validation", unit="article", file=sys.stderr)
+    )
     first = {key: values[0] for key, values in refining.items()}
     settings = [{**dict(zip(grid, values)), **first} for values in itertools.product(*grid.values())]
-    progress = tqdm(total=len(settings) + sum(len(values) - 1 for values in refining.values()), desc="decoding settings", file=sys.stderr)
+    progress = tqdm(
+        total=len(settings) + sum(len(values) - 1 for values in refining.values()),
+        desc="decoding settings",
+        file=sys.stderr,
+    )
     rows = [_score(attributor, gold, analysed, setting, progress) for setting in settings]
 
     def rank(row: dict[str, Any]) -> tuple[float, float]:
@@ -57,14 +63,18 @@ def search_decoding(
 
     best = max(rows, key=rank)
     for key, values in refining.items():
-        trials = [best] + [_score(attributor, gold, analysed, {**_setting(best), key: value}, progress) for value in values[1:]]
+        trials = [best] + [
+            _score(attributor, gold, analysed, {**_setting(best), key: value}, progress) for value in values[1:]
+        ]
         rows += trials[1:]
         best = max(trials, key=rank)
     progress.close()
     return _setting(best), rows
 
 
-def _score(attributor: Any, gold: list[Article], analysed: list, setting: dict[str, Any], progress: tqdm) -> dict[str, Any]:
+def _score(
+    attributor: Any, gold: list[Article], analysed: list, setting: dict[str, Any], progress: tqdm
+) -> dict[str, Any]:
     predicted = [attributor.attribute(article, analysis, settings=setting) for article, analysis in analysed]
     metrics = evaluate_articles(gold, predicted, bootstrap=0)["metrics"]
     progress.update()

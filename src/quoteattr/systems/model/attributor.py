@@ -59,8 +59,13 @@ class QuoteAttributor:
     """Finds quotes (content, cue, source) with the tagger and links each quote to a source with the linker."""
 
     def __init__(
-        self, model: QuoteAttributionModel | None, tokenizer: Any, settings: dict[str, Any], name: str = "model",
-        encoder: Encoder | None = None, linker: SpeakerLinker | None = None,
+        self,
+        model: QuoteAttributionModel | None,
+        tokenizer: Any,
+        settings: dict[str, Any],
+        name: str = "model",
+        encoder: Encoder | None = None,
+        linker: SpeakerLinker | None = None,
     ) -> None:
         """``model`` is the PyTorch tagger + linker; an exported checkpoint passes its ``encoder`` runtime and
         ``linker`` instead (and has no model to save)."""
@@ -88,7 +93,11 @@ class QuoteAttributor:
         linker = SpeakerLinker(AutoConfig.from_pretrained(str(path)).hidden_size, **settings["linker"])
         linker.load_state_dict(load_file(str(path / LINKER_FILE)))
         if runtime:
-            tagger = AutoModelForTokenClassification.from_pretrained(str(path)) if runtime.get("backend") == "torch" else None
+            tagger = (
+                AutoModelForTokenClassification.from_pretrained(str(path))
+                if runtime.get("backend") == "torch"
+                else None
+            )
             return cls(None, tokenizer, settings, str(path), encoder=load_encoder(path, runtime, tagger), linker=linker)
         model = QuoteAttributionModel(AutoModelForTokenClassification.from_pretrained(str(path)), linker)
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -99,7 +108,9 @@ class QuoteAttributor:
         from safetensors.torch import save_file
 
         if self.model is None:
-            raise ValueError(f"{self.name}: an exported checkpoint cannot be saved again; export from the PyTorch checkpoint")
+            raise ValueError(
+                f"{self.name}: an exported checkpoint cannot be saved again; export from the PyTorch checkpoint"
+            )
         path = Path(path)
         self.model.tagger.config.quoteattr = self.settings
         self.model.tagger.save_pretrained(str(path))
@@ -154,14 +165,21 @@ class QuoteAttributor:
             encoded.append((tokens, windows, len(sequences)))
             sequences.extend(window_ids)
         logits, hidden = self._run(sequences, batch_size) if sequences else ([], [])
-        return [Analysis(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)]) for tokens, windows, first in encoded]
+        return [
+            Analysis(tokens, windows, logits[first : first + len(windows)], hidden[first : first + len(windows)])
+            for tokens, windows, first in encoded
+        ]
 
-    def predict(self, articles: str | Article | Iterable[str | Article], batch_size: int = 32) -> Article | Iterator[Article]:
+    def predict(
+        self, articles: str | Article | Iterable[str | Article], batch_size: int = 32
+    ) -> Article | Iterator[Article]:
         """Articles with quotes, cues, speakers and speaker entities. Like a transformers pipeline it takes
         plain text too: one string (or Article) gives one Article back, a list gives them in order."""
         if isinstance(articles, (str, Article)):
             return next(self._attribute_all([as_article(articles, 0)], batch_size, keep_quotes=False))
-        return self._attribute_all((as_article(item, i) for i, item in enumerate(articles)), batch_size, keep_quotes=False)
+        return self._attribute_all(
+            (as_article(item, i) for i, item in enumerate(articles)), batch_size, keep_quotes=False
+        )
 
     __call__ = predict
 
@@ -173,7 +191,9 @@ class QuoteAttributor:
         for article, analysis in self.analyse(articles, batch_size):
             yield self.attribute(article, analysis, keep_quotes)
 
-    def attribute(self, article: Article, analysis: Analysis, keep_quotes: bool = False, settings: dict[str, Any] | None = None) -> Article:
+    def attribute(
+        self, article: Article, analysis: Analysis, keep_quotes: bool = False, settings: dict[str, Any] | None = None
+    ) -> Article:
         """The article's quotes decoded from its analysis (with ``settings`` instead of the checkpoint's
         decoding and calibration settings when given; ``{"calibration": None}`` gives raw scores);
         ``keep_quotes`` links the article's own quotes instead."""
@@ -185,17 +205,27 @@ class QuoteAttributor:
         spans = decode_roles(article.text, analysis.tokens, logits, options)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
         attributed = assemble_article(
-            article, analysis.tokens, analysis.windows, spans, choose, given=given,
-            continuation=options["continuation"], snap_words=options["snap_to_marks"],
-            across_sentences=options["join_across_sentences"], split_introduced=options["split_introduced"],
-            wordy_cues=options["join_wordy_cues"], trim_commas=options["trim_commas"],
+            article,
+            analysis.tokens,
+            analysis.windows,
+            spans,
+            choose,
+            given=given,
+            continuation=options["continuation"],
+            snap_words=options["snap_to_marks"],
+            across_sentences=options["join_across_sentences"],
+            split_introduced=options["split_introduced"],
+            wordy_cues=options["join_wordy_cues"],
+            trim_commas=options["trim_commas"],
         )
         calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
         kept = []
         for quote in attributed.quotes:
             if given is None:
-                raw = quote_score(log_probs, [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r])
+                raw = quote_score(
+                    log_probs, [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r]
+                )
                 if raw < options["min_quote_score"]:
                     continue  # the tagger's least sure quotes cost more precision than they bring recall
                 quote.score = calibrate(raw, calibration.get("score"))
@@ -220,17 +250,29 @@ class QuoteAttributor:
             for _, r in linked:
                 offset = r.bounds[0] - 1  # [CLS] comes first
                 clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
-                contents.append([[s - offset, max(e, s + 1) - offset] for s, e in clipped] + [[0, 0]] * (quotes - len(clipped)))
-                sources.append([[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates)))
+                contents.append(
+                    [[s - offset, max(e, s + 1) - offset] for s, e in clipped] + [[0, 0]] * (quotes - len(clipped))
+                )
+                sources.append(
+                    [[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates))
+                )
                 paragraphs.append(torch.tensor(window_paragraphs(tokens, *r.bounds)))
             states = pad_sequence([hidden[r.window][0] for _, r in linked], batch_first=True)
             mask = torch.arange(candidates) < torch.tensor([len(r.candidates) for _, r in linked]).unsqueeze(1)
-            scores = self.linker(states, torch.tensor(contents, device=device), torch.tensor(sources, device=device), mask.to(device),
-                                 pad_sequence(paragraphs, batch_first=True).to(device))
+            scores = self.linker(
+                states,
+                torch.tensor(contents, device=device),
+                torch.tensor(sources, device=device),
+                mask.to(device),
+                pad_sequence(paragraphs, batch_first=True).to(device),
+            )
             probabilities = scores.float().softmax(-1)
             best, chosen = probabilities.max(-1)
             for row, (n, r) in enumerate(linked):
-                answers[n] = [(None if b == 0 else r.candidates[b - 1], p) for b, p in zip(chosen[row, : len(r.quotes)].tolist(), best[row].tolist())]
+                answers[n] = [
+                    (None if b == 0 else r.candidates[b - 1], p)
+                    for b, p in zip(chosen[row, : len(r.quotes)].tolist(), best[row].tolist())
+                ]
             return answers
 
         return choose
@@ -252,7 +294,9 @@ DECODING_DEFAULTS = {
 """Settings of checkpoints that predate an option (their behaviour is kept)."""
 
 
-def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]) -> dict[str, list[Span]]:
+def decode_roles(
+    text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]
+) -> dict[str, list[Span]]:
     """BIO decoding (token by token, or the best valid sequence with ``decoding: viterbi``), then short
     gaps inside content filled and stray fragments dropped. With ``source_candidate_bias`` > 0, the source
     mentions a decoding with that much more weight on SOURCE tags finds besides (clear of every decoded
@@ -262,7 +306,9 @@ def decode_roles(text: str, tokens: ArticleTokens, logits: np.ndarray, settings:
     def decode(scores: np.ndarray) -> dict[str, list[Span]]:
         return decode_spans(viterbi_tags(scores) if options["decoding"] == "viterbi" else scores.argmax(-1))
 
-    spans = clean_content_spans(decode(logits), tokens, text, options["content_gap_tokens"], options["min_content_words"])
+    spans = clean_content_spans(
+        decode(logits), tokens, text, options["content_gap_tokens"], options["min_content_words"]
+    )
     if options["source_candidate_bias"]:
         favoured = logits.copy()
         favoured[:, [LABEL2ID["B-SOURCE"], LABEL2ID["I-SOURCE"]]] += options["source_candidate_bias"]
@@ -324,15 +370,21 @@ def assemble_article(
             window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
             placed.setdefault(window, []).append(index)
     requests = [
-        LinkRequest(window, [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
-                    [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]], windows[window])
+        LinkRequest(
+            window,
+            [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
+            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
+            windows[window],
+        )
         for window, indices in placed.items()
     ]
     sources: dict[int, tuple[Span | None, float | None]] = {}
     for indices, chosen in zip(placed.values(), choose_sources(requests)):
         for index, (source, probability) in zip(indices, chosen):
             inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
-            sources[index] = (None, None) if inside else (source, probability)  # a speaker between two fragments is the quote's
+            sources[index] = (
+                (None, None) if inside else (source, probability)
+            )  # a speaker between two fragments is the quote's
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         if given:
@@ -351,7 +403,13 @@ def assemble_article(
         speaker = None if overlaps_any(speaker, content) else speaker
         cue_chars = char_span(tokens.offsets, cue) if cue else None
         quotes.append(
-            Quote(content, kind, None if overlaps_any(cue_chars, content) else cue_chars, speaker, speaker_score=probability if speaker else None)
+            Quote(
+                content,
+                kind,
+                None if overlaps_any(cue_chars, content) else cue_chars,
+                speaker,
+                speaker_score=probability if speaker else None,
+            )
         )
     if continuation:
         quotes.sort(key=lambda q: q.spans)
@@ -381,7 +439,11 @@ def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words
         if len(inside) == 1:
             region = inside[0]
             covered = min(end, region[1]) - max(start, region[0])
-            edges = text[min(start, region[0]) : max(start, region[0])] + " " + text[min(end, region[1]) : max(end, region[1])]
+            edges = (
+                text[min(start, region[0]) : max(start, region[0])]
+                + " "
+                + text[min(end, region[1]) : max(end, region[1])]
+            )
             if covered >= 0.5 * (region[1] - region[0]) and len(re.findall(r"\w+", edges)) <= max_words:
                 snapped.append(region)
                 continue
@@ -394,9 +456,13 @@ def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> lis
     every quotation: reported speech ends before the comma of the clause that follows it."""
     trimmed = []
     for start, end in content:
-        while end - start > 1 and (text[end - 1].isspace() or text[end - 1] in ",;" and not inside_quotation(end - 1, regions)):
+        while end - start > 1 and (
+            text[end - 1].isspace() or text[end - 1] in ",;" and not inside_quotation(end - 1, regions)
+        ):
             end -= 1
-        while end - start > 1 and (text[start].isspace() or text[start] in ",;" and not inside_quotation(start, regions)):
+        while end - start > 1 and (
+            text[start].isspace() or text[start] in ",;" and not inside_quotation(start, regions)
+        ):
             start += 1
         trimmed.append((start, end))
     return trimmed
@@ -422,19 +488,32 @@ def _group_fragments(
     for index, (start, end, role) in enumerate(roles):
         if role != "CONTENT":
             continue
-        if quotes and not (split_introduced and introduced[-1]) and _interruption(
-            text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues
+        if (
+            quotes
+            and not (split_introduced and introduced[-1])
+            and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues)
         ):
             quotes[-1].append((start, end))
             continue
         quotes.append([(start, end)])
         before = roles[index - 1] if index else None
-        introduced.append(before is not None and before[2] != "CONTENT" and not _SENTENCE_BREAK.search(
-            text[tokens.offsets[before[1] - 1][1] : tokens.offsets[start][0]]))
+        introduced.append(
+            before is not None
+            and before[2] != "CONTENT"
+            and not _SENTENCE_BREAK.search(text[tokens.offsets[before[1] - 1][1] : tokens.offsets[start][0]])
+        )
     return quotes
 
 
-def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list, across_sentences: bool, wordy_cues: bool = False) -> bool:
+def _interruption(
+    text: str,
+    tokens: ArticleTokens,
+    left: int,
+    right: int,
+    roles: list,
+    across_sentences: bool,
+    wordy_cues: bool = False,
+) -> bool:
     between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
     if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
         return False
@@ -445,12 +524,23 @@ def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles
     gap = [i for i in range(left, right) if i not in covered]
     if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
         return True
-    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(text, tokens.offsets[right][0], closing=False)
+    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
+        text, tokens.offsets[right][0], closing=False
+    )
     # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
-    if wordy_cues and quotations and any(r == "CUE" for _, _, r in between) and not _SENTENCE_BREAK.search(gap_text.strip()):
+    if (
+        wordy_cues
+        and quotations
+        and any(r == "CUE" for _, _, r in between)
+        and not _SENTENCE_BREAK.search(gap_text.strip())
+    ):
         return True
     # "…," he said. "…": the cue's sentence ends between two quotations of one turn
-    return across_sentences and quotations and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
+    return (
+        across_sentences
+        and quotations
+        and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
+    )
 
 
 def _quotation_edge(text: str, position: int, closing: bool) -> bool:

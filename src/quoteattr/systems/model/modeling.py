@@ -25,7 +25,9 @@ def pool_spans(hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     return torch.bmm(inside.to(hidden.dtype) / (end - start).unsqueeze(-1).to(hidden.dtype), hidden)
 
 
-def paragraph_distance(paragraphs: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, span: int) -> torch.Tensor:
+def paragraph_distance(
+    paragraphs: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, span: int
+) -> torch.Tensor:
     """Paragraphs from each quote to each source ([B, Q, S], clamped to ±``span`` and shifted to be
     embedding indices): counted from the quote's first token for a source before it, else from its last."""
     at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
@@ -41,7 +43,9 @@ class SpeakerLinker(nn.Module):
     """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote, from the
     pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them."""
 
-    def __init__(self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10, paragraph_span: int = 0) -> None:
+    def __init__(
+        self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10, paragraph_span: int = 0
+    ) -> None:
         super().__init__()
         self.distance_buckets = distance_buckets
         self.paragraph_span = paragraph_span
@@ -78,13 +82,19 @@ class SpeakerLinker(nn.Module):
         pair = pair.masked_fill(~source_mask.unsqueeze(1), -math.inf)
         return torch.cat([none, pair], dim=-1)
 
-    def _pair_inner(self, quote: torch.Tensor, source: torch.Tensor, embedded: list[tuple[nn.Embedding, torch.Tensor]]) -> torch.Tensor:
+    def _pair_inner(
+        self, quote: torch.Tensor, source: torch.Tensor, embedded: list[tuple[nn.Embedding, torch.Tensor]]
+    ) -> torch.Tensor:
         """The pair layer's first linear map of [q, s, q·s, q − s, embeddings…] ([B, Q, S, inner]), computed
         by parts: the quote and source terms once per quote and per source, the embeddings' through their
         tables, only q·s per pair (the same sum as on the concatenated features, without building them)."""
         weight, hidden_size = self.pair[0].weight, quote.shape[-1]
-        w_quote, w_source, w_product, w_difference, w_embedded = weight.split([hidden_size] * 4 + [weight.shape[1] - 4 * hidden_size], dim=1)
-        inner = (quote @ (w_quote + w_difference).T + self.pair[0].bias).unsqueeze(2) + (source @ (w_source - w_difference).T).unsqueeze(1)
+        w_quote, w_source, w_product, w_difference, w_embedded = weight.split(
+            [hidden_size] * 4 + [weight.shape[1] - 4 * hidden_size], dim=1
+        )
+        inner = (quote @ (w_quote + w_difference).T + self.pair[0].bias).unsqueeze(2) + (
+            source @ (w_source - w_difference).T
+        ).unsqueeze(1)
         inner = inner + (quote.unsqueeze(2) * source.unsqueeze(1)) @ w_product.T
         for (embedding, index), w in zip(embedded, w_embedded.split([e.embedding_dim for e, _ in embedded], dim=1)):
             inner = inner + nn.functional.embedding(index, embedding.weight @ w.T)
@@ -116,7 +126,9 @@ class QuoteAttributionModel(nn.Module):
         gold_source: torch.Tensor | None = None,
         paragraphs: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        output = self.tagger(input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True)
+        output = self.tagger(
+            input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True
+        )
         result = {"logits": output.logits}
         loss = output.loss
         if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):

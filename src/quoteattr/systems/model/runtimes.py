@@ -37,7 +37,11 @@ class TorchEncoder:
         return next(self.tagger.parameters(), torch.empty(0)).device
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        output = self.tagger(input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), output_hidden_states=True)
+        output = self.tagger(
+            input_ids=input_ids.to(self.device),
+            attention_mask=attention_mask.to(self.device),
+            output_hidden_states=True,
+        )
         return output.logits, output.hidden_states[-1]
 
 
@@ -90,21 +94,34 @@ def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") ->
     traced, fused = path.with_suffix(".traced.onnx"), path.with_suffix(".fused.onnx")
     try:
         torch.onnx.export(
-            _LogitsAndStates(tagger), (example, torch.ones_like(example)), str(traced),
-            input_names=["input_ids", "attention_mask"], output_names=["logits", "hidden"],
-            dynamic_axes=dynamic, opset_version=17, dynamo=False,
+            _LogitsAndStates(tagger),
+            (example, torch.ones_like(example)),
+            str(traced),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits", "hidden"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
         )
         config, fusions = tagger.config, FusionOptions("bert")
         fusions.enable_attention = precision != "int8"
         optimized = optimize_model(
-            str(traced), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, optimization_options=fusions,
+            str(traced),
+            model_type="bert",
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+            optimization_options=fusions,
         )
         optimized.save_model_to_file(str(fused if precision == "int8" else path))
         if precision == "int8":
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantize_dynamic(
-                str(fused), str(path), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=list(INT8_OPERATORS),
+                str(fused),
+                str(path),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=list(INT8_OPERATORS),
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused operators' outputs are fp32
             )
     finally:

@@ -131,7 +131,9 @@ def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndar
     return merged
 
 
-_CONTINUED = {LABEL2ID[label]: (LABEL2ID[f"B-{label[2:]}"], LABEL2ID[label]) for label in LABELS if label.startswith("I-")}
+_CONTINUED = {
+    LABEL2ID[label]: (LABEL2ID[f"B-{label[2:]}"], LABEL2ID[label]) for label in LABELS if label.startswith("I-")
+}
 """The tags an inside tag may follow (its own B- and I-); any other tag may follow anything."""
 _INSIDE = np.array(list(_CONTINUED), dtype=np.int64)
 _OPENING = np.array([opening for opening, _ in _CONTINUED.values()], dtype=np.int64)
@@ -160,7 +162,10 @@ def viterbi_tags(logits: np.ndarray) -> np.ndarray:
         if position < done:
             continue  # inside a stretch already decoded
         index = np.searchsorted(boundaries, position)  # an invalid position is never a boundary: its I-X beats its B-X
-        before, after = boundaries[index - 1] if index else 0, boundaries[index] if index < len(boundaries) else len(tags)
+        before, after = (
+            boundaries[index - 1] if index else 0,
+            boundaries[index] if index < len(boundaries) else len(tags),
+        )
         tags[before:after] = _viterbi_stretch(logits[before:after])
         done = after
     return tags
