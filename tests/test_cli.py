@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import ANNOTATIONS, ROOT, SEED
 from quoteattr.cli import main
-from quoteattr.data.article_files import read_articles
+from quoteattr.data.readers import read_articles
 from quoteattr.evaluation.scoring import evaluate_articles
 
 
@@ -25,6 +27,7 @@ def test_predict_refuses_unknown_system(tmp_path: Path, capsys):
     assert "unknown system 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_main_job_trains_and_compares_with_scorer_numbers(tmp_path: Path, capsys):
     smoke = str(ROOT / "configs" / "smoke.yaml")
     args = ["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]

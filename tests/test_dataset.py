@@ -5,7 +5,7 @@ from pathlib import Path
 from datasets import load_dataset, load_from_disk
 
 from conftest import ANNOTATIONS
-from quoteattr.data.article_files import row_to_article
+from quoteattr.data.readers import row_to_article
 from quoteattr.data.schema import Article
 from quoteattr.dataset.build import build_from_sources
 
@@ -45,7 +45,7 @@ def test_same_seed_same_split(tmp_path: Path):
 
 
 def test_official_splits_are_kept_and_the_card_names_the_corpus(tmp_path: Path, gold):
-    from quoteattr.data.jsonl import write_articles
+    from quoteattr.data.writers import write_articles
 
     train = gold.articles[:20]
     dev = [

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 from quoteattr.cli import main
-from quoteattr.data.jsonl import write_articles
+from quoteattr.data.writers import write_articles
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_evaluate_module_agrees_with_the_cli(comparison):
 
 
 def test_packaged_metric_takes_dicts_and_articles_like_strings(comparison):
-    from quoteattr.data.article_files import read_articles
+    from quoteattr.data.readers import read_articles
     from quoteattr.evaluation import METRIC_PATH
 
     metric = evaluate.load(METRIC_PATH)
@@ -98,6 +98,8 @@ def _png_colours(path: Path) -> set[tuple[int, int, int]]:
         return {pixel[:3] for pixel in image.convert("RGB").getdata()}
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_html_view_renders_in_headless_chromium(comparison, tmp_path: Path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

@@ -7,8 +7,9 @@ import pytest
 
 from conftest import SEED
 from quoteattr.cli import main
-from quoteattr.data.ingest import clean_page, ingest, read_jsonl, read_txt
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
+from quoteattr.data.ingest import clean_page
+from quoteattr.data.readers import ingest, read_jsonl, read_txt
 
 
 def test_seed_page_is_cleaned_by_general_rules():
@@ -115,7 +116,7 @@ def test_broken_jsonl_line_is_named_and_nothing_is_written(tmp_path: Path, capsy
     assert not output.exists() and not list(tmp_path.glob(".out.jsonl*"))
 
 
-def test_skip_bad_reports_the_skipped_file(tmp_path: Path, capsys):
+def test_skip_bad_reports_the_skipped_file(tmp_path: Path, caplog):
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text(
         "Headline here\n\nThe council said on Monday that the bridge would reopen in May.\n", encoding="utf-8"
@@ -124,7 +125,7 @@ def test_skip_bad_reports_the_skipped_file(tmp_path: Path, capsys):
     articles, report = ingest([tmp_path], skip_bad=True)
     assert [a.id for a in articles] == ["good"]
     assert len(report.skipped) == 1 and "bad.txt" in report.skipped[0]
-    assert "skipped: " in capsys.readouterr().err
+    assert "skipped: " in caplog.text  # logged (the command line shows it on standard error)
 
 
 def test_duplicate_ids_in_jsonl_are_refused(tmp_path: Path):

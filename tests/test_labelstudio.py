@@ -17,13 +17,13 @@ import pytest
 
 from conftest import ANNOTATIONS, ROOT, SEED
 from quoteattr.cli import main
-from quoteattr.data.article_files import read_articles
+from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Article, entities_from_quotes
 from quoteattr.labelstudio.annotations import load_gold
 from quoteattr.labelstudio.format import article_to_results
 from quoteattr.labelstudio.sync import Server, push
 
-pytestmark = pytest.mark.labelstudio
+pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
 TOKEN = "quoteattr-test-token-0123456789"
 STARTERS = ["001_city_budget", "002_factory_closure", "011_museum_return"]
 
@@ -191,7 +191,7 @@ def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
 
 def test_push_selects_the_least_sure_articles_with_scores(studio, token, checkpoint: Path, tmp_path: Path, capsys):
     """Active learning: the pool is what is neither labelled nor pushed; the N least sure go, with scores."""
-    from quoteattr.data.ingest import ingest
+    from quoteattr.data.readers import ingest
     from quoteattr.labelstudio.selection import select_articles
     from quoteattr.systems import load_system
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from quoteattr.cli import main
-from quoteattr.data.article_files import read_articles
+from quoteattr.data.readers import read_articles
 from quoteattr.dataset.polnear import convert_compartment
 
 TEXT = (

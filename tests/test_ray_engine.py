@@ -15,11 +15,12 @@ import pytest
 
 from conftest import ROOT
 from quoteattr.cli import main
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.ingest import read_txt
+from quoteattr.data.readers import read_articles, read_txt
 
 SHARDS = 4
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+pytestmark = pytest.mark.slow  # starts a local Ray instance
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import SEED
-from quoteattr.data.ingest import read_txt
+from quoteattr.data.readers import read_txt
 from quoteattr.data.schema import Article
 
 

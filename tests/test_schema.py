@@ -48,7 +48,7 @@ def test_entity_mentions_must_point_at_text():
 def test_outputs_get_the_permissions_of_a_plain_write(tmp_path):
     import os
 
-    from quoteattr.data.jsonl import write_articles
+    from quoteattr.data.writers import write_articles
 
     previous = os.umask(0o022)
     try:
@@ -74,7 +74,8 @@ def test_scores_must_be_probabilities(field: str, value):
 
 
 def test_scores_survive_jsonl_gzip_and_parquet(tmp_path):
-    from quoteattr.data.article_files import read_articles, write_predictions
+    from quoteattr.data.readers import read_articles
+    from quoteattr.data.writers import write_predictions
 
     quote = Quote([(8, 19)], "indirect", (3, 7), (0, 2), "He", score=0.25, speaker_score=0.875)
     unscored = Quote([(21, 26)], "direct")

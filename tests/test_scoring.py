@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from quoteattr.cli import main
-from quoteattr.data.jsonl import InputError, write_articles
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article, Entity, Quote
+from quoteattr.data.writers import write_articles
 from quoteattr.evaluation.scoring import evaluate_articles, same_entity
 
 #        0         1         2         3         4         5         6

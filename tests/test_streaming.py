@@ -12,8 +12,7 @@ import pytest
 
 from conftest import ROOT
 from quoteattr.cli import main
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.ingest import count_articles, iter_articles, read_txt
+from quoteattr.data.readers import count_articles, iter_articles, read_articles, read_txt
 from quoteattr.data.schema import Article
 
 STARTER = ROOT / "data" / "raw" / "starter"

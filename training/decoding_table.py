@@ -7,7 +7,7 @@ checkpoint's own settings were chosen on validation at the end of training).
 import argparse
 import sys
 
-from quoteattr.data.article_files import read_articles
+from quoteattr.data.readers import read_articles
 from quoteattr.systems.model.attributor import DECODING_DEFAULTS, QuoteAttributor
 from quoteattr.training.decoding_search import DECODING_GRID, REFINING, REPORTED, search_decoding
 

@@ -7,13 +7,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from quoteattr.data.article_files import output_format_for, read_articles
-from quoteattr.data.jsonl import STDIO, InputError, write_articles, write_json
+from quoteattr.data.console import show_log
+from quoteattr.data.errors import InputError
+from quoteattr.data.readers import STDIO, read_articles
 from quoteattr.data.schema import Article, entities_from_quotes
+from quoteattr.data.writers import output_format_for, write_articles, write_json
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    from quoteattr.data.ingest import DEFAULT_MAX_BYTES
+    from quoteattr.data.readers import DEFAULT_MAX_BYTES
 
     parser.add_argument(
         "inputs",
@@ -29,8 +31,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from quoteattr.data.article_files import write_predictions
-    from quoteattr.data.ingest import IngestReport, iter_articles
+    from quoteattr.data.ingest import IngestReport
+    from quoteattr.data.readers import iter_articles
+    from quoteattr.data.writers import write_predictions
 
     report = IngestReport()
     articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
@@ -49,8 +52,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_with_ray(args)
     from tqdm import tqdm
 
-    from quoteattr.data.article_files import write_predictions
-    from quoteattr.data.ingest import IngestReport, count_articles, iter_articles
+    from quoteattr.data.ingest import IngestReport
+    from quoteattr.data.readers import count_articles, iter_articles
+    from quoteattr.data.writers import write_predictions
     from quoteattr.systems import load_system
 
     report = IngestReport()
@@ -206,7 +210,7 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_push(args: argparse.Namespace) -> int:
-    from quoteattr.data.ingest import ingest
+    from quoteattr.data.readers import ingest
     from quoteattr.labelstudio.annotations import load_gold
     from quoteattr.labelstudio.selection import select_articles
     from quoteattr.labelstudio.sync import Server, push, unlabelled
@@ -481,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; bad input (or an unusable server) exits with status 2 and a message saying what and where."""
+    show_log()
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "train":

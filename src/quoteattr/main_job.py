@@ -3,13 +3,17 @@ model with the rules baseline."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
-from quoteattr.data.ingest import ingest
-from quoteattr.data.jsonl import InputError, write_articles
+from quoteattr.data.errors import InputError
+from quoteattr.data.readers import ingest
+from quoteattr.data.writers import write_articles
 from quoteattr.dataset.build import EMBEDDED_LICENCE, build_from_sources
 from quoteattr.labelstudio.annotations import DEFAULT_ANNOTATIONS, load_gold
+
+logger = logging.getLogger(__name__)
 
 
 def run_main_job(
@@ -35,17 +39,19 @@ def run_main_job(
         if article.id in by_id and by_id[article.id].text != article.text:
             raise InputError(f"{annotations}: article {article.id!r} text differs from ingesting its raw page")
     write_articles(output / "gold.jsonl", gold.articles)
-    print(f"ingested {len(ingested)} raw articles; {len(gold.articles)} labelled articles in {annotations}")
+    logger.info("ingested %d raw articles; %d labelled articles in %s", len(ingested), len(gold.articles), annotations)
 
     dataset = output / "dataset"
     stats = build_from_sources(dataset, annotations=annotations, seed=seed, licence=EMBEDDED_LICENCE)
-    print("dataset: " + "; ".join(f"{k} {v['articles']} articles/{v['quotes']} quotes" for k, v in stats.items()))
+    logger.info(
+        "dataset: %s", "; ".join(f"{k} {v['articles']} articles/{v['quotes']} quotes" for k, v in stats.items())
+    )
 
     systems = ["rules"]
     if train_config is not None:
         from quoteattr.training.trainer import train
 
-        print(f"training with {train_config} ...", flush=True)
+        logger.info("training with %s ...", train_config)
         checkpoint = train(
             [
                 "--config",
@@ -61,7 +67,7 @@ def run_main_job(
         systems.append(str(checkpoint))
     test_gold = output / "test_gold.jsonl"
     write_articles(test_gold, load_split_articles(dataset, "test"))
-    print("\nthe systems side by side on the embedded test split:")
+    logger.info("\nthe systems side by side on the embedded test split:")
     reports = compare_systems(test_gold, systems, output / "compare", bootstrap=1000)
-    print(f"\ndone in {time.perf_counter() - started:.1f}s; outputs in {output}/")
+    logger.info("\ndone in %.1fs; outputs in %s/", time.perf_counter() - started, output)
     return reports

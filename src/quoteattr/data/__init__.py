@@ -1,1 +1,2 @@
-"""Articles in and out: the one schema, atomic JSONL I/O, quotation marks, and ingestion of raw pages."""
+"""Articles in and out: the one schema, every input read and every output written, quotation marks, and the
+cleaning of raw pages."""

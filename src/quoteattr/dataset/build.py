@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
+from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Article
 from quoteattr.dataset.store import carve_validation, save_dataset, split_articles, split_statistics
 from quoteattr.labelstudio.annotations import DEFAULT_ANNOTATIONS, load_gold

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from quoteattr.data.jsonl import InputError, read_utf8
+from quoteattr.data.errors import InputError
 from quoteattr.data.quotemarks import quote_type, quoted_regions
+from quoteattr.data.readers import read_utf8
 from quoteattr.data.schema import (
     Article,
     Quote,

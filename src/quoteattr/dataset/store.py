@@ -11,9 +11,9 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
-from quoteattr.data.article_files import arrow_features, article_to_row, row_to_article
-from quoteattr.data.jsonl import plain_permissions
+from quoteattr.data.readers import row_to_article
 from quoteattr.data.schema import QUOTE_TYPES, Article
+from quoteattr.data.writers import arrow_features, article_to_row, plain_permissions
 from quoteattr.dataset.card import dataset_card, split_agreement
 
 SPLITS = ("train", "validation", "test")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.jsonl import write_articles, write_json
+from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Article, Quote, entities_from_quotes, overlaps_any
+from quoteattr.data.writers import write_articles, write_json
 from quoteattr.evaluation.confidence import has_scores, threshold_sweep
 from quoteattr.evaluation.report import (
     comparison_table,
@@ -17,10 +18,12 @@ from quoteattr.evaluation.report import (
     write_html_view,
     write_markdown,
 )
-
-CURVES_PNG = "pr_curves.png"
 from quoteattr.evaluation.scoring import evaluate_articles, match_quotes
 from quoteattr.systems import load_system
+
+logger = logging.getLogger(__name__)
+
+CURVES_PNG = "pr_curves.png"
 
 
 def with_gold_quotes_only(articles: list[Article]) -> list[Article]:
@@ -69,7 +72,7 @@ def compare_systems(
     target_precision: float = 0.9,
 ) -> dict[str, dict]:
     """Predict with each system, score it (and its linker on gold quotes where it has one; its threshold sweep
-    where it scores its quotes), write the reports."""
+    where it scores its quotes), write the reports; the table and the reports' folder are logged at INFO."""
     output = Path(output)
     gold = read_articles(gold_path)
     reports: dict[str, dict] = {}
@@ -94,7 +97,7 @@ def compare_systems(
         write_json(output / f"{label}_eval.json", report)
         write_html_view(gold, predictions, output / f"view_{label}.html", name, limit=html_articles, curves=curves)
         reports[name] = report
-        print(f"{name}: {len(predictions)} articles predicted in {seconds:.1f}s", flush=True)
+        logger.info("%s: %d articles predicted in %.1fs", name, len(predictions), seconds)
     write_json(output / "comparison.json", reports)
     plot_precision_recall(reports, output / "pr_by_type.png")
     lines = operating_point_lines(sweeps, target_precision) if sweeps else []
@@ -103,10 +106,11 @@ def compare_systems(
     write_markdown(
         reports, output / "report.md", "pr_by_type.png", str(gold_path), (CURVES_PNG, lines) if sweeps else None
     )
-    print(comparison_table(reports))
+    logger.info("%s", comparison_table(reports))
     for line in lines:
-        print(line)
-    print(
-        f"\nreports in {output}/: report.md, pr_by_type.png{', ' + CURVES_PNG if sweeps else ''}, view_<system>.html, <system>_eval.json"
+        logger.info("%s", line)
+    curves_file = f", {CURVES_PNG}" if sweeps else ""
+    logger.info(
+        "\nreports in %s/: report.md, pr_by_type.png%s, view_<system>.html, <system>_eval.json", output, curves_file
     )
     return reports

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from quoteattr.data.jsonl import atomic_writer
 from quoteattr.data.schema import QUOTE_TYPES, Article, Quote
+from quoteattr.data.writers import atomic_writer
 from quoteattr.evaluation.scoring import METRICS, match_quotes, speaker_is_right
 
 HEADLINE_ROWS = (*METRICS, "attribution_given_gold_quotes")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import QUOTE_TYPES, Article, Quote, Span
 
 METRICS = (

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quoteattr.data.jsonl import InputError, read_utf8
+from quoteattr.data.errors import InputError
+from quoteattr.data.readers import read_utf8
 from quoteattr.data.schema import Article
 from quoteattr.labelstudio.format import ConversionIssue, results_to_article
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
 
 STRATEGIES = ("uncertainty", "expected-errors", "random")

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from quoteattr.data.jsonl import InputError, write_articles, write_json
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
+from quoteattr.data.writers import write_articles, write_json
 from quoteattr.labelstudio.annotations import (
     BASE_FIELD,
     ORIGIN_FIELD,
@@ -25,6 +27,8 @@ from quoteattr.labelstudio.annotations import (
     task_article_id,
 )
 from quoteattr.labelstudio.format import article_to_results
+
+logger = logging.getLogger(__name__)
 
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 DEFAULT_LABEL_CONFIG = Path(__file__).with_name("labelling_config.xml")
@@ -81,7 +85,7 @@ class Server:
                     "is the server running at that address?"
                 )
             delay = self.backoff * 2 ** (attempt - 1)
-            print(f"{what}: {problem}; retrying in {delay:.0f}s ({attempt}/{self.retries})", file=sys.stderr)
+            logger.warning("%s: %s; retrying in %.0fs (%d/%d)", what, problem, delay, attempt, self.retries)
             time.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -148,7 +152,7 @@ def push(
                 task["predictions"] = [prediction]
             tasks.append(task)
         server.call(
-            "import tasks", lambda: server.client.projects.import_tasks(project, request=tasks, return_task_ids=True)
+            "import tasks", partial(server.client.projects.import_tasks, project, request=tasks, return_task_ids=True)
         )
         report.imported += len(batch)
     return report

@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
 
 

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quoteattr.data.article_files import write_predictions
-from quoteattr.data.ingest import DEFAULT_MAX_BYTES, IngestReport, expand_inputs, iter_articles
-from quoteattr.data.jsonl import STDIO, InputError, write_json
+from quoteattr.data.errors import InputError
+from quoteattr.data.ingest import IngestReport
+from quoteattr.data.readers import DEFAULT_MAX_BYTES, STDIO, expand_inputs, iter_articles
+from quoteattr.data.writers import write_json, write_predictions
 
 MANIFEST = "manifest.json"
 SUFFIXES = {"jsonl": ".jsonl", "parquet": ".parquet", "tsv": ".tsv"}

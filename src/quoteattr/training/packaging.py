@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from quoteattr.data.jsonl import InputError
+from quoteattr.data.errors import InputError
 
 _LOADER = '''"""The {name} quote attribution model, packaged by quoteattr."""
 

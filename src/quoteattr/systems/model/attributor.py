@@ -18,9 +18,18 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from quoteattr.data.jsonl import InputError, plain_permissions
-from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
+from quoteattr.data.errors import InputError
+from quoteattr.data.quotemarks import (
+    CLOSERS,
+    OPENERS,
+    STRAIGHT,
+    continues_turn,
+    inside_quotation,
+    quote_type,
+    quoted_regions,
+)
 from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
+from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
@@ -545,11 +554,11 @@ def _interruption(
 
 def _quotation_edge(text: str, position: int, closing: bool) -> bool:
     """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before
-    it; two apostrophes (and ``` `` ``` opening) count as a double quotation mark."""
+    it: the marks of ``quotemarks`` (a two-character mark, such as two apostrophes, is looked for one wider)."""
+    marks = CLOSERS + STRAIGHT if closing else OPENERS + STRAIGHT
     nearby = text[max(0, position - 1) : position + 2] if closing else text[max(0, position - 2) : position + 1]
     wider = text[max(0, position - 2) : position + 3] if closing else text[max(0, position - 3) : position + 2]
-    doubled = ("''",) if closing else ("''", "``")
-    return '"' in nearby or ("”" if closing else "“") in nearby or any(mark in wider for mark in doubled)
+    return any(mark in (nearby if len(mark) == 1 else wider) for mark in marks)
 
 
 def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
