@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ANNOTATIONS, ROOT
 
 SMOKE = ROOT / "configs" / "smoke.yaml"
 
 
+@pytest.mark.slow
 def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
     dist, site, source = tmp_path / "dist", tmp_path / "site", tmp_path / "source"
     source.mkdir()

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ENV, ROOT, SEED, train_command
 from quoteattr.cli import main
-from quoteattr.data.ingest import read_txt
+from quoteattr.data.readers import read_txt
 from quoteattr.data.schema import Article, Quote
 from quoteattr.systems.model.attributor import QuoteAttributor, articles_per_pass
 from quoteattr.systems.model.windows import (
@@ -33,6 +33,7 @@ from quoteattr.systems.model.windows import (
 )
 
 
+@pytest.mark.slow
 def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
     output, _ = smoke_run
     state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
@@ -52,6 +53,7 @@ def test_train_help_lists_the_training_arguments():
         assert argument in result.stdout
 
 
+@pytest.mark.slow
 def test_training_console_is_short_and_plain(smoke_run):
     _, console = smoke_run
     assert "new tagger head" in console and "(expected)" in console
@@ -61,6 +63,7 @@ def test_training_console_is_short_and_plain(smoke_run):
     assert "trained 6 steps in" in console
 
 
+@pytest.mark.slow
 def test_model_card_names_the_hub_base_model_and_rounds_epochs(checkpoint: Path):
     card = (checkpoint / "README.md").read_text()
     assert "base_model: sentence-transformers/all-MiniLM-L6-v2\n" in card
@@ -69,6 +72,7 @@ def test_model_card_names_the_hub_base_model_and_rounds_epochs(checkpoint: Path)
     assert len(trained) <= 4 and float(trained) > 0
 
 
+@pytest.mark.slow
 def test_python_api_takes_plain_strings(checkpoint: Path):
     import quoteattr
 
@@ -83,6 +87,7 @@ def test_python_api_takes_plain_strings(checkpoint: Path):
         list(model.predict([3]))
 
 
+@pytest.mark.slow
 def test_model_consumes_its_input_lazily(checkpoint: Path):
     """The first prediction comes after one group of articles, not after the whole stream."""
     import quoteattr
@@ -99,6 +104,7 @@ def test_model_consumes_its_input_lazily(checkpoint: Path):
     assert first.id == "0" and consumed <= articles_per_pass(8) + 1 < 100
 
 
+@pytest.mark.slow
 def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_path: Path):
     import quoteattr
 
@@ -119,6 +125,7 @@ def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_pa
     assert json.loads(first.read_text())["quotes"] == json.loads(second.read_text())["quotes"]
 
 
+@pytest.mark.slow
 def test_two_process_training_matches_one_process(checkpoint: Path, tmp_path: Path):
     """`torchrun --nproc_per_node 2` (gloo on CPU) trains one model: the same as one process with the same batches."""
     from safetensors.torch import load_file
@@ -151,6 +158,7 @@ def rounded(quote: dict) -> dict:
     return {key: round(value, 4) if key in ("score", "speaker_score") else value for key, value in quote.items()}
 
 
+@pytest.mark.slow
 def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_path: Path, capsys):
     """ONNX fp32 (fused) gives the PyTorch checkpoint's predictions; the int8 exports load, predict and are int8."""
     reference = tmp_path / "torch.jsonl"
@@ -199,6 +207,7 @@ def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_pat
     assert "onnx-fp32: already exists" in errors and "not a PyTorch quoteattr checkpoint" in errors
 
 
+@pytest.mark.slow
 def test_the_benchmarks_bare_twin_leaves_predictions_alone(checkpoint: Path):
     """The runtime benchmark's bare runs, made beside each pipeline batch, change nothing it predicts and time every window token."""
     spec = importlib.util.spec_from_file_location("benchmark_runtimes", ROOT / "training" / "benchmark_runtimes.py")
@@ -223,6 +232,7 @@ def test_the_benchmarks_bare_twin_leaves_predictions_alone(checkpoint: Path):
     assert [p.to_dict() for p in predictions] == [p.to_dict() for p in attributor.predict(articles, batch_size=2)]
 
 
+@pytest.mark.slow
 def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_path: Path, capsys):
     config = json.loads((checkpoint / "config.json").read_text())["quoteattr"]
     assert set(config["calibration"]) == {"score", "speaker_score"}  # fitted on validation at the end of training
@@ -268,6 +278,7 @@ def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_pa
     assert "rules gives no scores, so --min-score cannot filter its quotes" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, gold):
     model = QuoteAttributor.from_pretrained(checkpoint)
     analysed = list(model.analyse(gold.articles))
@@ -288,6 +299,7 @@ def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, g
     )
 
 
+@pytest.mark.slow
 def test_resume_after_interruption(tmp_path: Path):
     output = tmp_path / "run"
     process = subprocess.Popen(
@@ -355,6 +367,7 @@ def test_linker_targets_follow_the_window():
     assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1], "paragraphs": [0] * 8}
 
 
+@pytest.mark.slow
 def test_predict_on_bad_input_is_a_clear_error(checkpoint: Path, tmp_path: Path, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
@@ -365,6 +378,7 @@ def test_predict_on_bad_input_is_a_clear_error(checkpoint: Path, tmp_path: Path,
     assert "not a quoteattr checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
     assert main(["package", str(checkpoint), "--output", str(tmp_path / "dist"), "--name", "smoketest"]) == 0
     [wheel] = (tmp_path / "dist").glob("quoteattr_model_smoketest-0.1.0-py3-none-any.whl")
@@ -397,6 +411,7 @@ def test_content_clean_up_joins_short_gaps_and_drops_strays():
     assert cleaned["CUE"] == [(1, 2)]
 
 
+@pytest.mark.slow
 def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: Path):
     import quoteattr
 

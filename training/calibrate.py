@@ -16,10 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.jsonl import plain_permissions
+from quoteattr.data.readers import read_articles
+from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.model.attributor import QuoteAttributor
-from quoteattr.training.calibration import calibration_errors, fit_calibration
+from quoteattr.training.calibration import calibration_errors, calibration_settings, describe_fits, fit_calibration
 
 
 def main() -> int:
@@ -34,19 +34,16 @@ def main() -> int:
         print(f"error: {output} already exists", file=sys.stderr)
         return 2
     attributor = QuoteAttributor.from_pretrained(source, device="cpu")
-    calibration = fit_calibration(attributor, read_articles(args.validation))
-    print(
-        "fitted on validation: "
-        + ", ".join(f"{name} slope {a:.3f} intercept {b:.3f}" for name, (a, b) in calibration.items())
-    )
+    fits = fit_calibration(attributor, read_articles(args.validation))
+    calibration = calibration_settings(fits)
+    print(f"fitted on validation: {describe_fits(fits)}")
     attributor.settings["calibration"] = calibration
     rows = []
     for path in args.evaluate:
         errors = calibration_errors(attributor, read_articles(path))
-        rows.append(
-            f"| {Path(path).name} | {errors['quotes']} | {errors['quote_ece_before']:.3f} | {errors['quote_ece_after']:.3f} | "
-            f"{errors['links']} | {errors['speaker_ece_before']:.3f} | {errors['speaker_ece_after']:.3f} |"
-        )
+        quote_cells = f"{errors['quotes']} | {errors['quote_ece_before']:.3f} | {errors['quote_ece_after']:.3f}"
+        link_cells = f"{errors['links']} | {errors['speaker_ece_before']:.3f} | {errors['speaker_ece_after']:.3f}"
+        rows.append(f"| {Path(path).name} | {quote_cells} | {link_cells} |")
         print(rows[-1])
 
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
@@ -56,10 +53,10 @@ def main() -> int:
     (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     card = staging / "README.md"
     section = (
-        f"\n## Confidence and calibration (added by training/calibrate.py)\n\nPlatt scaling fitted on `{Path(args.validation).name}`: "
-        + ", ".join(f"`{name}` slope {a:.3f}, intercept {b:.3f}" for name, (a, b) in calibration.items())
-        + ". Expected calibration error (10 bins):\n\n| file | quotes | quote score ECE raw | calibrated | speaker links | "
-        "speaker score ECE raw | calibrated |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        "\n## Confidence and calibration (added by training/calibrate.py)\n\n"
+        f"Fitted on `{Path(args.validation).name}`: {describe_fits(fits)}. Expected calibration error (10 bins):\n\n"
+        "| file | quotes | quote score ECE raw | calibrated | speaker links | speaker score ECE raw | calibrated |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     card.write_text(card.read_text(encoding="utf-8") + section, encoding="utf-8")
     for file in staging.iterdir():

@@ -1,9 +1,18 @@
-"""The dataset card (README.md): YAML metadata, features, counts per split, provenance, licence."""
+"""The dataset card (README.md): YAML metadata, features, counts per split, provenance, licence.
+
+The YAML front matter comes from ``huggingface_hub.DatasetCardData`` (valid YAML whatever the licence text
+says), the prose from ``dataset_card_template.md``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from huggingface_hub import DatasetCard, DatasetCardData
+
 from quoteattr.data.schema import Article
 from quoteattr.evaluation.scoring import pooled_agreement
+
+TEMPLATE_PATH = Path(__file__).with_name("dataset_card_template.md")
 
 ANNOTATOR_AGREEMENT = "annotator_agreement"
 """Meta key of an article labelled by several annotators: for each other annotator, the scorer's counts
@@ -20,28 +29,30 @@ def split_agreement(splits: dict[str, list[Article]]) -> dict[str, tuple[int, di
     return found
 
 
-def agreement_section(agreement: dict[str, tuple[int, dict[str, float]]]) -> str:
-    """The card's section on annotator agreement: the level a second human reaches, to compare models with."""
-    if not agreement:
-        return ""
-    rows = "\n".join(
+def agreement_rows(agreement: dict[str, tuple[int, dict[str, float]]]) -> str:
+    """Rows of the card's annotator agreement table: the level a second human reaches, to compare models with."""
+    return "\n".join(
         f"| {name} | {n} | {f1['content_overlap_f1']:.3f} | {f1['content_exact_f1']:.3f} | {f1['attribution_f1']:.3f} |"
         for name, (n, f1) in agreement.items()
     )
-    return f"""## Annotator agreement
 
-Some articles were labelled by several annotators. Scored the way a system is scored (the kept annotator's
-labels as gold, each other annotator's as a prediction, counts pooled over the articles of a split by the
-project's scorer), a second human reaches:
 
-| split | articles | content overlap F1 | content exact F1 | attribution F1 |
-|---|---|---|---|---|
-{rows}
-
-This is the level to compare a model with: a model that matches it agrees with the gold as well as a
-second trained annotator does.
-
-"""
+def _card_data(stats: dict[str, dict[str, int]], licence: str) -> DatasetCardData:
+    """The YAML front matter: what the Hub shows and filters on, and where each split's Parquet file is."""
+    return DatasetCardData(
+        language=["en"],
+        license=licence,
+        pretty_name="quoteattr quote attribution",
+        task_categories=["token-classification"],
+        tags=["quote-attribution", "news"],
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [{"split": name, "path": f"data/{name}.parquet"} for name in stats],
+            }
+        ],
+        dataset_info={"splits": [{"name": name, "num_examples": s["articles"]} for name, s in stats.items()]},
+    )
 
 
 def dataset_card(
@@ -53,78 +64,23 @@ def dataset_card(
     agreement: dict[str, tuple[int, dict[str, float]]] | None = None,
 ) -> str:
     """README.md for the dataset: YAML metadata, features, counts, annotator agreement, provenance, licence."""
-    yaml_splits = "\n".join(f"  - name: {name}\n    num_examples: {s['articles']}" for name, s in stats.items())
-    data_files = "\n".join(f"  - split: {name}\n    path: data/{name}.parquet" for name in stats)
-    rows = "\n".join(
-        f"| {name} | {s['articles']} | {s['quotes']} | {s['direct']} | {s['indirect']} | {s['mixed']} | {s['with_speaker_entity']} |"
-        for name, s in stats.items()
-    )
     split_rule = split_note or (
         f"Articles were shuffled with seed {seed} and cut 80/10/10 into train/validation/test; "
         "no article is in two splits."
         if seed is not None
         else "Splits are the sources' own (e.g. PolNeAR train → train, dev → validation)."
     )
-    source_lines = "\n".join(f"- {source}" for source in sources)
-    return f"""---
-language:
-- en
-license: {licence}
-pretty_name: quoteattr quote attribution
-task_categories:
-- token-classification
-tags:
-- quote-attribution
-- news
-configs:
-- config_name: default
-  data_files:
-{data_files}
-dataset_info:
-  splits:
-{yaml_splits}
----
-
-# quoteattr quote attribution dataset
-
-News articles with every quote marked: its content (one or more character spans), its type, its cue,
-the speaker mention as written and the speaker entity it refers to. Built by `quoteattr build`.
-
-## Features
-
-| field | meaning |
-|---|---|
-| `id` | article id |
-| `text` | canonical article text; every offset points into it (character offsets, end-exclusive) |
-| `meta` | JSON string: headline, outlet, date, source file and provenance |
-| `quotes[].spans` | content fragments `[start, end]` (several when the quote is interrupted) |
-| `quotes[].type` | `direct` (all of the content inside quotation marks), `mixed` (part of it), `indirect` (none) |
-| `quotes[].cue` | the reporting verb or phrase, or null |
-| `quotes[].speaker` | the speaker mention as written ("he", "the spokesman"), or null |
-| `quotes[].speaker_entity` | canonical name of the speaker ("Igor Konashenkov"), or null |
-| `entities[]` | speaker entities with every mention |
-
-## Counts
-
-| split | articles | quotes | direct | indirect | mixed | with speaker entity |
-|---|---|---|---|---|---|---|
-{rows}
-
-{split_rule}
-
-{agreement_section(agreement or {})}## Provenance
-
-{source_lines}
-
-## Licence
-
-{licence}. See the provenance above for the terms of each source.
-
-## Loading
-
-```python
-from datasets import load_from_disk, load_dataset
-ds = load_from_disk("PATH/hf")
-ds = load_dataset("parquet", data_files={{"train": "PATH/data/train.parquet"}})
-```
-"""
+    card = DatasetCard.from_template(
+        _card_data(stats, licence),
+        template_path=str(TEMPLATE_PATH),
+        count_rows="\n".join(
+            f"| {name} | {s['articles']} | {s['quotes']} | {s['direct']} | {s['indirect']} | {s['mixed']} "
+            f"| {s['with_speaker_entity']} |"
+            for name, s in stats.items()
+        ),
+        split_rule=split_rule,
+        agreement_rows=agreement_rows(agreement or {}),
+        source_lines="\n".join(f"- {source}" for source in sources),
+        licence=licence,
+    )
+    return str(card).rstrip("\n") + "\n"  # Jinja drops the template's final newline

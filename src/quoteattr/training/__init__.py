@@ -1,1 +1,1 @@
-"""Fitting and shipping the model: the Trainer script's logic, the model card written from the run, and wheel packaging."""
+"""Fitting and shipping the model: the Trainer script's steps, the model card written from the run, packaging."""

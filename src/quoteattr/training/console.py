@@ -3,9 +3,12 @@ and one short line per evaluation with the few numbers that matter (the full log
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from transformers.trainer_callback import ProgressCallback
+
+logger = logging.getLogger(__name__)
 
 HEADLINE_METRICS = {
     "eval_content_overlap_f1": "content overlap F1",
@@ -34,10 +37,12 @@ def load_base_tagger(base: str, labels: list[str], name: str) -> Any:
         )
     finally:
         hf_logging.set_verbosity(previous)
-    print(
-        f"base encoder {name}: new tagger head ({len(info['missing_keys'])} weights initialised), "
-        f"{len(info['unexpected_keys'])} weights of the base's own head unused (expected)",
-        flush=True,
+    logger.info(
+        "base encoder %s: new tagger head (%d weights initialised), %d weights of the base's own head unused "
+        "(expected)",
+        name,
+        len(info["missing_keys"]),
+        len(info["unexpected_keys"]),
     )
     return tagger
 
@@ -48,8 +53,22 @@ def evaluation_line(logs: dict[str, float]) -> str:
     return f"epoch {round(logs.get('epoch', 0), 2):g}: validation {numbers}"
 
 
+def finished_line(steps_run: int, state, seconds: float) -> str:
+    """What training did: how many steps in how long, or that the checkpoint it resumed was already done."""
+    if steps_run == 0:
+        return f"nothing left to train: the run had already reached step {state.global_step} of {state.max_steps}"
+    return f"trained {steps_run} steps in {seconds:.0f}s"
+
+
 class ConciseProgress(ProgressCallback):
-    """Trainer's progress bars, with a short line per evaluation instead of every log's whole dictionary."""
+    """Trainer's progress bars, with a short line per evaluation instead of every log's whole dictionary, and
+    a plain word when a resumed run had nothing left to train."""
+
+    first_step = 0
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
+        super().on_train_begin(args, state, control, **kwargs)
+        self.first_step = state.global_step  # the resumed checkpoint's step, loaded before training begins
 
     def on_log(self, args, state, control, logs=None, **kwargs) -> None:
         if not state.is_world_process_zero or self.training_bar is None or not logs:
@@ -59,7 +78,7 @@ class ConciseProgress(ProgressCallback):
         elif "loss" in logs:
             self.training_bar.set_postfix(loss=f"{logs['loss']:.3f}", refresh=False)
         elif "train_runtime" in logs:
-            self.training_bar.write(f"trained {state.global_step} steps in {logs['train_runtime']:.0f}s")
+            self.training_bar.write(finished_line(state.global_step - self.first_step, state, logs["train_runtime"]))
 
 
 def use_concise_progress(trainer: Any) -> None:

@@ -9,7 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from quoteattr.data.jsonl import InputError, plain_permissions
+from quoteattr.data.errors import InputError
+from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.model.attributor import LINKER_FILE
 from quoteattr.systems.model.runtimes import ONNX_FILE, RUNTIMES, export_onnx
 
@@ -67,5 +68,6 @@ def _card_section(checkpoint: Path, runtime: dict[str, str]) -> str:
         f"\n## Exported runtime\n\nThis folder is `{checkpoint.name}` exported with `quoteattr export` for "
         f"{runtime['backend']} at {runtime['precision']}; the speaker linker runs in PyTorch on the encoder's "
         "states. The evaluation tables above were measured on the PyTorch fp32 checkpoint; "
-        "`training/benchmark.py --runtimes` measures this export's speed and its F1 against them.\n"
+        "`python training/benchmark_runtimes.py --checkpoint DIR --gold GOLD.jsonl` (DIR: the PyTorch checkpoint) "
+        "exports it to every runtime and measures each one's speed and its F1 against fp32's.\n"
     )

@@ -1,0 +1,109 @@
+"""What a training run does after the last step, each a step of its own: choose decoding on validation, fit
+calibration, export the checkpoint, score it and the rules baseline, write the card, push."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from quoteattr.data.schema import Article
+from quoteattr.data.writers import write_json
+from quoteattr.systems.model.attributor import QuoteAttributor
+
+logger = logging.getLogger(__name__)
+
+BOOTSTRAP = 200
+"""Bootstrap resamples behind the card's F1 intervals."""
+
+
+def choose_decoding(attributor: QuoteAttributor, validation: list[Article], metric: str) -> list[dict[str, Any]]:
+    """Search decoding settings on validation by ``metric`` F1 and keep the best in ``attributor.settings``;
+    returns every setting's row for the card (none when ``metric`` is "none")."""
+    from quoteattr.training.decoding_search import search_decoding
+
+    if metric == "none":
+        return []
+    chosen, table = search_decoding(attributor, validation, metric=metric)
+    attributor.settings.update(chosen)
+    logger.info("decoding chosen on validation: %s", ", ".join(f"{k}={v}" for k, v in chosen.items()))
+    return table
+
+
+def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article]]) -> tuple[dict, dict]:
+    """Reports of the checkpoint (end to end, given gold quotes, calibration) and of the rules, per split."""
+    from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
+    from quoteattr.evaluation.scoring import evaluate_articles
+    from quoteattr.systems.rules import RulesAttributor
+    from quoteattr.training.calibration import calibration_errors
+
+    scores, rules_scores = {}, {}
+    rules = RulesAttributor()
+    for split_name, gold in splits.items():
+        report = evaluate_articles(gold, list(attributor.predict(gold)), bootstrap=BOOTSTRAP)
+        linked = list(attributor.link(with_gold_quotes_only(gold)))
+        report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=BOOTSTRAP))
+        report["calibration"] = calibration_errors(attributor, gold)
+        scores[split_name] = report
+        rules_scores[split_name] = evaluate_articles(gold, list(rules.predict(gold)), bootstrap=0)
+    return scores, rules_scores
+
+
+def push(final_dir: Path, training_args: Any) -> None:
+    """Upload the exported checkpoint, card included, to the Hub (``--push_to_hub true``)."""
+    from huggingface_hub import upload_folder
+
+    repo = training_args.hub_model_id or final_dir.parent.name
+    upload_folder(repo_id=repo, folder_path=str(final_dir), token=training_args.hub_token)
+    logger.info("pushed to the hub as %s", repo)
+
+
+def finish_run(
+    trainer: Any,
+    tokenizer: Any,
+    settings: dict[str, Any],
+    splits: dict[str, list[Article]],
+    dataset_dir: Path,
+    run: dict[str, Any],
+    final_dir: Path,
+    push_to_hub: bool,
+) -> None:
+    """Decoding, calibration, export to ``final_dir``, scores, card and push, after ``trainer`` has trained.
+    ``run`` holds the parsed model, data and run arguments and the time the run started."""
+    import torch
+
+    from quoteattr.training.calibration import calibration_settings, fit_calibration
+    from quoteattr.training.model_card import BestCheckpoint, write_model_card
+
+    data_args, training_args = run["data_args"], trainer.args
+    model = trainer.model if torch.cuda.is_available() else trainer.model.to(torch.device("cpu"))
+    attributor = QuoteAttributor(model, tokenizer, settings)
+    validation = splits[data_args.validation_split]
+    decoding_table = choose_decoding(attributor, validation, run["run_args"].search_decoding)
+    fits = fit_calibration(attributor, validation)
+    settings["calibration"] = calibration_settings(fits)
+    attributor.save_pretrained(final_dir)
+    scored = [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else [])
+    scores, rules_scores = score_checkpoint(QuoteAttributor.from_pretrained(final_dir), {s: splits[s] for s in scored})
+    write_model_card(
+        final_dir,
+        model_args=asdict(run["model_args"]),
+        data_args=asdict(data_args),
+        training_args={**training_args.to_dict(), "processes": training_args.world_size},
+        dataset_dir=dataset_dir,
+        splits={name: len(articles) for name, articles in splits.items()},
+        train_windows=len(trainer.train_dataset),
+        log_history=trainer.state.log_history,
+        scores=scores,
+        seconds=time.perf_counter() - run["started"],
+        decoding_table=decoding_table,
+        rules_scores=rules_scores,
+        calibration=fits,
+        best=BestCheckpoint.from_trainer_state(trainer.state),
+    )
+    write_json(final_dir / "eval_results.json", scores)
+    logger.info("checkpoint with its card: %s", final_dir)
+    if push_to_hub:
+        push(final_dir, training_args)
