@@ -1,9 +1,13 @@
-"""Every command README.md shows in its code blocks runs, as written, in a scratch copy of the project.
+"""Every command README.md shows in its code blocks runs, as written, in a scratch copy of the project; so do
+the PolNeAR commands that only docs/polnear.md and docs/active_learning.md show.
 
 Where running it exactly as written cannot work in a test, the difference is named here: the set-up
-line's `pip install` half is what `.ci/run` runs; the PolNeAR training run and the active-learning
-simulation get overrides that make them smoke runs (they take about an hour and 40 minutes as written); the Label Studio server gets a throwaway account and data
-folder, and YOUR_TOKEN becomes that account's token.
+line's `pip install` half is what `.ci/run` runs; the test commands (`python -m pytest …`) are what runs
+this file, so they are not run again inside it; the PolNeAR training run and the active-learning
+simulation get overrides that make them smoke runs (they take about an hour and 40 minutes as written);
+`docs/make_results.py --collect` is left out (it would copy the smoke run's numbers into docs/results/);
+the Label Studio server gets a throwaway account and data folder, and YOUR_TOKEN becomes that account's
+token.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 from conftest import POLNEAR, ROOT
 
 README = ROOT / "README.md"
+POLNEAR_DOCS = (ROOT / "docs" / "polnear.md", ROOT / "docs" / "active_learning.md")
 PROGRAMS = ("quoteattr", "python", "pip", "label-studio", "export", "torchrun", "ray")
 POLNEAR_SMOKE = [
     "--max_train_articles",
@@ -57,10 +62,10 @@ ACTIVE_LEARNING_SMOKE = [
 TOKEN = "readme-test-token-0123456789"
 
 
-def shown_commands() -> list[str]:
-    """Command lines of README's indented code blocks, in order (a trailing `# comment` is not part of one)."""
+def shown_commands(document: Path = README) -> list[str]:
+    """Command lines of a document's indented code blocks, in order (a trailing `# comment` is not part of one)."""
     commands, fenced = [], False
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in document.read_text(encoding="utf-8").splitlines():
         if line.startswith("```"):
             fenced = not fenced
         elif not fenced and line.startswith("    ") and line.split()[0] in PROGRAMS:
@@ -74,6 +79,20 @@ def python_blocks() -> list[str]:
 
 def needs_polnear(command: str) -> bool:
     return "PolNeAR" in command or "outputs/polnear" in command
+
+
+def is_the_test_command(command: str) -> bool:
+    return command.startswith("python -m pytest")
+
+
+def polnear_commands() -> list[str]:
+    """README's PolNeAR commands, then those only the PolNeAR docs show (not the docs' own result collection)."""
+    commands = list(filter(needs_polnear, shown_commands()))
+    for document in POLNEAR_DOCS:
+        for command in filter(needs_polnear, shown_commands(document)):
+            if command not in commands and "make_results.py" not in command:
+                commands.append(command)
+    return commands
 
 
 def for_label_studio(command: str) -> bool:
@@ -116,12 +135,13 @@ def model_wheel_uninstalled():
     subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", "quoteattr-model-news"], capture_output=True)
 
 
+@pytest.mark.slow
 def test_main_job_and_the_commands_after_it(project: Path, model_wheel_uninstalled):
     main_job = shown_commands()[0].split("&&", 1)[1].strip()  # the pip half is .ci/run's own set-up step
     printed = run(main_job, project)
     assert "the systems side by side" in printed and (project / "outputs" / "model" / "final" / "README.md").exists()
     for command in shown_commands()[2:]:
-        if not needs_polnear(command) and not for_label_studio(command):
+        if not needs_polnear(command) and not for_label_studio(command) and not is_the_test_command(command):
             run(command, project)
     for block in python_blocks():
         run(f"{sys.executable} - <<'PYTHON'\n{block}PYTHON", project)
@@ -130,10 +150,15 @@ def test_main_job_and_the_commands_after_it(project: Path, model_wheel_uninstall
     assert (project / "outputs" / "seed-news.jsonl").exists()
 
 
+def test_readme_shows_the_fast_tier():
+    assert 'python -m pytest -m "not slow"' in shown_commands()
+
+
+@pytest.mark.slow
 def test_polnear_commands(project: Path):
     if not (POLNEAR / "train").is_dir():
         pytest.skip(f"PolNeAR is not at {POLNEAR} (never committed; see README)")
-    for command in filter(needs_polnear, shown_commands()):
+    for command in polnear_commands():
         if "configs/polnear.yaml" in command:
             command = " ".join([command, *POLNEAR_SMOKE])  # an hour as written; its arguments are what is checked
         if "active_learning.py" in command:
@@ -150,6 +175,7 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.slow
 def test_label_studio_commands(project: Path, tmp_path: Path):
     commands = [c for c in shown_commands() if for_label_studio(c) or c == "quoteattr build"]
     start = commands.pop(0)

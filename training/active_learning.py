@@ -9,7 +9,8 @@ is compared between strategies with the same seeds (the same first articles, poo
 Each round: build a dataset of the labelled articles, train with configs/active_learning.yaml, score dev,
 predict the rest of the pool and select the next articles (`quoteattr labelstudio push --select` uses the
 same selection). The first round's model is trained once for all strategies (in start/). A rerun skips
-rounds already done. Writes results.json, learning_curve.png and a table.
+rounds already done. Writes results.json (this command line and one row per strategy and round, read by
+docs/make_results.py), learning_curve.png and a table.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import argparse
 import json
 import os
 import random
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-from quoteattr.data.article_files import read_articles
-from quoteattr.data.jsonl import atomic_writer, write_articles, write_json
+from quoteattr.data.readers import read_articles
+from quoteattr.data.writers import atomic_writer, write_articles, write_json
 from quoteattr.dataset.build import build_from_sources
 from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.labelstudio.selection import STRATEGIES, select_articles
@@ -171,7 +173,7 @@ def main() -> None:
     validation = read_articles(args.validation)[: args.validation_articles]
     dev = read_articles(args.dev)[: args.dev_articles]
     rows = [row for strategy in args.strategies for row in simulate(strategy, args, initial, pool, validation, dev)]
-    write_json(Path(args.output) / "results.json", rows)
+    write_json(Path(args.output) / "results.json", {"command": shlex.join(["python", *sys.argv]), "rows": rows})
     plot(rows, Path(args.output) / "learning_curve.png")
     print("\n| labelled | " + " | ".join(f"{s} attribution F1" for s in args.strategies) + " |")
     print("|---|" + "---|" * len(args.strategies))

@@ -5,16 +5,20 @@
 Predict: articles/s and tokens/s of QuoteAttributor.predict, and tokens/s of a bare forward pass of the
 same encoder over the same batches, each timed beside the pipeline's (target ratio ≥ 0.85); peak memory.
 Training: Trainer's sequences/s against a bare forward+backward+step loop over the same batches (target
-ratio ≥ 0.9).
+ratio ≥ 0.9). ``--output FILE.json`` also writes the numbers and the command line (for ``docs/make_results.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shlex
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -22,7 +26,7 @@ import torch  # noqa: E402
 from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
 
 from benchmark_runtimes import timed_round  # noqa: E402  (the script beside this one)
-from quoteattr.data.article_files import read_articles  # noqa: E402
+from quoteattr.data.readers import read_articles  # noqa: E402
 from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
@@ -51,7 +55,7 @@ def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
     return QuoteAttributor(model, AutoTokenizer.from_pretrained(base), settings)
 
 
-def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> None:
+def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> dict:
     list(attributor.predict(articles[:2], batch_size=batch_size))  # warm-up
     bare_seconds, predict_seconds, window_tokens, _ = timed_round(attributor, articles, batch_size)
     marker = attributor.settings.get("paragraph_marker")
@@ -68,9 +72,21 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> Non
     print(f"  peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if torch.cuda.is_available():
         print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+    return {
+        "articles": len(articles),
+        "article_tokens": tokens,
+        "window_tokens": window_tokens,
+        "seconds": predict_seconds,
+        "bare_seconds": bare_seconds,
+        "articles_per_s": len(articles) / predict_seconds,
+        "window_tokens_per_s": predict_rate,
+        "bare_window_tokens_per_s": bare_rate,
+        "ratio": predict_rate / bare_rate,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
-def bench_training(articles, steps: int, batch_size: int, max_length: int, stride: int) -> None:
+def bench_training(articles, steps: int, batch_size: int, max_length: int, stride: int) -> dict:
     base = resolve_model_path(PACKAGED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(base)
     features, _, _ = window_features(articles, tokenizer, max_length, stride, PARAGRAPH_MARKER)
@@ -136,6 +152,14 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
     )
     print(f"  Trainer: {trainer_rate:.2f} sequences/s; bare forward+backward+step loop: {bare_rate:.2f} sequences/s")
     print(f"  ratio Trainer/bare: {trainer_rate / bare_rate:.3f} (target >= 0.9)")
+    return {
+        "steps": steps,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "trainer_sequences_per_s": trainer_rate,
+        "bare_sequences_per_s": bare_rate,
+        "ratio": trainer_rate / bare_rate,
+    }
 
 
 def main() -> None:
@@ -151,6 +175,7 @@ def main() -> None:
     parser.add_argument("--train-batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--stride", type=int, default=64)
+    parser.add_argument("--output", help="also write the measured numbers and this command line to this JSON file")
     args = parser.parse_args()
     articles = read_articles(args.articles_from) if args.articles_from else load_gold(args.annotations).articles
     articles = (articles * (1 + args.articles // len(articles)))[: args.articles]
@@ -160,9 +185,19 @@ def main() -> None:
         if args.checkpoint
         else fresh_attributor(args.max_length, args.stride)
     )
-    bench_predict(attributor, articles, args.batch_size)
+    result = {
+        "command": shlex.join(["python", *sys.argv]),
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "predict": bench_predict(attributor, articles, args.batch_size),
+    }
     if args.train_steps:
-        bench_training(articles, args.train_steps, args.train_batch_size, args.max_length, args.stride)
+        result["training"] = bench_training(
+            articles, args.train_steps, args.train_batch_size, args.max_length, args.stride
+        )
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Exports the checkpoint to each runtime (`quoteattr export`), then prints, on the
 tokens/s and the speed-up over PyTorch fp32; the whole pipeline's articles/s and its ratio to a bare pass
 of the same encoder over the same batches (target ≥ 0.85); content overlap and attribution F1 on the gold
 articles and their difference from fp32 (target within 0.01); and the rules' articles/s for comparison.
+``--output FILE.json`` also writes those numbers and the command line (for ``docs/make_results.py``).
 The bare pass is timed batch by batch beside the pipeline: every batch the pipeline sends to its encoder
 is run again, bare, right before or after (alternately), and the pipeline's time is its wall time less
 those bare runs. The two are thus measured under the same machine conditions; on a shared machine, two
@@ -17,8 +18,11 @@ measure the machine's other work, not the runtime), and each round times every r
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from quoteattr.data.article_files import read_articles  # noqa: E402
+from quoteattr.data.readers import read_articles  # noqa: E402
 from quoteattr.evaluation.scoring import evaluate_articles  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
 from quoteattr.systems.rules import RulesAttributor  # noqa: E402
@@ -87,6 +91,7 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="timed rounds: speeds from the best, pipeline/bare the median"
     )
+    parser.add_argument("--output", help="also write the measured numbers and this command line to this JSON file")
     args = parser.parse_args()
     gold = read_articles(args.gold)[: args.articles]
     print(f"{len(gold)} articles from {args.gold}; torch threads: {torch.get_num_threads()}")
@@ -144,6 +149,17 @@ def main() -> None:
             f"{row['attribution'] - fp32['attribution']:+.3f} |"
         )
     print(f"| rules (spaCy) | – | – | {rules_rate:.2f} | – | – | – | – | – |")
+    if args.output:
+        result = {
+            "command": shlex.join(["python", *sys.argv]),
+            "articles": len(gold),
+            "repeats": args.repeats,
+            "torch_threads": torch.get_num_threads(),
+            "runtimes": rows,
+            "rules_articles_per_s": rules_rate,
+        }
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

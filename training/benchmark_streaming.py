@@ -8,6 +8,7 @@ Each size replicates the source articles (default: the embedded starter articles
 A one-article run of each command measures start-up (imports, loading the system), which the per-article
 times leave out. With ``--ray-shards N`` the largest input is also split into N shards and predicted with
 ``--engine ray`` (its time includes starting Ray and its actors; the memory shown is the driver's).
+``--output FILE.json`` also writes the numbers and the command line (for ``docs/make_results.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from quoteattr.data.ingest import iter_articles
+from quoteattr.data.readers import iter_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
@@ -75,12 +77,13 @@ def main() -> None:
         "--ray-shards", type=int, default=0, help="also run the largest size as this many shards on Ray"
     )
     parser.add_argument("--ray-workers", type=int, default=2)
+    parser.add_argument("--output", help="also write the measured numbers and this command line to this JSON file")
     args = parser.parse_args()
 
     source = [{"id": a.id, "text": a.text} for a in iter_articles([args.source])]
     mean_chars = sum(len(r["text"]) for r in source) / len(source)
     print(f"source: {len(source)} articles from {args.source}, {mean_chars:.0f} characters each on average")
-    rows = []
+    rows, ray_row = [], None
     with tempfile.TemporaryDirectory() as work:
         for size in [1, *args.sizes]:
             articles = Path(work) / f"{size}.jsonl.gz"
@@ -132,6 +135,14 @@ def main() -> None:
                 f"driver peak {ray_run['peak_mb']:.0f} MB",
                 flush=True,
             )
+            ray_row = {
+                "articles": size,
+                "shards": args.ray_shards,
+                "workers": args.ray_workers,
+                "seconds": ray_run["seconds"],
+                "articles_per_second": size / ray_run["seconds"],
+                "driver_peak_mb": ray_run["peak_mb"],
+            }
 
     startup = {r["command"]: r["seconds"] for r in rows if r["articles"] == 1}
     print(
@@ -139,6 +150,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     measured = [r for r in rows if r["articles"] > 1]
+    table = []
     for row in measured:
         first = next(r for r in measured if r["command"] == row["command"])
         per_article = (row["seconds"] - startup[row["command"]]) / (row["articles"] - 1)
@@ -147,6 +159,32 @@ def main() -> None:
             f"| {row['command']} | {row['articles']} | {row['seconds']:.1f} | {startup[row['command']]:.1f} | {1 / per_article:.1f} | "
             f"{1000 * per_article:.2f} | {per_article / first_per_article:.2f}× | {row['peak_mb']:.0f} | {row['peak_mb'] / first['peak_mb']:.2f}× |"
         )
+        table.append(
+            {
+                "command": row["command"],
+                "articles": row["articles"],
+                "seconds": row["seconds"],
+                "startup_seconds": startup[row["command"]],
+                "articles_per_second": 1 / per_article,
+                "ms_per_article": 1000 * per_article,
+                "time_vs_smallest": per_article / first_per_article,
+                "peak_mb": row["peak_mb"],
+                "peak_vs_smallest": row["peak_mb"] / first["peak_mb"],
+            }
+        )
+    if args.output:
+        result = {
+            "command": shlex.join(["python", *sys.argv]),
+            "system": args.system,
+            "source": args.source,
+            "source_articles": len(source),
+            "mean_characters": mean_chars,
+            "measurements": rows,
+            "table": table,
+            "ray": ray_row,
+        }
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":
