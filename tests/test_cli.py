@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -75,7 +77,7 @@ def test_evaluate_refuses_a_wrong_file_pair_and_reports_extras(tmp_path: Path, c
         )
         == 0
     )
-    assert "warning: 1 predicted articles are not in the gold (not scored): elsewhere" in capsys.readouterr().out
+    assert "warning: 1 predicted articles are not in the gold (not scored): elsewhere" in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text())["extra_predictions"] == ["elsewhere"]
 
 
@@ -105,9 +107,9 @@ def test_predict_reads_stdin_and_writes_stdout_as_a_readable_table(tmp_path: Pat
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    header, row = result.stdout.splitlines()
-    assert header.split("\t") == ["article", "start", "end", "type", "quote", "cue", "speaker", "speaker_entity"]
-    assert row.split("\t") == ["s1", "0", "30", "direct", '"We will rebuild every house,"', "said", "the mayor", ""]
+    header, row = csv.reader(io.StringIO(result.stdout), delimiter="\t")
+    assert header == ["article", "start_in_text", "end_in_text", "type", "quote", "cue", "speaker", "speaker_entity"]
+    assert row == ["s1", "0", "30", "direct", '"We will rebuild every house,"', "said", "the mayor", ""]
     assert (
         "rules: 1article" in result.stderr and "to standard output (tsv)" in result.stderr
     )  # progress and summary stay off stdout

@@ -145,7 +145,11 @@ def test_main_job_and_the_commands_after_it(project: Path, model_wheel_uninstall
             run(command, project)
     for block in python_blocks():
         run(f"{sys.executable} - <<'PYTHON'\n{block}PYTHON", project)
-    assert (project / "outputs" / "seed.tsv").read_text(encoding="utf-8").startswith("article\tstart\tend\ttype\tquote")
+    assert (
+        (project / "outputs" / "seed.tsv")
+        .read_text(encoding="utf-8")
+        .startswith("article\tstart_in_text\tend_in_text\ttype\tquote")
+    )
     assert (project / "outputs" / "compare-all" / "report.md").exists()
     assert (project / "outputs" / "seed-news.jsonl").exists()
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from quoteattr.data.console import show_log
 from quoteattr.data.errors import InputError
 from quoteattr.data.readers import STDIO, read_articles
-from quoteattr.data.schema import Article, entities_from_quotes
-from quoteattr.data.writers import output_format_for, write_articles, write_json
+from quoteattr.data.schema import Article
+from quoteattr.data.writers import check_writable, output_format_for, write_articles, write_json
+from quoteattr.systems import confident_only
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inputs",
         nargs="+",
-        help=".txt pages; .jsonl, .jsonl.gz or .parquet files; folders or globs ('archive/**/*.jsonl.gz') of them; - (standard input)",
+        help=".txt pages; .jsonl, .jsonl.gz or .parquet files; folders or globs ('archive/**/*.jsonl.gz') of them; "
+        "- (standard input)",
     )
     parser.add_argument(
         "--skip-bad",
@@ -35,9 +39,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from quoteattr.data.readers import iter_articles
     from quoteattr.data.writers import write_predictions
 
+    output_format = output_format_for(args.output, None)
+    for output in filter(None, (args.output, args.report)):
+        check_writable(output)
     report = IngestReport()
     articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
-    count = write_predictions(args.output, articles, output_format_for(args.output, None))
+    count = write_predictions(args.output, articles, output_format)
     for path, lines in report.removed.items():
         print(f"{path}: removed {len(lines)} line{'s' * (len(lines) != 1)} of site furniture")
     print(f"ingested {count} articles from {len(report.read)} files into {args.output}; skipped {len(report.skipped)}")
@@ -48,6 +55,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.batch_size < 1:
+        raise InputError(f"--batch-size {args.batch_size}: must be at least 1")
+    check_fraction("--min-score", args.min_score)
+    check_device(args.device, here=args.engine == "local")
     if args.engine == "ray":
         return _predict_with_ray(args)
     from tqdm import tqdm
@@ -57,23 +68,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from quoteattr.data.writers import write_predictions
     from quoteattr.systems import load_system
 
+    output_format = output_format_for(args.output, args.format)
+    check_writable(args.output)
     report = IngestReport()
     articles = iter_articles(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes, report=report)
     system = load_system(args.system, device=args.device)
-    predictions = tqdm(
+    progress = tqdm(
         system.predict(articles, batch_size=args.batch_size),
         total=count_articles(args.inputs),
         desc=system.name,
         unit="article",
         file=sys.stderr,
     )
-    output_format = output_format_for(args.output, args.format)
-    if args.min_score is not None:
-        predictions = confident_only(predictions, args.min_score, system.name)
-    count = write_predictions(args.output, predictions, output_format)
+    with progress:  # closed (its line ended) before an error or an interruption is reported
+        predictions = progress if args.min_score is None else confident_only(progress, args.min_score, system.name)
+        count = write_predictions(args.output, predictions, output_format)
     where = "standard output" if args.output == STDIO else args.output
     print(
-        f"{system.name}: wrote predictions for {count} articles to {where} ({output_format}); skipped {len(report.skipped)}",
+        f"{system.name}: wrote predictions for {count} articles to {where} ({output_format}); "
+        f"skipped {len(report.skipped)}",
         file=sys.stderr if args.output == STDIO else sys.stdout,
     )
     return 0
@@ -83,8 +96,11 @@ def _predict_with_ray(args: argparse.Namespace) -> int:
     from quoteattr.systems.ray_engine import MANIFEST, ShardJob, predict_with_ray
 
     output_format = args.format or "jsonl"
-    job = ShardJob(args.system, args.output, output_format, args.batch_size, args.device, args.skip_bad, args.max_bytes)
-    run = predict_with_ray(args.inputs, job, args.num_workers, args.cpus_per_worker, args.gpus_per_worker, args.address)
+    settings = (args.batch_size, args.device, args.skip_bad, args.max_bytes, args.min_score)
+    job = ShardJob(args.system, args.output, output_format, *settings)
+    run = predict_with_ray(
+        args.inputs, job, args.num_workers, args.cpus_per_worker, args.gpus_per_worker, args.address, args.overwrite
+    )
     articles = sum(shard["articles"] for shard in run.done)
     print(
         f"{args.system}: {len(run.done)} shards ({articles} articles) written to {args.output} in {run.seconds:.1f} s; "
@@ -95,15 +111,44 @@ def _predict_with_ray(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
-def confident_only(predictions: Iterable[Article], min_score: float, system: str) -> Iterator[Article]:
-    """Predictions without the quotes scored below ``min_score``; a system that gives no scores is an error."""
-    for article in predictions:
-        if any(quote.score is None for quote in article.quotes):
-            raise InputError(
-                f"{system} gives no scores, so --min-score cannot filter its quotes; use a model checkpoint"
-            )
-        kept = [quote for quote in article.quotes if quote.score >= min_score]
-        yield Article(article.id, article.text, article.meta, kept, entities_from_quotes(kept))
+def check_fraction(option: str, value: float | None) -> None:
+    """Scores and precisions are probabilities: a value outside [0, 1] would keep or drop everything unnoticed."""
+    if value is not None and not 0 <= value <= 1:
+        raise InputError(f"{option} {value}: must lie between 0 and 1")
+
+
+def check_device(device: str | None, here: bool) -> None:
+    """Refuse a device torch does not know or (``here``: the model runs on this machine) one this machine
+    lacks, before anything is loaded."""
+    if device is None:
+        return
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        parsed = None
+    if parsed is None or parsed.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"--device {device}: not a device; use cpu, cuda, cuda:N or mps")
+    found = torch.cuda.device_count()
+    if here and parsed.type == "cuda" and (parsed.index or 0) >= found:
+        raise InputError(
+            f"--device {device}: only {found} CUDA devices here (cuda:0 to cuda:{found - 1})"
+            if found
+            else f"--device {device}: no CUDA device on this machine; use --device cpu"
+        )
+    if here and parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"--device {device}: MPS is not available on this machine; use --device cpu")
+
+
+def refuse_scored_gold(path: str, gold: list[Article]) -> None:
+    """Gold labels never carry scores: a gold file that does is predictions, most likely --gold and --pred swapped."""
+    scored = next((a.id for a in gold if any(q.score is not None for q in a.quotes)), None)
+    if scored is not None:
+        raise InputError(
+            f"{path}: article {scored!r} carries prediction scores, which gold labels never have "
+            "(did you swap --gold and --pred?)"
+        )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -111,7 +156,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from quoteattr.evaluation.report import operating_point_lines, plot_threshold_curves
     from quoteattr.evaluation.scoring import evaluate_articles, format_table
 
+    check_fraction("--target-precision", args.target_precision)
+    if args.output:
+        check_writable(args.output)
     gold, predictions = read_articles(args.gold), read_articles(args.pred)
+    refuse_scored_gold(args.gold, gold)
     try:
         report = evaluate_articles(gold, predictions, bootstrap=args.bootstrap)
     except InputError as error:
@@ -128,11 +177,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         print("no scores in the predictions: no threshold sweep")
     if report["missing_predictions"]:
-        print(f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)")
+        print(
+            f"warning: {len(report['missing_predictions'])} gold articles have no prediction (scored as empty)",
+            file=sys.stderr,
+        )
     if report["extra_predictions"]:
         extra = report["extra_predictions"]
         print(
-            f"warning: {len(extra)} predicted articles are not in the gold (not scored): {', '.join(extra[:5])}{' …' * (len(extra) > 5)}"
+            f"warning: {len(extra)} predicted articles are not in the gold (not scored): "
+            f"{', '.join(extra[:5])}{' …' * (len(extra) > 5)}",
+            file=sys.stderr,
         )
     if args.output:
         write_json(args.output, report)
@@ -140,20 +194,44 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def provenance(folder: Path) -> str | None:
+    """What a dataset was built from (its card's Provenance section), or None where ``folder`` holds none."""
+    card = folder / "README.md"
+    if not (folder / "hf").is_dir() or not card.is_file():
+        return None
+    return card.read_text(encoding="utf-8", errors="replace").partition("\n## Provenance\n")[2].partition("\n## ")[0]
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    """Build into a staging folder, then replace ``--output`` only where that loses nothing unasked: it is
+    missing or empty, or holds a dataset built from the same sources (a rebuild after a review); anything
+    else (the main job's dataset under another build, a folder of other files) needs --overwrite."""
+    from quoteattr.data.writers import replace_folder, staging_folder
     from quoteattr.dataset.build import build_from_sources
 
-    stats = build_from_sources(
-        output=args.output,
-        annotations=args.annotations,
-        inputs=args.inputs,
-        train=args.train,
-        validation=args.validation,
-        test=args.test,
-        seed=args.seed,
-        licence=args.licence,
-        validation_from_train=args.validation_from_train,
-    )
+    output = Path(args.output)
+    if not args.overwrite and output.exists():
+        if not output.is_dir() or (any(output.iterdir()) and provenance(output) is None):
+            raise InputError(f"{output}: is not empty and not a dataset; give another --output, or --overwrite")
+    with staging_folder(output) as staging:
+        built = staging / output.name
+        stats = build_from_sources(
+            output=built,
+            annotations=args.annotations,
+            inputs=args.inputs,
+            train=args.train,
+            validation=args.validation,
+            test=args.test,
+            seed=args.seed,
+            licence=args.licence,
+            validation_from_train=args.validation_from_train,
+        )
+        if not args.overwrite and provenance(output) not in (None, provenance(built)):
+            raise InputError(
+                f"{output}: holds a dataset built from other sources (see its README.md); give another --output, "
+                "or --overwrite to replace it"
+            )
+        replace_folder(built, output)
     for split, counts in stats.items():
         print(f"{split:<11} " + " ".join(f"{k}={v}" for k, v in counts.items()))
     print(f"wrote {args.output}")
@@ -163,6 +241,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from quoteattr.evaluation.comparison import compare_systems
 
+    check_fraction("--target-precision", args.target_precision)
+    check_writable(Path(args.output) / "comparison.json")
     compare_systems(
         args.gold,
         args.systems,
@@ -192,9 +272,10 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
         pooled = pooled_agreement(a["counts"] for a in report.agreement)
         labelled_twice = len({a["article"] for a in report.agreement})
         print(
-            f"annotator agreement on {labelled_twice} articles labelled by several annotators ({len(report.agreement)} pairs, the "
-            f"other annotator scored as a system against the kept one): content overlap F1 {pooled['content_overlap_f1']:.3f}, exact F1 "
-            f"{pooled['content_exact_f1']:.3f}, attribution F1 {pooled['attribution_f1']:.3f}"
+            f"annotator agreement on {labelled_twice} articles labelled by several annotators "
+            f"({len(report.agreement)} pairs, the other annotator scored as a system against the kept one): "
+            f"content overlap F1 {pooled['content_overlap_f1']:.3f}, exact F1 {pooled['content_exact_f1']:.3f}, "
+            f"attribution F1 {pooled['attribution_f1']:.3f}"
         )
     if args.report:
         write_json(
@@ -230,7 +311,8 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
     if args.select is not None:
         chosen = select_articles(predictions, args.select, args.strategy, seed=args.seed)
         print(
-            f"selected {len(chosen)} by {args.strategy}: {', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}"
+            f"selected {len(chosen)} by {args.strategy}: "
+            f"{', '.join(a.id for a in chosen[:10])}{' …' * (len(chosen) > 10)}"
         )
         chosen_ids = {a.id for a in chosen}
         articles = [a for a in articles if a.id in chosen_ids]
@@ -257,7 +339,8 @@ def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
         for other in conflict["agreement"]:
             print(
                 f"two reviewers on {conflict['article']}: kept {conflict['kept']}, also {other['other']} "
-                f"(agreement: content overlap F1 {other['content_overlap_f1']:.3f}, attribution F1 {other['attribution_f1']:.3f})"
+                f"(agreement: content overlap F1 {other['content_overlap_f1']:.3f}, "
+                f"attribution F1 {other['attribution_f1']:.3f})"
             )
     if args.output:
         print(f"wrote {args.output}")
@@ -330,8 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--format",
         choices=("jsonl", "parquet", "tsv"),
-        help="jsonl: interchange records (default; .jsonl.gz is gzipped); parquet: the same records (default for .parquet); "
-        "tsv: one readable row per quote (default for .tsv)",
+        help="jsonl: interchange records (default; .jsonl.gz is gzipped); parquet: the same records "
+        "(default for .parquet); tsv: one readable row per quote (default for .tsv); without --format, another "
+        "output name is refused",
     )
     predict.add_argument(
         "--batch-size", type=int, default=32, help="windows (model) or texts (rules, textacy) per batch"
@@ -347,8 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=("local", "ray"),
         default="local",
-        help="local: one process, one output file (default); ray: a Ray Data job, each input file a shard, --output a folder "
-        "of output shards; a rerun skips shards already written",
+        help="local: one process, one output file (default); ray: a Ray Data job, each input file a shard, "
+        "--output a folder of output shards; a rerun skips shards complete for the same system, settings and input",
     )
     predict.add_argument("--num-workers", type=int, default=2, help="ray: actors, each holding the system once")
     predict.add_argument(
@@ -359,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--address", help="ray: a running cluster to join (e.g. 'auto' or HOST:6379); default: start Ray locally"
+    )
+    predict.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="ray: recompute output shards written by another system or settings (refused otherwise)",
     )
     predict.set_defaults(func=cmd_predict)
 
@@ -375,7 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="run systems on a gold corpus and compare them side by side")
     compare.add_argument("--gold", required=True, help="gold interchange JSONL")
     compare.add_argument("--systems", nargs="+", default=["rules", "textacy"])
-    compare.add_argument("--output", default="outputs/compare")
+    compare.add_argument(
+        "--output", required=True, help="folder of the reports (no default: `quoteattr run` writes outputs/compare)"
+    )
     compare.add_argument("--bootstrap", type=int, default=1000)
     compare.add_argument("--html-articles", type=int, default=25, help="articles shown in the HTML views")
     compare.add_argument(
@@ -400,7 +491,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FRACTION",
         help="carve validation out of --train (by article, seeded)",
     )
-    build.add_argument("--output", default="outputs/dataset")
+    build.add_argument(
+        "--output",
+        default="outputs/dataset",
+        help="dataset folder; replaced only when it holds a dataset built from the same sources (else --overwrite)",
+    )
+    build.add_argument(
+        "--overwrite", action="store_true", help="replace --output whatever it holds (a dataset of other sources)"
+    )
     build.add_argument("--seed", type=int, default=13)
     build.add_argument("--licence", default=None, help="licence line for the card (default: the embedded corpus's)")
     build.set_defaults(func=cmd_build)
@@ -483,8 +581,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM as an exception, as Ctrl-C is KeyboardInterrupt: writers remove their temporary files on the way
+    out (a BaseException, so no ``except Exception`` swallows it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into ``Terminated`` while a command runs, then restore the old handler (an in-process caller,
+    such as a test, keeps its own)."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; bad input (or an unusable server) exits with status 2 and a message saying what and where."""
+    """Entry point; bad input (or an unusable server or file system) exits with status 2, an interruption with
+    130 (SIGINT) or 143 (SIGTERM), each with one line saying what and where."""
     show_log()
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
@@ -492,11 +611,21 @@ def main(argv: list[str] | None = None) -> int:
         args.training_arguments = rest
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    output = getattr(args, "output", None)
     try:
-        return args.func(args)
+        with sigterm_raises():
+            return args.func(args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the file system refused: a full disk, a closed pipe, an unreadable file
+        print(f"error: {error.filename or output or args.command}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Terminated) as stop:
+        number = signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT
+        where = f"{output}: " if output and output != STDIO else ""
+        print(f"error: {where}interrupted by {number.name}; the file in progress was removed", file=sys.stderr)
+        return 128 + number
 
 
 if __name__ == "__main__":

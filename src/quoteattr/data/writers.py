@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -17,8 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from quoteattr.data.errors import InputError
 from quoteattr.data.quote_table import write_quote_table
-from quoteattr.data.readers import PARQUET_BATCH, STDIO, record_suffix
+from quoteattr.data.readers import PARQUET_BATCH, RECORD_SUFFIXES, STDIO, record_suffix
 from quoteattr.data.schema import Article
 
 
@@ -29,12 +31,39 @@ def plain_permissions(path: str | Path, directory: bool = False) -> None:
     os.chmod(path, (0o777 if directory else 0o666) & ~umask)
 
 
+def unwritable(path: str | Path, error: OSError) -> InputError:
+    """The error of an output the file system refuses, naming the output rather than its temporary file."""
+    return InputError(f"{path}: cannot write here ({error.strerror or error})")
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail now, naming ``path``, when it cannot be written (a folder, or in a folder that takes no new files),
+    so a command stops before its work rather than after it; nothing is created (the probe file has no name)."""
+    if str(path) == STDIO:
+        return
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; give a file name")
+        folder = path.parent
+        while not folder.exists():  # the folders still to make: probe the one that would hold them
+            folder = folder.parent
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise unwritable(path, error) from error
+
+
 @contextmanager
 def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Write to a temporary file beside ``path`` and rename it into place only on success."""
+    """Write to a temporary file beside ``path`` and rename it into place only on success; whatever stops the
+    write (an error, Ctrl-C, the SIGTERM the command line turns into an exception) removes the temporary file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise unwritable(path, error) from error
     try:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(handle, mode, encoding=encoding) as stream:
@@ -64,6 +93,36 @@ def write_json(path: str | Path, payload: Any) -> None:
         stream.write("\n")
 
 
+@contextmanager
+def staging_folder(beside: Path) -> Iterator[Path]:
+    """A hidden, empty folder beside ``beside`` (on its file system, so what is built there moves into place by
+    rename), removed with whatever is left in it however the block ends."""
+    try:
+        beside.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{beside.name}.", suffix=".new", dir=beside.parent))
+    except OSError as error:
+        raise unwritable(beside, error) from error
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder ``new`` (in a staging folder) at ``target`` by renames: the old folder moves into the
+    staging folder, so it goes with it, and an interrupted swap puts it back."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = new.with_name(f"{new.name}.old")
+    target.rename(old)
+    try:
+        new.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+
+
 def write_articles(path: str | Path, articles: Iterable[Article]) -> int:
     """Write articles as interchange JSONL (atomically, or to standard output for ``-``); returns how many."""
     with output_stream(path) as stream:
@@ -79,12 +138,20 @@ def write_jsonl_lines(stream: IO[str], articles: Iterable[Article]) -> int:
     return count
 
 
+OUTPUT_SUFFIXES = (*RECORD_SUFFIXES, ".tsv")
+
+
 def output_format_for(path: str | Path, requested: str | None) -> str:
-    """The format asked for, else the one the output's name says (.tsv, .parquet; JSONL otherwise)."""
-    if requested:
-        return requested
-    name = str(path).lower()
-    return "tsv" if name.endswith(".tsv") else "parquet" if name.endswith(".parquet") else "jsonl"
+    """The format asked for, else the one the output's name says (JSONL for standard output); a name that says
+    none is refused, since an ``x.csv`` holding JSONL would mislead whoever opens it."""
+    if requested or str(path) == STDIO:
+        return requested or "jsonl"
+    suffix = record_suffix(path)
+    if suffix:
+        return "parquet" if suffix == ".parquet" else "jsonl"
+    if str(path).lower().endswith(".tsv"):
+        return "tsv"
+    raise InputError(f"{path}: unknown output type; name it {', '.join(OUTPUT_SUFFIXES[:-1])} or {OUTPUT_SUFFIXES[-1]}")
 
 
 def write_predictions(path: str | Path, articles: Iterable[Article], output_format: str) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
+from os import PathLike, fspath
 from pathlib import Path
 from typing import Protocol
 
 from quoteattr.data.errors import InputError
-from quoteattr.data.schema import Article
+from quoteattr.data.schema import Article, entities_from_quotes
 
 
 class System(Protocol):
@@ -21,9 +22,13 @@ SYSTEMS = ("rules", "textacy")
 MODEL_ENTRY_POINTS = "quoteattr.models"
 
 
-def load_system(name: str, device: str | None = None) -> System:
+def load_system(name: str | PathLike[str], device: str | None = None) -> System:
     """'rules' (the rule baseline), 'textacy' (textacy's direct_quotations), a checkpoint folder, or the
-    name of an installed model package (built by `quoteattr package`); ``device`` places a model."""
+    name of an installed model package (built by `quoteattr package`); ``device`` places a model. The command
+    line and ``quoteattr.load`` both load through here, so they know the same names."""
+    if not isinstance(name, (str, PathLike)):
+        raise TypeError(f"expected a system name or a checkpoint folder, got {type(name).__name__}")
+    name = fspath(name)
     if name == "rules":
         from quoteattr.systems.rules import RulesAttributor
 
@@ -46,3 +51,14 @@ def load_system(name: str, device: str | None = None) -> System:
         f"unknown system {name!r}: not one of {SYSTEMS}, not a checkpoint folder, not an installed model "
         f"(installed: {installed or 'none'})"
     )
+
+
+def confident_only(predictions: Iterable[Article], min_score: float, system: str) -> Iterator[Article]:
+    """Predictions without the quotes scored below ``min_score``; a system that gives no scores is an error."""
+    for article in predictions:
+        if any(quote.score is None for quote in article.quotes):
+            raise InputError(
+                f"{system} gives no scores, so --min-score cannot filter its quotes; use a model checkpoint"
+            )
+        kept = [quote for quote in article.quotes if quote.score >= min_score]
+        yield Article(article.id, article.text, article.meta, kept, entities_from_quotes(kept))
