@@ -20,8 +20,8 @@ from conftest import ROOT
 from quoteattr.data.schema import Article, Quote
 from quoteattr.dataset.card import dataset_card
 from quoteattr.evaluation.scoring import evaluate_articles
-from quoteattr.training.export import _card_section
 from quoteattr.training.calibration import CalibrationFit, fit_score
+from quoteattr.training.export import _card_section
 from quoteattr.training.model_card import CARD_METRICS, BestCheckpoint, DataTerms, read_data_terms, write_model_card
 
 LICENCE = "research use only: do not redistribute"

@@ -112,7 +112,10 @@ def test_paragraph_breaks_reach_the_encoder_as_marker_tokens():
 
 
 def test_quotations_split_by_a_cue_sentence_join_when_asked():
-    text = '"We will rebuild," the mayor said. "Every house will stand." Later the rain stopped . The plan , she said . Was fine .'
+    text = (
+        '"We will rebuild," the mayor said. "Every house will stand." '
+        "Later the rain stopped . The plan , she said . Was fine ."
+    )
     tokens = word_tokens(text)
     spans = {
         "CONTENT": [
@@ -175,7 +178,10 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
 
 
 def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote_when_asked():
-    text = 'After Scalia said that students might do better elsewhere, Trump said: "I do not like it." "We will rebuild," the mayor said, "every house."'
+    text = (
+        'After Scalia said that students might do better elsewhere, Trump said: "I do not like it." '
+        '"We will rebuild," the mayor said, "every house."'
+    )
     tokens = word_tokens(text)
     spans = {
         "CONTENT": [
@@ -196,7 +202,8 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
         ],
     }
     assert quote_fragments(text, tokens, spans)[0] == ["that students might do better elsewhere", '"I do not like it."']
-    # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and stays whole
+    # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and
+    # stays whole
     assert quote_fragments(text, tokens, spans, split_introduced=True) == [
         ["that students might do better elsewhere"],
         ['"I do not like it."'],
@@ -205,7 +212,10 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
 
 
 def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
-    text = '"We will rebuild," Mayor Ann Lee told reporters on Monday. "Every house." Later the rain stopped, she said on Monday, as expected.'
+    text = (
+        '"We will rebuild," Mayor Ann Lee told reporters on Monday. "Every house." '
+        "Later the rain stopped, she said on Monday, as expected."
+    )
     tokens = word_tokens(text)
     spans = {
         "CONTENT": [
@@ -232,7 +242,10 @@ def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
 def test_two_apostrophes_quote_like_a_double_quotation_mark():
     from quoteattr.data.quotemarks import quote_type, quoted_regions
 
-    text = "''We will rebuild,'' Mr. Lee said. ''Every house.''\n\n``Never again,'' she added, calling it a ''disgrace'' to all."
+    text = (
+        "''We will rebuild,'' Mr. Lee said. ''Every house.''\n\n"
+        "``Never again,'' she added, calling it a ''disgrace'' to all."
+    )
     regions = quoted_regions(text)
     assert [text[s:e] for s, e in regions] == [
         "''We will rebuild,''",
@@ -281,7 +294,7 @@ def test_viterbi_finds_the_best_valid_sequence():
         logits = (rng.normal(size=(n, len(LABELS))) * rng.choice([0.5, 3.0])).astype(np.float32)
         logits[:, [LABEL2ID["I-CONTENT"], LABEL2ID["I-CUE"]]] += rng.choice([0.0, 2.0])  # inside tags often win alone
         scores = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-        total = lambda sequence: sum(scores[i, tag] for i, tag in enumerate(sequence))  # noqa: E731
+        total = lambda sequence, scores=scores: sum(scores[i, tag] for i, tag in enumerate(sequence))  # noqa: E731
         best = max((s for s in itertools.product(range(len(LABELS)), repeat=n) if valid(s)), key=total)
         found = tuple(int(t) for t in viterbi_tags(logits))
         assert valid(found) and abs(total(found) - total(best)) < 1e-5

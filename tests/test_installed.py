@@ -36,7 +36,8 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
         f"assert quoteattr.__file__.startswith({str(site)!r}), quoteattr.__file__\n"
         f"assert METRIC_PATH.startswith({str(site)!r}), METRIC_PATH\n"
         "from quoteattr.labelstudio.sync import DEFAULT_LABEL_CONFIG\n"
-        f"assert str(DEFAULT_LABEL_CONFIG).startswith({str(site)!r}) and '<Labels' in DEFAULT_LABEL_CONFIG.read_text()\n"
+        f"assert str(DEFAULT_LABEL_CONFIG).startswith({str(site)!r}) "
+        "and '<Labels' in DEFAULT_LABEL_CONFIG.read_text()\n"
         "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
         "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
     )

@@ -88,8 +88,8 @@ def test_malformed_regions_are_named_and_the_rest_converts(gold):
         for m in messages
     )
     assert (
-        f"task 42, region {quote_regions[2]['id']}: unknown label ['OPINION']; expected one of ('QUOTE', 'CUE', 'SPEAKER', 'MENTION')"
-        in messages
+        f"task 42, region {quote_regions[2]['id']}: unknown label ['OPINION']; "
+        "expected one of ('QUOTE', 'CUE', 'SPEAKER', 'MENTION')" in messages
     )
     assert any("relation q9999→" in m and "missing region" in m for m in messages)
     assert len(back.quotes) == len(article.quotes) - 3  # the three broken quotes only

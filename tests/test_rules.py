@@ -52,7 +52,10 @@ def test_speaker_before_and_after_and_pronoun_chain(rules):
 
 
 def test_according_to_and_organisation_speaker(rules):
-    text = "According to the World Health Organization, cases fell by half last year.\n\nThe company said it would appeal the ruling."
+    text = (
+        "According to the World Health Organization, cases fell by half last year.\n\n"
+        "The company said it would appeal the ruling."
+    )
     found = predict(rules, text)
     assert (
         "indirect",

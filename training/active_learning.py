@@ -107,7 +107,8 @@ def simulate(strategy: str, args: argparse.Namespace, initial, pool, validation,
         if number + 1 < args.rounds and "next" not in done:
             if len(remaining) < args.step:
                 raise SystemExit(
-                    f"{strategy} round {number}: {len(remaining)} articles left in the pool, fewer than --step {args.step}; raise --pool"
+                    f"{strategy} round {number}: {len(remaining)} articles left in the pool, "
+                    f"fewer than --step {args.step}; raise --pool"
                 )
             attributor = attributor or QuoteAttributor.from_pretrained(
                 train_round(trained_in, labelled, validation, Path(args.config)), device="cpu"

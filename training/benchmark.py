@@ -63,10 +63,12 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> dic
     predict_rate, bare_rate = window_tokens / predict_seconds, window_tokens / bare_seconds
     print(f"predict: {len(articles)} articles, {tokens} article tokens, {window_tokens} window tokens")
     print(
-        f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, {predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)"
+        f"  pipeline: {len(articles) / predict_seconds:.2f} articles/s, "
+        f"{predict_rate:.0f} window tokens/s ({predict_seconds:.2f}s)"
     )
     print(
-        f"  bare encoder forward, each batch beside the pipeline's: {bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)"
+        "  bare encoder forward, each batch beside the pipeline's: "
+        f"{bare_rate:.0f} window tokens/s ({bare_seconds:.2f}s)"
     )
     print(f"  ratio pipeline/bare: {predict_rate / bare_rate:.3f} (target >= 0.85)")
     print(f"  peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -31,7 +31,8 @@ from quoteattr.cli import main
 started = time.perf_counter()
 status = main(sys.argv[1:])
 seconds = time.perf_counter() - started
-print(json.dumps({"status": status, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"status": status, "seconds": seconds, "peak_mb": peak_mb}))
 """
 
 
@@ -130,7 +131,8 @@ def main() -> None:
                 ]
             )
             print(
-                f"  predict {args.system} on Ray: {size} articles in {args.ray_shards} shards, {args.ray_workers} workers: "
+                f"  predict {args.system} on Ray: {size} articles in {args.ray_shards} shards, "
+                f"{args.ray_workers} workers: "
                 f"{ray_run['seconds']:.1f} s, {size / ray_run['seconds']:.1f} articles/s (start-up included), "
                 f"driver peak {ray_run['peak_mb']:.0f} MB",
                 flush=True,
@@ -146,7 +148,8 @@ def main() -> None:
 
     startup = {r["command"]: r["seconds"] for r in rows if r["articles"] == 1}
     print(
-        "\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest | peak MB | vs smallest |"
+        "\n| command | articles | seconds | start-up s | articles/s after start-up | ms/article | vs smallest "
+        "| peak MB | vs smallest |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     measured = [r for r in rows if r["articles"] > 1]
@@ -156,8 +159,9 @@ def main() -> None:
         per_article = (row["seconds"] - startup[row["command"]]) / (row["articles"] - 1)
         first_per_article = (first["seconds"] - startup[row["command"]]) / (first["articles"] - 1)
         print(
-            f"| {row['command']} | {row['articles']} | {row['seconds']:.1f} | {startup[row['command']]:.1f} | {1 / per_article:.1f} | "
-            f"{1000 * per_article:.2f} | {per_article / first_per_article:.2f}× | {row['peak_mb']:.0f} | {row['peak_mb'] / first['peak_mb']:.2f}× |"
+            f"| {row['command']} | {row['articles']} | {row['seconds']:.1f} | {startup[row['command']]:.1f} | "
+            f"{1 / per_article:.1f} | {1000 * per_article:.2f} | {per_article / first_per_article:.2f}× | "
+            f"{row['peak_mb']:.0f} | {row['peak_mb'] / first['peak_mb']:.2f}× |"
         )
         table.append(
             {

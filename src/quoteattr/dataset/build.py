@@ -59,8 +59,8 @@ def build_from_sources(
             splits["train"], splits["validation"] = carve_validation(splits["train"], validation_from_train, seed)
             splits = {name: splits[name] for name in ("train", "validation", "test") if name in splits}
             split_note = (
-                f"validation is {validation_from_train:.0%} of {train}'s articles (shuffled with seed {seed}), train the "
-                f"rest; test is {test or 'absent'}: model selection never sees the test split."
+                f"validation is {validation_from_train:.0%} of {train}'s articles (shuffled with seed {seed}), "
+                f"train the rest; test is {test or 'absent'}: model selection never sees the test split."
             )
     else:
         articles: list[Article] = []

@@ -1,4 +1,5 @@
-"""The dataset on disk: a Hugging Face DatasetDict saved with save_to_disk and as Parquet, its splits, and rows ↔ Articles."""
+"""The dataset on disk: a Hugging Face DatasetDict saved with save_to_disk and as Parquet, its splits, and rows ↔
+Articles."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def save_dataset(
     seed: int | None,
     split_note: str | None = None,
 ) -> DatasetDict:
-    """Write ``hf/`` (save_to_disk), ``data/*.parquet`` and ``README.md`` into a temp folder, then move it into place."""
+    """Write ``hf/`` (save_to_disk), ``data/*.parquet`` and ``README.md`` into a temp dir, then move it into place."""
     from datasets.utils.logging import disable_progress_bar
 
     disable_progress_bar()  # a few small splits: the bars would be noise

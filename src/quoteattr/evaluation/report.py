@@ -145,7 +145,8 @@ def operating_point_lines(sweeps: dict[str, list[dict[str, float]]], target_prec
                 f"{system} · {metric.replace('_', ' ')}: score ≥ {point['threshold']:.3f} gives precision "
                 f"{point[f'{metric}_precision']:.3f} at recall {point[f'{metric}_recall']:.3f}"
                 if point
-                else f"{system} · {metric.replace('_', ' ')}: no threshold reaches precision {target_precision} (best {best:.3f})"
+                else f"{system} · {metric.replace('_', ' ')}: no threshold reaches precision {target_precision} "
+                f"(best {best:.3f})"
             )
     return lines
 
@@ -224,7 +225,11 @@ def _render(text: str, quotes: list[Quote], statuses: list[str]) -> str:
     classes: list[set[str]] = [set() for _ in text]
     titles: list[str] = [""] * len(text)
     for quote, status in zip(quotes, statuses):
-        note = f"{quote.type} quote; speaker: {quote.speaker_entity or (text[quote.speaker[0] : quote.speaker[1]] if quote.speaker else 'none')}; {status}"
+        note = (
+            f"{quote.type} quote; speaker: "
+            f"{quote.speaker_entity or (text[quote.speaker[0] : quote.speaker[1]] if quote.speaker else 'none')}; "
+            f"{status}"
+        )
         for start, end in quote.spans:
             for i in range(start, end):
                 classes[i].update(("q", status))
@@ -250,7 +255,11 @@ def _curves_block(curves: tuple[str, list[str]] | None) -> str:
         return ""
     image, lines = curves
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f'<h2>Operating points</h2><img src="{html.escape(image)}" alt="precision–recall as the score threshold rises" style="max-width:100%"><ul>{items}</ul>'
+    return (
+        f'<h2>Operating points</h2><img src="{html.escape(image)}" '
+        'alt="precision–recall as the score threshold rises" style="max-width:100%">'
+        f"<ul>{items}</ul>"
+    )
 
 
 def write_html_view(
@@ -271,15 +280,19 @@ def write_html_view(
         gold_status, pred_status = _statuses(article.quotes, predicted.quotes)
         sections.append(
             f'<section id="{html.escape(article.id)}"><h2>{html.escape(article.id)}</h2><div class="cols">'
-            f'<div class="col"><h3>gold · {len(article.quotes)} quotes</h3>{_render(article.text, article.quotes, gold_status)}</div>'
+            f'<div class="col"><h3>gold · {len(article.quotes)} quotes</h3>'
+            f"{_render(article.text, article.quotes, gold_status)}</div>"
             f'<div class="col"><h3>{html.escape(system)} · {len(predicted.quotes)} quotes</h3>'
             f"{_render(article.text, predicted.quotes, pred_status)}</div></div></section>"
         )
     nav = "".join(f'<a href="#{html.escape(a.id)}">{html.escape(a.id)}</a>' for a in shown)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>quoteattr · {html.escape(system)}</title>
+    page = (
+        f"""<!doctype html><html><head><meta charset="utf-8"><title>quoteattr · {html.escape(system)}</title>
 <style>{_STYLE}</style></head><body><h1>Gold vs {html.escape(system)}</h1>
 <p class="legend"><span class="q">quote content</span><span class="cue">cue</span><span class="spk">speaker</span>
 <span class="missed">missed (gold only)</span><span class="spurious">spurious (predicted only)</span>
-<span class="wrong">matched, wrong speaker</span></p>{_curves_block(curves)}<nav>{nav}</nav>{"".join(sections)}</body></html>"""
+<span class="wrong">matched, wrong speaker</span></p>{_curves_block(curves)}"""
+        f"<nav>{nav}</nav>{''.join(sections)}</body></html>"
+    )
     with atomic_writer(path) as stream:
         stream.write(page)

@@ -1,1 +1,2 @@
-"""Human review in Label Studio: the labelling format, push/pull against a server, and the store of exports in data/annotations/."""
+"""Human review in Label Studio: the labelling format, push/pull against a server, and the store of exports in
+data/annotations/."""

@@ -38,7 +38,8 @@ def select_articles(predictions: list[Article], count: int, strategy: str, seed:
         return shuffled[:count]
     if not any(q.score is not None for a in predictions for q in a.quotes):
         raise InputError(
-            f"--strategy {strategy} needs a system that scores its predictions (a model checkpoint), not one without scores"
+            f"--strategy {strategy} needs a system that scores its predictions (a model checkpoint), "
+            "not one without scores"
         )
     value = uncertainty if strategy == "uncertainty" else expected_errors
     return sorted(shuffled, key=value, reverse=True)[:count]

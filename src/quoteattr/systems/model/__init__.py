@@ -1,1 +1,2 @@
-"""The transformer system: token windows, the tagger + speaker linker network, and the QuoteAttributor that loads a checkpoint and predicts."""
+"""The transformer system: token windows, the tagger + speaker linker network, and the QuoteAttributor that loads a
+checkpoint and predicts."""
