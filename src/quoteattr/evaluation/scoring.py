@@ -10,7 +10,16 @@ Definitions (character offsets, one-to-one matching):
 - speaker_entity: overlap-matched quote pairs whose resolved speaker names agree (over quotes that name one).
 - attribution: overlap-matched quote pairs whose speaker is right: the speaker mentions overlap, or
   the entity names agree, or neither side has a speaker.
-Per-type rows (``metric/direct`` …) count precision by the predicted type and recall by the gold type.
+Per-type rows (``metric/direct`` …) score one type on both sides: the gold quotes of that type against the
+predicted quotes of that type, matched among themselves exactly as the overall row matches all quotes (the
+CoNLL convention for typed spans). Precision and recall then count the same matches, so a quote found with
+the wrong type counts against the row of each type. (Counting precision over the predicted type and recall
+over the gold type, each matched against quotes of any type, let a system that swapped every direct and
+indirect quote read 1.0 on both; restricting both sides by the gold type would leave a spurious prediction
+in no row.) Cues and speaker mentions have no per-type rows.
+Bootstrap intervals resample articles; a resample where a statistic is undefined (precision without
+predictions, recall without gold items, F1 with neither) is left out of that statistic's interval, and a
+statistic defined in no resample has none.
 """
 
 from __future__ import annotations
@@ -59,9 +68,6 @@ class ArticleCounts:
 
     article_id: str
     counts: dict[str, Counts] = field(default_factory=dict)
-
-    def get(self, name: str) -> Counts:
-        return self.counts.setdefault(name, Counts())
 
 
 def prf(tp_pred: float, tp_gold: float, n_pred: float, n_gold: float) -> tuple[float, float, float]:
@@ -141,51 +147,34 @@ def speaker_is_right(gold: Quote, pred: Quote) -> bool:
     return not gold_has and not pred_has
 
 
-def _count_typed(
-    result: ArticleCounts, metric: str, gold: list[Quote], pred: list[Quote], good_gold: set[int], good_pred: set[int]
-) -> None:
-    """Totals and matches for a metric, overall and by quote type."""
-    rows = [metric] + [f"{metric}/{t}" for t in QUOTE_TYPES]
-    for row in rows:
-        result.get(row)
-    for index, quote in enumerate(gold):
-        for row in (metric, f"{metric}/{quote.type}"):
-            counts = result.get(row)
-            counts.n_gold += 1
-            counts.tp_gold += index in good_gold
-    for index, quote in enumerate(pred):
-        for row in (metric, f"{metric}/{quote.type}"):
-            counts = result.get(row)
-            counts.n_pred += 1
-            counts.tp_pred += index in good_pred
+def _counts(gold: list[Quote], pred: list[Quote], good_gold: set[int], good_pred: set[int]) -> Counts:
+    """Counts of quotes from the indices of the gold and predicted quotes that are right."""
+    return Counts(len(good_pred), len(good_gold), len(pred), len(gold))
 
 
-def _tokens_in(text_tokens: list[Span], quotes: list[Quote]) -> dict[int, str]:
-    """Token index → quote type for tokens inside the quotes' content."""
-    covered: dict[int, str] = {}
-    for quote in quotes:
-        for start, end in quote.spans:
-            for index, (ts, te) in enumerate(text_tokens):
-                if ts >= start and te <= end:
-                    covered.setdefault(index, quote.type)
-    return covered
+def _tokens_in(text_tokens: list[Span], quotes: list[Quote]) -> set[int]:
+    """Indices of the tokens inside the quotes' content."""
+    return {
+        index
+        for quote in quotes
+        for start, end in quote.spans
+        for index, (ts, te) in enumerate(text_tokens)
+        if ts >= start and te <= end
+    }
 
 
-def score_article(gold: Article, pred: Article) -> ArticleCounts:
-    """Counts for one article; the two must share the same text."""
-    if gold.text != pred.text:
-        raise InputError(f"article {gold.id!r}: predicted text differs from gold text; offsets cannot be compared")
-    result = ArticleCounts(gold.id)
-    g, p = gold.quotes, pred.quotes
-
+def _count_quotes(result: ArticleCounts, suffix: str, g: list[Quote], p: list[Quote], tokens: list[Span]) -> None:
+    """The quote metrics' rows (``metric`` + ``suffix``) for gold quotes ``g`` against predicted quotes ``p``."""
     exact_pairs = {(gi, pi) for gi, q in enumerate(g) for pi, r in enumerate(p) if q.spans == r.spans}
-    _count_typed(result, "content_exact", g, p, {gi for gi, _ in exact_pairs}, {pi for _, pi in exact_pairs})
+    result.counts[f"content_exact{suffix}"] = _counts(
+        g, p, {gi for gi, _ in exact_pairs}, {pi for _, pi in exact_pairs}
+    )
 
     pairs = match_quotes(g, p)
-    _count_typed(result, "content_overlap", g, p, {gi for gi, _ in pairs}, {pi for _, pi in pairs})
+    result.counts[f"content_overlap{suffix}"] = _counts(g, p, {gi for gi, _ in pairs}, {pi for _, pi in pairs})
 
     right = [(gi, pi) for gi, pi in pairs if speaker_is_right(g[gi], p[pi])]
-    _count_typed(result, "attribution", g, p, {gi for gi, _ in right}, {pi for _, pi in right})
+    result.counts[f"attribution{suffix}"] = _counts(g, p, {gi for gi, _ in right}, {pi for _, pi in right})
 
     named_g = [q for q in g if q.speaker_entity]
     named_p = [q for q in p if q.speaker_entity]
@@ -196,20 +185,26 @@ def score_article(gold: Article, pred: Article) -> ArticleCounts:
         for gi, pi in pairs
         if g[gi].speaker_entity and p[pi].speaker_entity and same_entity(g[gi].speaker_entity, p[pi].speaker_entity)
     ]
-    _count_typed(result, "speaker_entity", named_g, named_p, {a for a, _ in entity_pairs}, {b for _, b in entity_pairs})
+    result.counts[f"speaker_entity{suffix}"] = _counts(
+        named_g, named_p, {a for a, _ in entity_pairs}, {b for _, b in entity_pairs}
+    )
 
-    tokens = [m.span() for m in _WORD.finditer(gold.text)]
     gold_tokens, pred_tokens = _tokens_in(tokens, g), _tokens_in(tokens, p)
-    for row in ["content_token"] + [f"content_token/{t}" for t in QUOTE_TYPES]:
-        result.get(row)
-    for index, quote_type in gold_tokens.items():
-        for row in ("content_token", f"content_token/{quote_type}"):
-            result.counts[row].n_gold += 1
-            result.counts[row].tp_gold += index in pred_tokens
-    for index, quote_type in pred_tokens.items():
-        for row in ("content_token", f"content_token/{quote_type}"):
-            result.counts[row].n_pred += 1
-            result.counts[row].tp_pred += index in gold_tokens
+    shared = len(gold_tokens & pred_tokens)
+    result.counts[f"content_token{suffix}"] = Counts(shared, shared, len(pred_tokens), len(gold_tokens))
+
+
+def score_article(gold: Article, pred: Article) -> ArticleCounts:
+    """Counts for one article; the two must share the same text."""
+    if gold.text != pred.text:
+        raise InputError(f"article {gold.id!r}: predicted text differs from gold text; offsets cannot be compared")
+    result = ArticleCounts(gold.id)
+    g, p = gold.quotes, pred.quotes
+    tokens = [m.span() for m in _WORD.finditer(gold.text)]
+    _count_quotes(result, "", g, p, tokens)
+    for quote_type in QUOTE_TYPES:
+        typed_g, typed_p = [q for q in g if q.type == quote_type], [q for q in p if q.type == quote_type]
+        _count_quotes(result, f"/{quote_type}", typed_g, typed_p, tokens)
 
     for metric, role in (("cue", "cue"), ("speaker_mention", "speaker")):
         gold_spans = sorted({getattr(q, role) for q in g if getattr(q, role)})
@@ -245,7 +240,8 @@ def align(
 
 
 def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Micro-averaged P/R/F1 per metric row with percentile bootstrap 95% intervals over articles."""
+    """Micro-averaged P/R/F1 per metric row with percentile bootstrap 95% intervals over articles (resamples
+    where a statistic is undefined are left out of its interval)."""
     rows = sorted({name for article in per_article for name in article.counts}, key=_row_order)
     table: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(seed)
@@ -271,9 +267,13 @@ def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int
         if samples is not None:
             sums = matrix[samples].sum(axis=1)
             stats = np.array([prf(*s) for s in sums])
-            for index, name in enumerate(("precision", "recall", "f1")):
-                low, high = np.percentile(stats[:, index], [2.5, 97.5])
-                entry[f"{name}_ci"] = [float(low), float(high)]
+            n_pred, n_gold = sums[:, 2] > 0, sums[:, 3] > 0
+            for index, (name, defined) in enumerate(
+                (("precision", n_pred), ("recall", n_gold), ("f1", n_pred | n_gold))
+            ):
+                if defined.any():
+                    low, high = np.percentile(stats[defined, index], [2.5, 97.5])
+                    entry[f"{name}_ci"] = [float(low), float(high)]
         table[row] = entry
     return table
 
@@ -333,7 +333,6 @@ def format_table(report: dict[str, object], rows: Iterable[str] | None = None) -
         m = metrics[row]
         ci = m.get("f1_ci")
         ci_text = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
-        lines.append(
-            f"{row:<26} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f}  {ci_text:<15} {m['n_gold']:>6} {m['n_pred']:>6}"
-        )
+        scores = f"{m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f}"
+        lines.append(f"{row:<26} {scores}  {ci_text:<15} {m['n_gold']:>6} {m['n_pred']:>6}")
     return "\n".join(lines)
