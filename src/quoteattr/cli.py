@@ -16,6 +16,12 @@ from quoteattr.data.schema import Article
 from quoteattr.data.writers import check_writable, output_format_for, write_articles, write_json
 from quoteattr.systems import confident_only
 
+PUSH_SYSTEM_HELP = (
+    "predictions from 'rules' (default), 'textacy', a checkpoint folder or an installed model's name, "
+    "or 'gold' (the current annotations)"
+)
+"""``labelstudio push --system``: any system ``quoteattr predict`` takes, or the gold annotations."""
+
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     from quoteattr.data.readers import DEFAULT_MAX_BYTES
@@ -297,8 +303,8 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
     from quoteattr.labelstudio.sync import Server, push, unlabelled
     from quoteattr.systems import load_system
 
+    server = Server(args.url, retries=args.retries)  # a missing key or a malformed URL stops before any work
     articles, _ = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
-    server = Server(args.url, retries=args.retries)
     if args.select is not None:
         articles = unlabelled(server, args.project, articles, Path(args.annotations))
         print(f"pool: {len(articles)} articles neither in {args.annotations} nor in the project")
@@ -521,7 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(push)
     push.add_argument(
-        "--system", default="rules", help="predictions from 'rules', 'textacy', or 'gold' (the current annotations)"
+        "--system",
+        default="rules",
+        help=PUSH_SYSTEM_HELP,
     )
     push.add_argument("--model-version", help="tag of the predictions (default: the system name)")
     push.add_argument(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
@@ -50,11 +52,16 @@ class Server:
     client: Any = None
 
     def __post_init__(self) -> None:
-        from label_studio_sdk import LabelStudio
-
+        """The address and the token are checked first: importing the SDK alone takes seconds, and a malformed
+        address would only fail after every retry."""
+        check_url(self.url)
         token = os.environ.get(TOKEN_VARIABLE)
         if not token:
-            raise LabelStudioError(f"set {TOKEN_VARIABLE} to your Label Studio access token (Account & Settings)")
+            raise LabelStudioError(
+                f"{TOKEN_VARIABLE}: not set; set it to your Label Studio access token (Account & Settings)"
+            )
+        from label_studio_sdk import LabelStudio
+
         self.url = self.url.rstrip("/")
         self.client = LabelStudio(base_url=self.url, api_key=token, timeout=60)
 
@@ -105,6 +112,17 @@ class Server:
     def article_ids(self, project: int) -> set[str]:
         tasks = self.call("list tasks", lambda: list(self.client.tasks.list(project=project, fields="all")))
         return {task_article_id({"id": t.id, "data": t.data}) for t in tasks}
+
+
+def check_url(url: str) -> None:
+    """Refuse an address no server can have (no http(s) scheme, no host name, a bad port) before any request."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"[\w.:-]+", parts.hostname or "") or not port_ok:
+        raise LabelStudioError(f"{url}: not a Label Studio server address; give one like http://127.0.0.1:8080")
 
 
 @dataclass
