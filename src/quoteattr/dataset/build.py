@@ -43,48 +43,71 @@ def build_from_sources(
     validation split is a seeded slice of train's articles), else a seeded split by article of the
     annotations and inputs; writes the dataset and its card."""
     official = {name: path for name, path in (("train", train), ("validation", validation), ("test", test)) if path}
-    sources: list[str] = []
-    split_note = None
+    split_note = split_seed = None
     if official:
         if annotations or inputs:
             raise InputError("give either official splits (--train/--validation/--test) or inputs to split, not both")
-        splits = {name: read_articles(path) for name, path in official.items()}
+        splits, split_note = official_splits(official, validation_from_train, seed)
         sources = [f"{name}: {path}" for name, path in official.items()]
-        split_seed = None
-        if validation_from_train:
-            if "train" not in splits or "validation" in splits:
-                raise InputError(
-                    "--validation-from-train carves validation out of --train: give --train and no --validation"
-                )
-            splits["train"], splits["validation"] = carve_validation(splits["train"], validation_from_train, seed)
-            splits = {name: splits[name] for name in ("train", "validation", "test") if name in splits}
-            split_note = (
-                f"validation is {validation_from_train:.0%} of {train}'s articles (shuffled with seed {seed}), "
-                f"train the rest; test is {test or 'absent'}: model selection never sees the test split."
-            )
+        given = ", ".join(official.values())
     else:
-        articles: list[Article] = []
-        if annotations or not inputs:
-            gold = load_gold(annotations or DEFAULT_ANNOTATIONS)
-            articles.extend(gold.articles)
-            if gold.issues:
-                raise InputError("annotations could not be converted:\n  " + "\n  ".join(map(str, gold.issues)))
-            embedded = not annotations or Path(annotations).resolve() == Path(DEFAULT_ANNOTATIONS).resolve()
-            sources = list(EMBEDDED_SOURCES) if embedded else [f"Label Studio exports in {annotations}"]
-        for path in inputs or []:
-            articles.extend(read_articles(path))
-            sources.append(f"interchange JSONL {path}")
-        splits = split_articles(articles, seed)
-        split_seed = seed
-    metas = [article.meta for split in splits.values() for article in split]
-    if any(meta.get("corpus") == "PolNeAR" for meta in metas):
-        sources.append(POLNEAR_SOURCE)
-    if any(meta.get("silver_speaker_entities") for meta in metas):
-        sources.append(
-            "Speaker entities of converted corpora are silver: resolved from the source mentions by rule "
-            "(`meta.speaker_resolution` counts name / pronoun / unresolved per article)."
+        articles, sources = labelled_articles(annotations, inputs)
+        splits, split_seed = split_articles(articles, seed), seed
+        given = ", ".join(map(str, inputs or [annotations or DEFAULT_ANNOTATIONS]))
+    empty = [name for name, articles in splits.items() if not articles]
+    if empty:
+        raise InputError(
+            f"{given}: {sum(map(len, splits.values()))} articles leave the {', '.join(empty)} split empty; give "
+            "more articles (at least one per split) or official splits (--train/--validation/--test)"
         )
+    sources += corpus_notes([article.meta for split in splits.values() for article in split])
     save_dataset(
         splits, output, sorted(set(sources), key=sources.index), licence or EMBEDDED_LICENCE, split_seed, split_note
     )
     return split_statistics(splits)
+
+
+def official_splits(
+    official: dict[str, str], validation_from_train: float | None, seed: int
+) -> tuple[dict[str, list[Article]], str | None]:
+    """The given split files' articles, validation carved from train when asked, and a note saying how."""
+    splits = {name: read_articles(path) for name, path in official.items()}
+    if not validation_from_train:
+        return splits, None
+    if "train" not in splits or "validation" in splits:
+        raise InputError("--validation-from-train carves validation out of --train: give --train and no --validation")
+    splits["train"], splits["validation"] = carve_validation(splits["train"], validation_from_train, seed)
+    note = (
+        f"validation is {validation_from_train:.0%} of {official['train']}'s articles (shuffled with seed {seed}), "
+        f"train the rest; test is {official.get('test') or 'absent'}: model selection never sees the test split."
+    )
+    return {name: splits[name] for name in ("train", "validation", "test") if name in splits}, note
+
+
+def labelled_articles(annotations: str | Path | None, inputs: list[str] | None) -> tuple[list[Article], list[str]]:
+    """The articles of the Label Studio exports (the embedded ones by default) and the interchange inputs, and
+    their sources as the card names them."""
+    articles: list[Article] = []
+    sources: list[str] = []
+    if annotations or not inputs:
+        gold = load_gold(annotations or DEFAULT_ANNOTATIONS)
+        if gold.issues:
+            raise InputError("annotations could not be converted:\n  " + "\n  ".join(map(str, gold.issues)))
+        articles.extend(gold.articles)
+        embedded = not annotations or Path(annotations).resolve() == Path(DEFAULT_ANNOTATIONS).resolve()
+        sources = list(EMBEDDED_SOURCES) if embedded else [f"Label Studio exports in {annotations}"]
+    for path in inputs or []:
+        articles.extend(read_articles(path))
+        sources.append(f"interchange JSONL {path}")
+    return articles, sources
+
+
+def corpus_notes(metas: list[dict]) -> list[str]:
+    """What the card says of converted corpora among the articles: PolNeAR's terms, silver speaker entities."""
+    notes = [POLNEAR_SOURCE] if any(meta.get("corpus") == "PolNeAR" for meta in metas) else []
+    if any(meta.get("silver_speaker_entities") for meta in metas):
+        notes.append(
+            "Speaker entities of converted corpora are silver: resolved from the source mentions by rule "
+            "(`meta.speaker_resolution` counts name / pronoun / unresolved per article)."
+        )
+    return notes

@@ -172,60 +172,101 @@ def convert_compartment(
     folder: str | Path, resolve_speakers: bool = True, progress: bool = True
 ) -> tuple[list[Article], ConversionReport]:
     """Every article of a compartment folder (``text/*.txt`` + ``attributions/*.ann``)."""
-    from quoteattr.evaluation.scoring import agreement_counts, pooled_agreement
-
     folder = Path(folder)
     text_dir, ann_dir = folder / "text", folder / "attributions"
     if not text_dir.is_dir() or not ann_dir.is_dir():
         raise InputError(f"{folder}: expected text/ and attributions/ folders (a PolNeAR compartment)")
     metadata = read_metadata(folder)
+    by_article = _annotations_by_article(ann_dir)
+    report = ConversionReport()
+    articles: list[Article] = []
+    for name in tqdm(sorted(by_article), desc=f"reading {folder.name}", disable=not progress, file=sys.stderr):
+        article = _convert_article(folder, name, by_article[name], metadata, report)
+        if article is not None:
+            articles.append(article)
+    if resolve_speakers:
+        resolve_speaker_entities(articles)
+    valid = _valid_articles(articles, text_dir, report)
+    report.articles = len(valid)
+    report.quotes = sum(len(a.quotes) for a in valid)
+    return valid, report
+
+
+def _annotations_by_article(ann_dir: Path) -> dict[str, dict[str, Path]]:
+    """The ``.ann`` files of each article by annotator (files are named ``<article>_<annotator>.ann``)."""
     by_article: dict[str, dict[str, Path]] = {}
     for ann in sorted(ann_dir.glob("*.ann")):
         name, _, annotator = ann.stem.rpartition("_")
         by_article.setdefault(name, {})[annotator] = ann
-    report = ConversionReport()
-    articles: list[Article] = []
-    for name in tqdm(sorted(by_article), desc=f"reading {folder.name}", disable=not progress, file=sys.stderr):
-        text_path = text_dir / f"{name}.txt"
+    return by_article
+
+
+def _article_meta(compartment: str, annotator: str, row: dict[str, str]) -> dict[str, object]:
+    """An article's meta: corpus, compartment, kept annotator and the metadata.tsv fields it has."""
+    return {
+        "corpus": "PolNeAR",
+        "compartment": compartment,
+        "annotator": annotator,
+        **{k: row[k] for k in ("publisher", "publication_date", "title", "author") if row.get(k)},
+    }
+
+
+def _convert_article(
+    folder: Path, name: str, annotators: dict[str, Path], metadata: dict[str, dict[str, str]], report: ConversionReport
+) -> Article | None:
+    """The kept annotator's version of one article, with agreement to the others; None when none could be read."""
+    text_path = folder / "text" / f"{name}.txt"
+    try:
+        text = read_utf8(text_path, 10_000_000)
+    except (InputError, OSError) as error:
+        report.problems.append(f"{text_path}: skipped ({error})")
+        return None
+    kept = choose_annotator(name, list(annotators), metadata)
+    meta = _article_meta(folder.name, kept, metadata.get(name, {}))
+    versions = _annotator_versions(name, text, annotators, meta, report)
+    if kept not in versions:
+        if not versions:
+            return None
+        kept = sorted(versions)[0]
+        meta["annotator"] = kept
+    article = versions[kept]
+    _record_agreement(name, kept, article, versions, report)
+    return article
+
+
+def _annotator_versions(
+    name: str, text: str, annotators: dict[str, Path], meta: dict[str, object], report: ConversionReport
+) -> dict[str, Article]:
+    """One article per annotator whose .ann file could be read (all sharing ``meta``); problems go to the report."""
+    versions: dict[str, Article] = {}
+    for annotator, path in annotators.items():
         try:
-            text = read_utf8(text_path, 10_000_000)
+            attributions, problems = parse_ann(path, text)
         except (InputError, OSError) as error:
-            report.problems.append(f"{text_path}: skipped ({error})")
+            report.problems.append(f"{path}: skipped ({error})")
             continue
-        annotators = by_article[name]
-        kept = choose_annotator(name, list(annotators), metadata)
-        row = metadata.get(name, {})
-        meta: dict[str, object] = {
-            "corpus": "PolNeAR",
-            "compartment": folder.name,
-            "annotator": kept,
-            **{k: row[k] for k in ("publisher", "publication_date", "title", "author") if row.get(k)},
-        }
-        versions: dict[str, Article] = {}
-        for annotator, path in annotators.items():
-            try:
-                attributions, problems = parse_ann(path, text)
-            except (InputError, OSError) as error:
-                report.problems.append(f"{path}: skipped ({error})")
-                continue
-            report.problems.extend(problems)
-            versions[annotator] = to_article(name, text, attributions, meta)
-        if kept not in versions:
-            if not versions:
-                continue
-            kept = sorted(versions)[0]
-            meta["annotator"] = kept
-        article = versions[kept]
-        for annotator, other in versions.items():
-            if annotator != kept:
-                counts = agreement_counts(article, other)
-                article.meta.setdefault(ANNOTATOR_AGREEMENT, []).append({"other": annotator, **counts})
-                report.agreement.append(
-                    {"article": name, "kept": kept, "other": annotator, **pooled_agreement([counts]), "counts": counts}
-                )
-        articles.append(article)
-    if resolve_speakers:
-        resolve_speaker_entities(articles)
+        report.problems.extend(problems)
+        versions[annotator] = to_article(name, text, attributions, meta)
+    return versions
+
+
+def _record_agreement(
+    name: str, kept: str, article: Article, versions: dict[str, Article], report: ConversionReport
+) -> None:
+    """Score every other annotator's version against the kept one, in the article's meta and the report."""
+    from quoteattr.evaluation.scoring import agreement_counts, pooled_agreement
+
+    for annotator, other in versions.items():
+        if annotator != kept:
+            counts = agreement_counts(article, other)
+            article.meta.setdefault(ANNOTATOR_AGREEMENT, []).append({"other": annotator, **counts})
+            report.agreement.append(
+                {"article": name, "kept": kept, "other": annotator, **pooled_agreement([counts]), "counts": counts}
+            )
+
+
+def _valid_articles(articles: list[Article], text_dir: Path, report: ConversionReport) -> list[Article]:
+    """The articles that pass schema validation; the others are reported as skipped."""
     valid = []
     for article in articles:
         try:
@@ -234,9 +275,7 @@ def convert_compartment(
             report.problems.append(f"{text_dir / article.id}.txt: skipped ({error})")
             continue
         valid.append(article)
-    report.articles = len(valid)
-    report.quotes = sum(len(a.quotes) for a in valid)
-    return valid, report
+    return valid
 
 
 def resolve_speaker_entities(articles: list[Article]) -> None:

@@ -48,76 +48,97 @@ def _region(span: Span, text: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {"start": span[0], "end": span[1], "text": text[span[0] : span[1]], **extra}
 
 
-def article_to_results(article: Article) -> list[dict[str, Any]]:
-    """Label Studio result list for an article's quotes and entities (for predictions or annotations)."""
-    text = article.text
-    results: list[dict[str, Any]] = []
-    region_ids: dict[tuple[str, Span, int], str] = {}
-    owner = {mention: entity.name for entity in article.entities for mention in entity.mentions}
+class _ResultsBuilder:
+    """Label Studio results for one article, each region added once and given a short id."""
 
-    def add_region(label: str, span: Span, quote_index: int = -1, score: float | None = None) -> str:
+    def __init__(self, article: Article) -> None:
+        self.text = article.text
+        self.results: list[dict[str, Any]] = []
+        self.region_ids: dict[tuple[str, Span, int], str] = {}
+        self.owner = {mention: entity.name for entity in article.entities for mention in entity.mentions}
+
+    def add_region(self, label: str, span: Span, quote_index: int = -1, score: float | None = None) -> str:
+        """Id of the region, adding it (and its entity name, for an entity mention) the first time."""
         key = (label, span, quote_index)  # QUOTE regions belong to their quote; cues and speakers are shared
-        if key not in region_ids:
-            region_id = f"{label[0].lower()}{len(region_ids)}"
-            region_ids[key] = region_id
-            results.append(
+        if key not in self.region_ids:
+            region_id = f"{label[0].lower()}{len(self.region_ids)}"
+            self.region_ids[key] = region_id
+            self.results.append(
                 {
                     "id": region_id,
                     "from_name": LABEL_FIELD,
                     "to_name": TEXT_FIELD,
                     "type": "labels",
-                    "value": _region(span, text, {"labels": [label]}),
+                    "value": _region(span, self.text, {"labels": [label]}),
                     **({"score": score} if score is not None else {}),
                 }
             )
-            if label in ("SPEAKER", "MENTION") and span in owner:
-                add_entity(region_id, span, owner[span])
-        return region_ids[key]
+            if label in ("SPEAKER", "MENTION") and span in self.owner:
+                self.add_entity(region_id, span, self.owner[span])
+        return self.region_ids[key]
 
-    def add_entity(region_id: str, span: Span, name: str) -> None:
-        results.append(
+    def add_entity(self, region_id: str, span: Span, name: str) -> None:
+        """The ``entity`` text of a region."""
+        self.results.append(
             {
                 "id": region_id,
                 "from_name": ENTITY_FIELD,
                 "to_name": TEXT_FIELD,
                 "type": "textarea",
-                "value": _region(span, text, {"text": [name]}),
+                "value": _region(span, self.text, {"text": [name]}),
             }
         )
 
-    def relate(source: str, target: str, label: str) -> None:
-        results.append(
-            {"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]}
-        )
-
-    for index, quote in enumerate(article.quotes):
-        head = add_region("QUOTE", quote.spans[0], index, quote.score)
-        results.append(
+    def add_choice(self, region_id: str, quote: Quote) -> None:
+        """The ``quote_type`` choice on a quote's first region, carrying its speaker score."""
+        self.results.append(
             {
-                "id": head,
+                "id": region_id,
                 "from_name": TYPE_FIELD,
                 "to_name": TEXT_FIELD,
                 "type": "choices",
-                "value": _region(quote.spans[0], text, {"choices": [quote.type]}),
+                "value": _region(quote.spans[0], self.text, {"choices": [quote.type]}),
                 **({"score": quote.speaker_score} if quote.speaker_score is not None else {}),
             }
         )
+
+    def relate(self, source: str, target: str, label: str) -> None:
+        """A relation between two regions."""
+        self.results.append(
+            {"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]}
+        )
+
+    def add_quote(self, index: int, quote: Quote) -> None:
+        """A quote's regions, its type choice, and its fragment, cue and speaker relations."""
+        head = self.add_region("QUOTE", quote.spans[0], index, quote.score)
+        self.add_choice(head, quote)
         previous = head
         for fragment in quote.spans[1:]:
-            fragment_id = add_region("QUOTE", fragment, index)
-            relate(previous, fragment_id, "continues")
+            fragment_id = self.add_region("QUOTE", fragment, index)
+            self.relate(previous, fragment_id, "continues")
             previous = fragment_id
         if quote.cue:
-            relate(head, add_region("CUE", quote.cue), "cue")
+            self.relate(head, self.add_region("CUE", quote.cue), "cue")
         if quote.speaker:
-            relate(head, add_region("SPEAKER", quote.speaker), "speaker")
+            self.relate(head, self.add_region("SPEAKER", quote.speaker), "speaker")
         elif quote.speaker_entity:
-            add_entity(head, quote.spans[0], quote.speaker_entity)
-    for entity in article.entities:
-        for mention in entity.mentions:
-            if ("SPEAKER", mention, -1) not in region_ids:
-                add_region("MENTION", mention)
-    return results
+            self.add_entity(head, quote.spans[0], quote.speaker_entity)
+
+    def add_mentions(self, entities: list[Entity]) -> None:
+        """MENTION regions for entity mentions that are not already a speaker region."""
+        for entity in entities:
+            for mention in entity.mentions:
+                if ("SPEAKER", mention, -1) not in self.region_ids:
+                    self.add_region("MENTION", mention)
+
+
+def article_to_results(article: Article) -> list[dict[str, Any]]:
+    """Label Studio result list for an article's quotes and entities (for predictions or annotations)."""
+    builder = _ResultsBuilder(article)
+    for index, quote in enumerate(article.quotes):
+        builder.add_quote(index, quote)
+    builder.add_mentions(article.entities)
+    return builder.results
 
 
 def results_to_article(
@@ -125,6 +146,26 @@ def results_to_article(
 ) -> tuple[Article, list[ConversionIssue]]:
     """Rebuild an Article from Label Studio results; malformed parts become issues, not crashes."""
     issues: list[ConversionIssue] = []
+    regions, extras, relations = _split_results(task_id, text, results, issues)
+    _apply_extras(task_id, extras, regions, issues)
+    continues = _apply_relations(task_id, relations, regions, issues)
+    quotes: list[Quote] = []
+    for head_id, parts in _quote_fragments(regions, continues).items():
+        quote = _build_quote(task_id, head_id, parts, regions, issues)
+        if quote is not None:
+            quotes.append(quote)
+    article = canonical(Article(article_id, text, meta, quotes, _collect_entities(regions, quotes)))
+    try:
+        validate_article(article)
+    except SchemaError as error:
+        issues.append(ConversionIssue(task_id, None, str(error)))
+    return article, issues
+
+
+def _split_results(
+    task_id: Any, text: str, results: list[dict[str, Any]], issues: list[ConversionIssue]
+) -> tuple[dict[str, _Region], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parsed label regions by id, the choice/textarea items and the relations, in export order."""
     regions: dict[str, _Region] = {}
     extras: list[dict[str, Any]] = []
     relations: list[dict[str, Any]] = []
@@ -141,7 +182,13 @@ def results_to_article(
             extras.append(item)
         else:
             issues.append(ConversionIssue(task_id, item.get("id"), f"unknown result type {item.get('type')!r}"))
+    return regions, extras, relations
 
+
+def _apply_extras(
+    task_id: Any, extras: list[dict[str, Any]], regions: dict[str, _Region], issues: list[ConversionIssue]
+) -> None:
+    """Set each region's quote type (with its score) and entity name from the choice and textarea items."""
     for item in extras:
         region = regions.get(item.get("id"))
         value = item.get("value") or {}
@@ -156,6 +203,11 @@ def results_to_article(
             name = " ".join(str(v) for v in value["text"]).strip()
             region.entity = name or None
 
+
+def _apply_relations(
+    task_id: Any, relations: list[dict[str, Any]], regions: dict[str, _Region], issues: list[ConversionIssue]
+) -> dict[str, str]:
+    """Record cue and speaker links on QUOTE regions; return each continuing fragment's previous fragment."""
     continues: dict[str, str] = {}
     for relation in relations:
         source, target = regions.get(relation.get("from_id")), regions.get(relation.get("to_id"))
@@ -180,46 +232,57 @@ def results_to_article(
             continues[second.id] = first.id
         else:
             source.links.setdefault(labels[0], []).append(target.id)
+    return continues
 
-    def head_of(region_id: str) -> str:
-        seen = set()
-        while region_id in continues and region_id not in seen:
-            seen.add(region_id)
-            region_id = continues[region_id]
-        return region_id
 
+def _head_of(region_id: str, continues: dict[str, str]) -> str:
+    """The first fragment of the quote a QUOTE region belongs to (following ``continues``, safe from cycles)."""
+    seen = set()
+    while region_id in continues and region_id not in seen:
+        seen.add(region_id)
+        region_id = continues[region_id]
+    return region_id
+
+
+def _quote_fragments(regions: dict[str, _Region], continues: dict[str, str]) -> dict[str, list[_Region]]:
+    """QUOTE regions grouped by the id of their quote's first fragment."""
     fragments: dict[str, list[_Region]] = {}
     for region in regions.values():
         if region.label == "QUOTE":
-            fragments.setdefault(head_of(region.id), []).append(region)
+            fragments.setdefault(_head_of(region.id, continues), []).append(region)
+    return fragments
 
-    quotes: list[Quote] = []
-    for head_id, parts in fragments.items():
-        parts.sort(key=lambda r: r.span)
-        head = regions[head_id]
-        links: dict[str, list[str]] = {}
-        for part in parts:
-            for role, targets in part.links.items():
-                links.setdefault(role, []).extend(targets)
-        quote_type = next((p.quote_type for p in parts if p.quote_type), None)
-        if quote_type is None:
-            issues.append(ConversionIssue(task_id, head_id, "quote has no type; choose direct, indirect or mixed"))
-            continue
-        cue = _single(task_id, head_id, "cue", links, regions, issues)
-        speaker = _single(task_id, head_id, "speaker", links, regions, issues)
-        entity = head.entity or (speaker.entity if speaker else None)
-        quotes.append(
-            Quote(
-                spans=[p.span for p in parts],
-                type=quote_type,
-                cue=cue.span if cue else None,
-                speaker=speaker.span if speaker else None,
-                speaker_entity=entity,
-                score=head.score,
-                speaker_score=head.choice_score if speaker else None,
-            )
-        )
 
+def _build_quote(
+    task_id: Any, head_id: str, parts: list[_Region], regions: dict[str, _Region], issues: list[ConversionIssue]
+) -> Quote | None:
+    """The quote made of a head's fragments, or None (with an issue) when it has no type."""
+    parts.sort(key=lambda r: r.span)
+    head = regions[head_id]
+    links: dict[str, list[str]] = {}
+    for part in parts:
+        for role, targets in part.links.items():
+            links.setdefault(role, []).extend(targets)
+    quote_type = next((p.quote_type for p in parts if p.quote_type), None)
+    if quote_type is None:
+        issues.append(ConversionIssue(task_id, head_id, "quote has no type; choose direct, indirect or mixed"))
+        return None
+    cue = _single(task_id, head_id, "cue", links, regions, issues)
+    speaker = _single(task_id, head_id, "speaker", links, regions, issues)
+    entity = head.entity or (speaker.entity if speaker else None)
+    return Quote(
+        spans=[p.span for p in parts],
+        type=quote_type,
+        cue=cue.span if cue else None,
+        speaker=speaker.span if speaker else None,
+        speaker_entity=entity,
+        score=head.score,
+        speaker_score=head.choice_score if speaker else None,
+    )
+
+
+def _collect_entities(regions: dict[str, _Region], quotes: list[Quote]) -> list[Entity]:
+    """Entities named on SPEAKER/MENTION regions, plus each quote's speaker mention under its entity."""
     entities: dict[str, Entity] = {}
     for region in regions.values():
         if region.label in ("SPEAKER", "MENTION") and region.entity:
@@ -231,12 +294,7 @@ def results_to_article(
             entities[quote.speaker_entity] = Entity(quote.speaker_entity, [quote.speaker])
         elif quote.speaker and quote.speaker_entity and quote.speaker not in entities[quote.speaker_entity].mentions:
             entities[quote.speaker_entity].mentions.append(quote.speaker)
-    article = canonical(Article(article_id, text, meta, quotes, list(entities.values())))
-    try:
-        validate_article(article)
-    except SchemaError as error:
-        issues.append(ConversionIssue(task_id, None, str(error)))
-    return article, issues
+    return list(entities.values())
 
 
 def canonical(article: Article) -> Article:
