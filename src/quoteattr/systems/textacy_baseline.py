@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from quoteattr.data.quotemarks import quote_type, quoted_regions
-from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.data.schema import Article, Quote, Span, as_articles, entities_from_quotes, overlaps_any
 
 
 def _span(tokens) -> Span | None:
@@ -31,7 +31,8 @@ class TextacyQuotations:
         self.nlp = load_spacy()
 
     def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
-        for doc, article in self.nlp.pipe(((a.text, a) for a in articles), as_tuples=True, batch_size=batch_size):
+        pairs = ((a.text, a) for a in as_articles(articles))
+        for doc, article in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
             regions = quoted_regions(article.text)
             quotes: list[Quote] = []
             seen: set[Span] = set()
