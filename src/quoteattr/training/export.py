@@ -11,10 +11,8 @@ from pathlib import Path
 
 from quoteattr.data.errors import InputError
 from quoteattr.data.writers import plain_permissions
-from quoteattr.systems.model.attributor import LINKER_FILE
-from quoteattr.systems.model.runtimes import ONNX_FILE, RUNTIMES, export_onnx
-
-WEIGHTS_FILE = "model.safetensors"
+from quoteattr.systems.model.attributor import LINKER_FILE, WEIGHTS_FILE, check_safetensors, read_config
+from quoteattr.systems.model.runtimes import ONNX_FILE, RUNTIMES, export_onnx, quiet_progress
 
 
 def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, precision: str = "fp32") -> Path:
@@ -30,9 +28,11 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
         raise InputError(
             f"{checkpoint}: not a PyTorch quoteattr checkpoint (needs config.json, {WEIGHTS_FILE}, {LINKER_FILE})"
         )
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    if config.get("quoteattr", {}).get("runtime"):
+    config = read_config(config_path)
+    if config["quoteattr"].get("runtime"):
         raise InputError(f"{checkpoint}: already an exported checkpoint; export from the PyTorch one")
+    for weights in (WEIGHTS_FILE, LINKER_FILE):
+        check_safetensors(checkpoint / weights)  # before any work: a copied bad file would only fail later
     if output.exists():
         raise InputError(f"{output}: already exists; choose a new folder")
 
@@ -42,9 +42,9 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
         shutil.copytree(checkpoint, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(WEIGHTS_FILE, "*.onnx"))
         runtime = {"backend": backend, "precision": precision}
         if backend == "onnx":
-            export_onnx(
-                AutoModelForTokenClassification.from_pretrained(str(checkpoint)), staging / ONNX_FILE, precision
-            )
+            with quiet_progress():
+                tagger = AutoModelForTokenClassification.from_pretrained(str(checkpoint))
+            export_onnx(tagger, staging / ONNX_FILE, precision)
             runtime["file"] = ONNX_FILE
         else:
             shutil.copy2(checkpoint / WEIGHTS_FILE, staging / WEIGHTS_FILE)  # int8 is applied when it loads

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,12 @@ from quoteattr.data.quotemarks import (
     quote_type,
     quoted_regions,
 )
-from quoteattr.data.schema import Article, Quote, Span, as_article, entities_from_quotes, overlaps_any
+from quoteattr.data.schema import Article, Quote, Span, as_article, as_articles, entities_from_quotes, overlaps_any
 from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
-from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder
+from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder, quiet_progress
 from quoteattr.systems.model.windows import (
     LABEL2ID,
     ArticleTokens,
@@ -49,9 +50,36 @@ from quoteattr.systems.model.windows import (
 )
 
 LINKER_FILE = "linker.safetensors"
+WEIGHTS_FILE = "model.safetensors"
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
 _SENTENCE_END = set(".!?…")
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"”’']*\s|\n")
+
+
+def read_config(file: Path) -> dict[str, Any]:
+    """A checkpoint's config.json, which must hold the ``quoteattr`` settings; a truncated or edited one is
+    an error naming the file."""
+    try:
+        config = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        raise InputError(f"{file}: unreadable ({error}); copy the checkpoint again") from None
+    if not isinstance(config, dict) or not isinstance(config.get("quoteattr"), dict):
+        raise InputError(f"{file}: no quoteattr settings; not a quoteattr checkpoint's config")
+    return config
+
+
+def check_safetensors(file: Path) -> None:
+    """Fail early, naming the file, on a missing, truncated or overwritten safetensors file (its header must
+    cover the whole file exactly, so a cut or overwrite shows there): a loader would stop with a traceback."""
+    from safetensors import SafetensorError, safe_open
+
+    if not file.is_file():
+        raise InputError(f"{file}: missing; the checkpoint is incomplete")
+    try:
+        with safe_open(str(file), framework="pt"):
+            pass
+    except (SafetensorError, OSError) as error:
+        raise InputError(f"{file}: truncated or corrupted ({error}); copy the checkpoint again") from None
 
 
 @dataclass
@@ -89,26 +117,36 @@ class QuoteAttributor:
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None) -> QuoteAttributor:
         """Load a checkpoint folder offline (safetensors and ONNX only; no pickle, no remote code); an
-        exported one runs its encoder where its ``runtime`` setting says."""
+        exported one runs its encoder where its ``runtime`` setting says. A missing, truncated or corrupted
+        file is an InputError naming it, raised before any weights are loaded where it can be."""
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
         path = Path(path)
-        if not (path / "config.json").exists() or not (path / LINKER_FILE).exists():
+        config = path / "config.json"
+        if not config.exists() or not (path / LINKER_FILE).exists():
             raise InputError(f"{path}: not a quoteattr checkpoint (needs config.json and {LINKER_FILE})")
-        settings = json.loads((path / "config.json").read_text(encoding="utf-8"))["quoteattr"]
+        settings = read_config(config)["quoteattr"]
         runtime = settings.get("runtime", {})
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        torch_weights = runtime.get("backend", "torch") == "torch"
+        check_safetensors(path / LINKER_FILE)
+        if torch_weights:
+            check_safetensors(path / WEIGHTS_FILE)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+        except (ValueError, OSError) as error:
+            reason = (str(error) or type(error).__name__).splitlines()[0]
+            raise InputError(f"{path / 'tokenizer.json'}: unreadable ({reason}); copy the checkpoint again") from None
         linker = SpeakerLinker(AutoConfig.from_pretrained(str(path)).hidden_size, **settings["linker"])
-        linker.load_state_dict(load_file(str(path / LINKER_FILE)))
+        try:
+            linker.load_state_dict(load_file(str(path / LINKER_FILE)))
+        except RuntimeError:
+            raise InputError(f"{path / LINKER_FILE}: does not fit the linker {config} describes") from None
+        with quiet_progress():
+            tagger = AutoModelForTokenClassification.from_pretrained(str(path)) if torch_weights else None
         if runtime:
-            tagger = (
-                AutoModelForTokenClassification.from_pretrained(str(path))
-                if runtime.get("backend") == "torch"
-                else None
-            )
             return cls(None, tokenizer, settings, str(path), encoder=load_encoder(path, runtime, tagger), linker=linker)
-        model = QuoteAttributionModel(AutoModelForTokenClassification.from_pretrained(str(path)), linker)
+        model = QuoteAttributionModel(tagger, linker)
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         return cls(model, tokenizer, settings, name=str(path))
 
@@ -122,7 +160,8 @@ class QuoteAttributor:
             )
         path = Path(path)
         self.model.tagger.config.quoteattr = self.settings
-        self.model.tagger.save_pretrained(str(path))
+        with quiet_progress():
+            self.model.tagger.save_pretrained(str(path))
         self.tokenizer.save_pretrained(str(path))
         save_file({k: v.contiguous() for k, v in self.model.linker.state_dict().items()}, str(path / LINKER_FILE))
         for file in path.iterdir():
@@ -186,9 +225,7 @@ class QuoteAttributor:
         plain text too: one string (or Article) gives one Article back, a list gives them in order."""
         if isinstance(articles, (str, Article)):
             return next(self._attribute_all([as_article(articles, 0)], batch_size, keep_quotes=False))
-        return self._attribute_all(
-            (as_article(item, i) for i, item in enumerate(articles)), batch_size, keep_quotes=False
-        )
+        return self._attribute_all(as_articles(articles), batch_size, keep_quotes=False)
 
     __call__ = predict
 
@@ -336,6 +373,28 @@ class LinkRequest:
     bounds: Span
 
 
+SPEAKER_PRONOUNS = frozenset(
+    """i me you he him she her it we us they them myself yourself himself herself itself ourselves yourselves
+    themselves one someone somebody anyone anybody everyone everybody nobody noone none other others some many
+    few several both all each either neither""".split()
+)
+"""Stop words that stand for a speaker on their own ("he said", "others warned"): a mention of them speaks."""
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # on first use: the model needs spaCy for nothing else
+
+    return frozenset(STOP_WORDS) - SPEAKER_PRONOUNS
+
+
+def can_speak(mention: str) -> bool:
+    """Whether a source mention could name a speaker: it has a word (letters or digits) that is not a function
+    word ("the", "of"; pronouns are not function words here). The tagger now and then tags punctuation (":")
+    or a function word as a source, and the linker scores those as surely as names."""
+    return any(word not in _function_words() for word in re.findall(r"['‘’]?[^\W_]+", mention.lower()))
+
+
 def nearest_source(requests: list[LinkRequest]) -> list[list[tuple[Span | None, None]]]:
     """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
     return [[(_nearest(r.candidates, quote, limit=25), None) for quote in r.quotes] for r in requests]
@@ -356,7 +415,8 @@ def assemble_article(
     trim_commas: bool = False,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
-    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest cue and a resolved speaker entity.
+    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest
+    cue and a resolved speaker entity.
     With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
     next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
     fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
@@ -370,7 +430,8 @@ def assemble_article(
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
-    candidates = sorted(spans["SOURCE"] + spans.get("CANDIDATE", []))
+    source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
+    candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
     # each quote is linked in the window where it sits most centrally; one chooser call per window
     placed: dict[int, list[int]] = {}
     for index, fragments in enumerate(quote_tokens):
