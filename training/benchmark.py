@@ -23,24 +23,31 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
-from transformers import AutoModelForTokenClassification, AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
+from transformers import AutoTokenizer, Trainer, TrainingArguments  # noqa: E402
 
 from benchmark_runtimes import timed_round  # noqa: E402  (the script beside this one)
 from quoteattr.data.readers import read_articles  # noqa: E402
 from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
-from quoteattr.systems.model.windows import LABEL2ID, LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
+from quoteattr.systems.model.runtimes import quiet_progress  # noqa: E402
+from quoteattr.systems.model.windows import LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
 from quoteattr.training.base_model import PACKAGED_MODEL, resolve_model_path  # noqa: E402
+from quoteattr.training.console import load_base_tagger  # noqa: E402
 from quoteattr.training.trainer import FEATURE_COLUMNS, window_features  # noqa: E402
+
+
+def new_head_tagger(base: str):
+    """The packaged encoder with a new tagger head, as training builds it: the new head and the base's unused
+    weights are expected, so transformers' LOAD REPORT of them is not printed (nor its progress bar)."""
+    with quiet_progress():
+        return load_base_tagger(base, LABELS, PACKAGED_MODEL)
 
 
 def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
     """The default architecture on the packaged encoder with untrained heads: the same compute as a checkpoint."""
     base = resolve_model_path(PACKAGED_MODEL)
-    tagger = AutoModelForTokenClassification.from_pretrained(
-        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
-    )
+    tagger = new_head_tagger(base)
     linker = {"inner_size": 256, "paragraph_span": 3}
     settings = {
         "max_length": max_length,
@@ -96,9 +103,7 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
 
     def fresh_model() -> QuoteAttributionModel:
         torch.manual_seed(0)
-        tagger = AutoModelForTokenClassification.from_pretrained(
-            base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
-        )
+        tagger = new_head_tagger(base)
         return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, paragraph_span=3))
 
     batches = [
