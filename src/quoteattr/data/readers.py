@@ -96,13 +96,14 @@ def read_txt(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, removed: list[str] 
 
 def read_articles(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Article]:
     """Read and validate an interchange file (.jsonl, .jsonl.gz, .parquet) as written by this package
-    (gold, predictions); errors name the file and line."""
-    articles = []
+    (gold, predictions; ids unique); errors name the file and line."""
+    articles, first_seen = [], {}
     for number, record in iter_records(path, max_line_bytes=LINE_BYTES_PER_TEXT_BYTE * max_bytes):
+        where = f"{display_name(path)}: line {number}"
         try:
-            articles.append(Article.from_dict(record))
+            articles.append(unique(Article.from_dict(record), where, first_seen))
         except SchemaError as error:
-            raise InputError(f"{display_name(path)}: line {number}: {error}") from error
+            raise InputError(f"{where}: {error}") from error
     if not articles:
         raise InputError(f"{display_name(path)}: holds no articles")
     return articles
