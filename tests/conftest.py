@@ -1,10 +1,16 @@
-"""Shared fixtures: paths of the repository, the embedded data, the optional PolNeAR copy, and a smoke-trained checkpoint."""
+"""Shared fixtures: paths of the repository, the embedded data, the optional PolNeAR copy, and a smoke-trained
+checkpoint."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,9 @@ POLNEAR = ROOT.parent / "shared" / "datasets" / "polnear"
 
 
 SMOKE = ROOT / "configs" / "smoke.yaml"
+LABEL_STUDIO_START = ["label-studio", "start", "--no-browser", "-p", "8080"]
+"""README's command; the session's server runs it on this port when the port is free."""
+LABEL_STUDIO_TOKEN = "quoteattr-test-token-0123456789"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
@@ -55,6 +64,20 @@ def checkpoint(smoke_run) -> Path:
 
 
 @pytest.fixture(scope="session")
+def untrained_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint of the base encoder with new, untrained heads: every model code path in seconds, no training
+    (its predictions are arbitrary; tests that need a trained model use ``checkpoint``)."""
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.training.arguments import ModelArguments
+    from quoteattr.training.trainer import build_model
+
+    tokenizer, model, settings = build_model(ModelArguments(max_length=128, stride=32))
+    folder = tmp_path_factory.mktemp("untrained") / "final"
+    QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def rules():
     from quoteattr.systems.rules import RulesAttributor
 
@@ -73,3 +96,129 @@ def polnear_dir() -> Path:
     if not (POLNEAR / "dev" / "text").is_dir():
         pytest.skip(f"PolNeAR is not at {POLNEAR} (it is never committed; see README for where to get it)")
     return POLNEAR
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LabelStudioProcess:
+    """`label-studio start` on 127.0.0.1 with a throwaway data folder."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir, self.port = data_dir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> None:
+        binary = shutil.which("label-studio")
+        if binary is None:
+            pytest.skip("label-studio is not installed (pip install -e '.[dev]' installs it)")
+        log = open(self.data_dir.parent / f"label-studio-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                *LABEL_STUDIO_START[1:-1],
+                str(self.port),
+                "--internal-host",
+                "127.0.0.1",
+                "--data-dir",
+                str(self.data_dir),
+                "--username",
+                "admin@example.com",
+                "--password",
+                "admin-pass-123",
+                "--user-token",
+                LABEL_STUDIO_TOKEN,
+                "--enable-legacy-api-token",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"label-studio exited with {self.process.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                    if b"UP" in response.read():
+                        return
+            except OSError:
+                pass
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"label-studio not healthy after {timeout}s; see {log.name}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory):
+    """One Label Studio server for the session, started as README starts it (plus a throwaway account and data
+    folder); README's port when it is free."""
+    port = int(LABEL_STUDIO_START[LABEL_STUDIO_START.index("-p") + 1])
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            port = free_port()
+    server = LabelStudioProcess(tmp_path_factory.mktemp("labelstudio") / "data", port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def readme_project(tmp_path_factory) -> Path:
+    """A scratch copy of what README's commands read (data/ copied, since a pull writes into it)."""
+    folder = tmp_path_factory.mktemp("readme")
+    for name in ("configs", "training", "eval"):
+        (folder / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "data", folder / "data")
+    if (POLNEAR / "train").is_dir():
+        polnear_slice(POLNEAR, folder / "PolNeAR", {"train": 20, "dev": 4})
+    return folder
+
+
+def polnear_slice(source: Path, target: Path, articles: dict[str, int]) -> None:
+    """The first articles of each PolNeAR compartment, doubly annotated ones first (the dataset card's agreement
+    needs them), with their annotations and metadata.tsv: the PolNeAR commands run as written, on a slice."""
+    target.mkdir()
+    shutil.copy(source / "metadata.tsv", target / "metadata.tsv")
+    for compartment, count in articles.items():
+        annotations = sorted((source / compartment / "attributions").glob("*.ann"))
+        by_article: dict[str, list[Path]] = {}
+        for ann in annotations:
+            by_article.setdefault(ann.stem.rsplit("_", 1)[0], []).append(ann)
+        names = sorted(by_article, key=lambda name: (len(by_article[name]) < 2, name))[:count]
+        for folder in ("text", "attributions"):
+            (target / compartment / folder).mkdir(parents=True)
+        for name in names:
+            shutil.copy(source / compartment / "text" / f"{name}.txt", target / compartment / "text")
+            for ann in by_article[name]:
+                shutil.copy(ann, target / compartment / "attributions")
+
+
+MAIN_JOB = "quoteattr run"
+"""README's main job; the session runs it once, on a slice (``configs/smoke.yaml``), for every test that reads it."""
+
+
+@pytest.fixture(scope="session")
+def main_job(readme_project: Path) -> str:
+    """README's main job run in the README project with the smoke config (a few minutes as written); its output."""
+    command = [*MAIN_JOB.split(), "--train-config", "configs/smoke.yaml"]
+    result = subprocess.run(command, cwd=readme_project, env=ENV, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result.stdout + result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ANNOTATIONS, ROOT, SEED
+from conftest import ROOT, SEED
 from quoteattr.cli import main
 from quoteattr.data.readers import read_articles
 from quoteattr.evaluation.scoring import evaluate_articles
@@ -30,24 +30,22 @@ def test_predict_refuses_unknown_system(tmp_path: Path, capsys):
 
 
 @pytest.mark.slow
-def test_main_job_trains_and_compares_with_scorer_numbers(tmp_path: Path, capsys):
-    smoke = str(ROOT / "configs" / "smoke.yaml")
-    args = ["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]
-    assert main([*args, "--train-config", smoke]) == 0
-    printed = capsys.readouterr().out
-    reports = json.loads((tmp_path / "compare" / "comparison.json").read_text())
-    model_dir = tmp_path / "model" / "final"
+def test_main_job_trains_and_compares_with_scorer_numbers(readme_project: Path, main_job: str):
+    outputs = readme_project / "outputs"
+    reports = json.loads((outputs / "compare" / "comparison.json").read_text())
+    model_dir = Path("outputs") / "model" / "final"
     assert set(reports) == {"rules", str(model_dir)}
-    assert (model_dir / "README.md").exists() and (model_dir / "model.safetensors").exists()
+    assert (outputs / "model" / "final" / "README.md").exists()
+    assert (outputs / "model" / "final" / "model.safetensors").exists()
     label = str(model_dir).replace("/", "_").strip("_")
-    assert (tmp_path / "compare" / f"{label}.jsonl").exists()  # a checkpoint path names files inside compare/
-    assert (tmp_path / "compare" / f"view_{label}.html").exists() and not (model_dir.parent / "final.jsonl").exists()
-    gold = read_articles(tmp_path / "test_gold.jsonl")
-    recomputed = evaluate_articles(gold, read_articles(tmp_path / "compare" / "rules.jsonl"))
+    assert (outputs / "compare" / f"{label}.jsonl").exists()  # a checkpoint path names files inside compare/
+    assert (outputs / "compare" / f"view_{label}.html").exists() and not (outputs / "model" / "final.jsonl").exists()
+    gold = read_articles(outputs / "test_gold.jsonl")
+    recomputed = evaluate_articles(gold, read_articles(outputs / "compare" / "rules.jsonl"))
     assert reports["rules"]["metrics"]["attribution"]["f1"] == recomputed["metrics"]["attribution"]["f1"]
     f1 = reports["rules"]["metrics"]["content_overlap"]["f1"]
-    assert 0.0 < f1 <= 1.0 and f"{f1:.3f}" in printed
-    assert (tmp_path / "dataset" / "README.md").exists()
+    assert 0.0 < f1 <= 1.0 and f"{f1:.3f}" in main_job
+    assert (outputs / "dataset" / "README.md").exists()
 
 
 def test_evaluate_refuses_a_wrong_file_pair_and_reports_extras(tmp_path: Path, capsys):

@@ -1,5 +1,5 @@
 """quoteattr installed from its wheel (not editable, no source checkout beside it) finds its packaged
-metric and labelling config, and trains."""
+metric, labelling config and card templates, and builds a dataset with its card."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ import pytest
 
 from conftest import ANNOTATIONS, ROOT
 
-SMOKE = ROOT / "configs" / "smoke.yaml"
-
 
 @pytest.mark.slow
-def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
+def test_installed_wheel_finds_its_package_data_and_builds(tmp_path: Path):
     dist, site, source = tmp_path / "dist", tmp_path / "site", tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -39,6 +37,8 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
         f"assert str(DEFAULT_LABEL_CONFIG).startswith({str(site)!r}) "
         "and '<Labels' in DEFAULT_LABEL_CONFIG.read_text()\n"
         "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
+        "from quoteattr.training.model_card import TEMPLATE_PATH\n"
+        f"assert str(TEMPLATE_PATH).startswith({str(site)!r}) and '{{{{ card_data }}}}' in TEMPLATE_PATH.read_text()\n"
         "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
     )
     result = subprocess.run(
@@ -47,26 +47,7 @@ def test_installed_wheel_loads_its_metric_and_trains(tmp_path: Path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "1.0"
 
-    train = [
-        sys.executable,
-        "-m",
-        "quoteattr.cli",
-        "train",
-        "--config",
-        str(SMOKE),
-        "--annotations_dir",
-        str(ANNOTATIONS),
-        "--dataset_dir",
-        str(tmp_path / "dataset"),
-        "--output_dir",
-        str(tmp_path / "run"),
-        "--max_steps",
-        "2",
-        "--eval_steps",
-        "2",
-        "--save_steps",
-        "2",
-    ]
-    result = subprocess.run(train, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    build = [sys.executable, "-m", "quoteattr.cli", "build", "--annotations", str(ANNOTATIONS), "--output", "dataset"]
+    result = subprocess.run(build, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "run" / "final" / "model.safetensors").exists()
+    assert "## Provenance" in (tmp_path / "dataset" / "README.md").read_text(encoding="utf-8")  # from the template

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import ANNOTATIONS, ROOT, SEED
+from conftest import ANNOTATIONS, LABEL_STUDIO_TOKEN, ROOT, SEED, free_port
 from quoteattr.cli import main
 from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Article, entities_from_quotes
@@ -24,92 +18,12 @@ from quoteattr.labelstudio.format import article_to_results
 from quoteattr.labelstudio.sync import Server, push
 
 pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
-TOKEN = "quoteattr-test-token-0123456789"
 STARTERS = ["001_city_budget", "002_factory_closure", "011_museum_return"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LabelStudioProcess:
-    """`label-studio start` on 127.0.0.1 with a throwaway data folder."""
-
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 180) -> None:
-        binary = shutil.which("label-studio")
-        if binary is None:
-            pytest.skip("label-studio is not installed (pip install -e '.[dev]' installs it)")
-        log = open(self.data_dir.parent / f"label-studio-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "start",
-                "--no-browser",
-                "--internal-host",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--username",
-                "admin@example.com",
-                "--password",
-                "admin-pass-123",
-                "--user-token",
-                TOKEN,
-                "--enable-legacy-api-token",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"label-studio exited with {self.process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
-                    if b"UP" in response.read():
-                        return
-            except OSError:
-                pass
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"label-studio not healthy after {timeout}s; see {log.name}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("labelstudio")
-    server = LabelStudioProcess(folder / "data", free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def token(monkeypatch):
-    monkeypatch.setenv("LABEL_STUDIO_API_KEY", TOKEN)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", LABEL_STUDIO_TOKEN)
 
 
 def copy_annotations(target: Path) -> Path:

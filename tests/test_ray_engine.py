@@ -93,18 +93,43 @@ def single_process(shards: Path, tmp_path: Path) -> list[dict]:
     return [a.to_dict() for a in read_articles(single)]
 
 
-@pytest.mark.slow  # starts a local Ray instance
-def test_ray_predictions_equal_one_process(shards: Path, tmp_path: Path, capsys):
+@pytest.mark.slow  # starts a local Ray instance, three times
+def test_on_ray_a_bad_shard_is_reported_a_rerun_redoes_what_changed_and_predictions_equal_one_process(
+    shards: Path, tmp_path: Path, capsys
+):
+    bad = shards / "shard1.jsonl"
+    good_text = bad.read_text(encoding="utf-8")
+    bad.write_text(good_text + '{"id": "broken", "text": \n', encoding="utf-8")
     output = tmp_path / "out"
+    assert main(ray_command(shards, output)) == 1
+    captured = capsys.readouterr()
+    assert f"failed shard: {bad}: line 8, column 26: invalid JSON" in captured.err and "1 failed" in captured.out
+    manifest = json.loads((output / "manifest.json").read_text())
+    assert [f["shard"] for f in manifest["failed"]] == [str(bad)] and len(manifest["done"]) == SHARDS - 1
+    assert len(list(output.glob("shard*.jsonl"))) == SHARDS - 1  # no output for the bad shard, not even a part
+
+    bad.write_text(good_text, encoding="utf-8")  # fixed: the rerun does that shard alone
     assert main(ray_command(shards, output)) == 0
-    assert f"{SHARDS} shards (28 articles) written" in capsys.readouterr().out
+    manifest = json.loads((output / "manifest.json").read_text())
+    assert [d["shard"] for d in manifest["done"]] == [str(bad)] and len(manifest["skipped_complete"]) == SHARDS - 1
     assert sharded_predictions(output) == single_process(shards, tmp_path)
+    capsys.readouterr()
 
     assert main(ray_command(shards, output)) == 0  # everything done: nothing to redo, Ray not even started
     assert f"0 shards (0 articles) written to {output} in" in capsys.readouterr().out
-    assert json.loads((output / "manifest.json").read_text())["skipped_complete"] == [
-        str(p) for p in sorted(shards.iterdir())
-    ]
+
+    with (shards / "shard0.jsonl").open("a", encoding="utf-8") as grown:
+        grown.write(json.dumps({"id": "grown", "text": read_txt(STARTER[0]).text}) + "\n")
+    assert main(ray_command(shards, output)) == 0
+    out = capsys.readouterr().out
+    assert "1 shards (8 articles) written" in out and f"{SHARDS - 1} already complete" in out
+    assert sharded_predictions(output) == single_process(shards, tmp_path)
+
+    textacy = ray_command(shards, output)
+    textacy[textacy.index("rules")] = "textacy"
+    assert main(textacy) == 2
+    assert "written with another system than this run" in capsys.readouterr().err
+    assert json.loads((output / "manifest.json").read_text())["system"] == "rules"
 
 
 @pytest.mark.slow  # starts a local Ray instance
@@ -138,45 +163,6 @@ def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path):
     )
     assert not list(output.glob(".*.tmp"))
     assert sharded_predictions(output) == single_process(shards, tmp_path)
-
-
-@pytest.mark.slow  # starts a local Ray instance
-def test_a_bad_shard_is_reported_and_the_others_finish(shards: Path, tmp_path: Path, capsys):
-    bad = shards / "shard1.jsonl"
-    good_text = bad.read_text(encoding="utf-8")
-    bad.write_text(good_text + '{"id": "broken", "text": \n', encoding="utf-8")
-    output = tmp_path / "out"
-    assert main(ray_command(shards, output)) == 1
-    captured = capsys.readouterr()
-    assert f"failed shard: {bad}: line 8, column 26: invalid JSON" in captured.err and "1 failed" in captured.out
-    manifest = json.loads((output / "manifest.json").read_text())
-    assert [f["shard"] for f in manifest["failed"]] == [str(bad)] and len(manifest["done"]) == SHARDS - 1
-    assert len(list(output.glob("shard*.jsonl"))) == SHARDS - 1  # no output for the bad shard, not even a part
-
-    bad.write_text(good_text, encoding="utf-8")  # fixed: the rerun does that shard alone
-    assert main(ray_command(shards, output)) == 0
-    manifest = json.loads((output / "manifest.json").read_text())
-    assert [d["shard"] for d in manifest["done"]] == [str(bad)] and len(manifest["skipped_complete"]) == SHARDS - 1
-    assert sharded_predictions(output) == single_process(shards, tmp_path)
-
-
-@pytest.mark.slow  # starts a local Ray instance
-def test_on_ray_a_grown_input_is_recomputed_and_another_system_refused(shards: Path, tmp_path: Path, capsys):
-    output = tmp_path / "out"
-    assert main(ray_command(shards, output)) == 0
-    with (shards / "shard0.jsonl").open("a", encoding="utf-8") as grown:
-        grown.write(json.dumps({"id": "grown", "text": read_txt(STARTER[0]).text}) + "\n")
-    capsys.readouterr()
-    assert main(ray_command(shards, output)) == 0
-    out = capsys.readouterr().out
-    assert "1 shards (8 articles) written" in out and f"{SHARDS - 1} already complete" in out
-    assert sharded_predictions(output) == single_process(shards, tmp_path)
-
-    textacy = ray_command(shards, output)
-    textacy[textacy.index("rules")] = "textacy"
-    assert main(textacy) == 2
-    assert "written with another system than this run" in capsys.readouterr().err
-    assert json.loads((output / "manifest.json").read_text())["system"] == "rules"
 
 
 def write_pages(path: Path, pages: list[Path], extra: str = "") -> Path:

@@ -3,8 +3,10 @@ the PolNeAR commands that only docs/polnear.md and docs/active_learning.md show.
 
 Where running it exactly as written cannot work in a test, the difference is named here: the set-up
 line's `pip install` half is what `.ci/run` runs; the test commands (`python -m pytest …`) are what runs
-this file, so they are not run again inside it; the PolNeAR training run and the active-learning
-simulation get overrides that make them smoke runs (they take about an hour and 40 minutes as written);
+this file, so they are not run again inside it; the main job trains with `configs/smoke.yaml` (a few
+minutes as written); the PolNeAR commands read a 20 + 4 article slice of the corpus, and its training run
+and the active-learning simulation (one strategy) get overrides that make them smoke runs (they take about
+an hour and 40 minutes as written);
 `docs/make_results.py --collect` is left out (it would copy the smoke run's numbers into docs/results/);
 the Label Studio server gets a throwaway account and data folder, and YOUR_TOKEN becomes that account's
 token.
@@ -14,17 +16,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import POLNEAR, ROOT
+from conftest import LABEL_STUDIO_START, LABEL_STUDIO_TOKEN, MAIN_JOB, POLNEAR, ROOT
 
 README = ROOT / "README.md"
 POLNEAR_DOCS = (ROOT / "docs" / "polnear.md", ROOT / "docs" / "active_learning.md")
@@ -58,8 +56,9 @@ ACTIVE_LEARNING_SMOKE = [
     "2",
     "--dev-articles",
     "3",
+    "--strategies",
+    "expected-errors",
 ]
-TOKEN = "readme-test-token-0123456789"
 
 
 def shown_commands(document: Path = README) -> list[str]:
@@ -99,18 +98,6 @@ def for_label_studio(command: str) -> bool:
     return command.split()[0] in ("label-studio", "export") or command.startswith("quoteattr labelstudio")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A scratch copy of what the commands read (data/ copied, since a pull writes into it)."""
-    folder = tmp_path_factory.mktemp("readme")
-    for name in ("configs", "training", "eval"):
-        (folder / name).symlink_to(ROOT / name)
-    shutil.copytree(ROOT / "data", folder / "data")
-    if (POLNEAR / "train").is_dir():
-        (folder / "PolNeAR").symlink_to(POLNEAR)
-    return folder
-
-
 def run(command: str, project: Path, env: dict[str, str] | None = None, timeout: int = 1200) -> str:
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **(env or {})}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
@@ -123,7 +110,7 @@ def run(command: str, project: Path, env: dict[str, str] | None = None, timeout:
 
 def test_readme_has_the_two_set_up_commands():
     commands = shown_commands()
-    assert commands[0] == 'pip install torch==2.13.0 -e ".[dev]" && quoteattr run'
+    assert commands[0] == f'pip install torch==2.13.0 -e ".[dev]" && {MAIN_JOB}'
     assert commands[1] == "python -m pytest"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'pip install -q torch==2.13.0 -e ".[dev]"' in ci and "grep -m1 -E '^    python -m pytest' README.md" in ci
@@ -136,10 +123,9 @@ def model_wheel_uninstalled():
 
 
 @pytest.mark.slow
-def test_main_job_and_the_commands_after_it(project: Path, model_wheel_uninstalled):
-    main_job = shown_commands()[0].split("&&", 1)[1].strip()  # the pip half is .ci/run's own set-up step
-    printed = run(main_job, project)
-    assert "the systems side by side" in printed and (project / "outputs" / "model" / "final" / "README.md").exists()
+def test_main_job_and_the_commands_after_it(readme_project: Path, main_job: str, model_wheel_uninstalled):
+    project = readme_project
+    assert "the systems side by side" in main_job and (project / "outputs" / "model" / "final" / "README.md").exists()
     for command in shown_commands()[2:]:
         if not needs_polnear(command) and not for_label_studio(command) and not is_the_test_command(command):
             run(command, project)
@@ -159,7 +145,8 @@ def test_readme_shows_the_fast_tier():
 
 
 @pytest.mark.slow
-def test_polnear_commands(project: Path):
+def test_polnear_commands(readme_project: Path):
+    project = readme_project
     if not (POLNEAR / "train").is_dir():
         pytest.skip(f"PolNeAR is not at {POLNEAR} (never committed; see README)")
     for command in polnear_commands():
@@ -174,64 +161,22 @@ def test_polnear_commands(project: Path):
     assert (project / "outputs" / "polnear" / "compare" / "report.md").exists()
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.mark.slow
-def test_label_studio_commands(project: Path, tmp_path: Path):
+def test_label_studio_commands(readme_project: Path, main_job: str, studio):
+    """README's review loop against the session's server, which runs README's `label-studio start` command."""
     commands = [c for c in shown_commands() if for_label_studio(c) or c == "quoteattr build"]
-    start = commands.pop(0)
-    assert start.startswith("label-studio start")
-    port = int(start.split("-p ")[1].split()[0])
-    if shutil.which("label-studio") is None or port_in_use(port):
-        pytest.skip(f"label-studio is not installed or port {port} is taken")
-    server = subprocess.Popen(
-        [
-            *start.split(),
-            "--internal-host",
-            "127.0.0.1",
-            "--data-dir",
-            str(tmp_path / "ls"),
-            "--username",
-            "readme@example.com",
-            "--password",
-            "readme-pass-123",
-            "--user-token",
-            TOKEN,
-            "--enable-legacy-api-token",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None and time.monotonic() < deadline, "label-studio did not come up"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                    if b"UP" in response.read():
-                        break
-            except OSError:
-                time.sleep(1)
-        env = {}
-        for command in commands:
-            if command.startswith("export "):
-                name, value = command.removeprefix("export ").split("=", 1)
-                env[name] = TOKEN if value == "YOUR_TOKEN" else value
-                continue
-            printed = run(command, project, env)
-            if " push " in command and "--select" in command:
-                assert (
-                    "pool: 0 articles" in printed and "selected 0 by expected-errors" in printed
-                )  # every embedded article is labelled
-            elif " push " in command:
-                assert "imported 30 tasks" in printed
-            if " pull " in command:
-                assert "tasks 30: annotated 0" in printed
-        assert (project / "outputs" / "dataset" / "README.md").exists()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
+    assert commands.pop(0).split("  ")[0] == " ".join(LABEL_STUDIO_START)
+    env = {}
+    for command in commands:
+        if command.startswith("export "):
+            name, value = command.removeprefix("export ").split("=", 1)
+            env[name] = LABEL_STUDIO_TOKEN if value == "YOUR_TOKEN" else value
+            continue
+        printed = run(command.replace("http://127.0.0.1:8080", studio.url), readme_project, env)
+        if " push " in command and "--select" in command:
+            assert "pool: 0 articles" in printed and "selected 0 by expected-errors" in printed  # all labelled
+        elif " push " in command:
+            assert "imported 30 tasks" in printed
+        if " pull " in command:
+            assert "tasks 30: annotated 0" in printed
+    assert (readme_project / "outputs" / "dataset" / "README.md").exists()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -72,11 +70,10 @@ def test_model_card_names_the_hub_base_model_and_rounds_epochs(checkpoint: Path)
     assert len(trained) <= 4 and float(trained) > 0
 
 
-@pytest.mark.slow
-def test_python_api_takes_plain_strings(checkpoint: Path):
+def test_python_api_takes_plain_strings(untrained_checkpoint: Path):
     import quoteattr
 
-    model = quoteattr.load(checkpoint)
+    model = quoteattr.load(untrained_checkpoint)
     text = '"We will rebuild," the mayor said on Monday.'
     one = model.predict(text)
     assert isinstance(one, Article) and one.text == text and one.id == "text-0"
@@ -87,8 +84,7 @@ def test_python_api_takes_plain_strings(checkpoint: Path):
         list(model.predict([3]))
 
 
-@pytest.mark.slow
-def test_model_consumes_its_input_lazily(checkpoint: Path):
+def test_model_consumes_its_input_lazily(untrained_checkpoint: Path):
     """The first prediction comes after one group of articles, not after the whole stream."""
     import quoteattr
 
@@ -100,7 +96,7 @@ def test_model_consumes_its_input_lazily(checkpoint: Path):
             consumed += 1
             yield Article(id=str(number), text='"We will rebuild every house," the mayor said on Monday.')
 
-    first = next(quoteattr.load(checkpoint).predict(stream(), batch_size=8))
+    first = next(quoteattr.load(untrained_checkpoint).predict(stream(), batch_size=8))
     assert first.id == "0" and consumed <= articles_per_pass(8) + 1 < 100
 
 
@@ -209,7 +205,8 @@ def test_exported_runtimes_predict_like_the_checkpoint(checkpoint: Path, tmp_pat
 
 @pytest.mark.slow
 def test_the_benchmarks_bare_twin_leaves_predictions_alone(checkpoint: Path):
-    """The runtime benchmark's bare runs, made beside each pipeline batch, change nothing it predicts and time every window token."""
+    """The runtime benchmark's bare runs, made beside each pipeline batch, change nothing it predicts and time every
+    window token."""
     spec = importlib.util.spec_from_file_location("benchmark_runtimes", ROOT / "training" / "benchmark_runtimes.py")
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
@@ -300,26 +297,13 @@ def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, g
 
 
 @pytest.mark.slow
-def test_resume_after_interruption(tmp_path: Path):
+def test_resume_after_interruption(smoke_run, tmp_path: Path):
+    """A run stopped after its step-4 checkpoint (the later ones never written) resumes from it to the end."""
     output = tmp_path / "run"
-    process = subprocess.Popen(
-        train_command(output, "--save_steps", "2", "--eval_steps", "100"),
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 300
-    while not (output / "checkpoint-2" / "trainer_state.json").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "training ended before its first checkpoint"
-        time.sleep(0.2)
-    time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)  # interrupted mid-run
-    process.wait()
-    assert not (output / "final").exists()
+    shutil.copytree(smoke_run[0], output, ignore=shutil.ignore_patterns("checkpoint-6", "final"))
+    assert sorted(p.name for p in output.glob("checkpoint-*")) == ["checkpoint-4"]
     resumed = subprocess.run(
-        train_command(output, "--save_steps", "2", "--eval_steps", "100", "--resume", "true"),
+        train_command(output, "--max_steps", "8", "--resume", "true"),
         cwd=ROOT,
         env=ENV,
         capture_output=True,
@@ -327,6 +311,7 @@ def test_resume_after_interruption(tmp_path: Path):
         timeout=600,
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "trained 4 steps in" in resumed.stdout + resumed.stderr
     state = json.loads((output / "checkpoint-8" / "trainer_state.json").read_text())
     assert state["global_step"] == 8
     first_logged = min(h["step"] for h in state["log_history"] if "loss" in h)
@@ -367,11 +352,12 @@ def test_linker_targets_follow_the_window():
     assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1], "paragraphs": [0] * 8}
 
 
-@pytest.mark.slow
-def test_predict_on_bad_input_is_a_clear_error(checkpoint: Path, tmp_path: Path, capsys):
+def test_predict_on_bad_input_is_a_clear_error(untrained_checkpoint: Path, tmp_path: Path, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    assert main(["predict", "--system", str(checkpoint), str(empty), "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert (
+        main(["predict", "--system", str(untrained_checkpoint), str(empty), "--output", str(tmp_path / "p.jsonl")]) == 2
+    )
     assert f"{empty}: file is empty" in capsys.readouterr().err
     assert not (tmp_path / "p.jsonl").exists()
     assert main(["predict", "--system", str(tmp_path), str(SEED), "--output", str(tmp_path / "p.jsonl")]) == 2
@@ -411,26 +397,15 @@ def test_content_clean_up_joins_short_gaps_and_drops_strays():
     assert cleaned["CUE"] == [(1, 2)]
 
 
-@pytest.mark.slow
 def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: Path):
     import quoteattr
+    from quoteattr.training.arguments import ModelArguments
+    from quoteattr.training.trainer import build_model
 
     output = tmp_path / "old"
-    old_style = [
-        "--max_steps",
-        "2",
-        "--eval_steps",
-        "2",
-        "--save_steps",
-        "2",
-        "--linker_paragraph_span",
-        "0",
-        "--paragraph_marker",
-        "false",
-        "--search_decoding",
-        "none",
-    ]
-    subprocess.run(train_command(output, *old_style), check=True, cwd=ROOT, env=ENV, capture_output=True, timeout=600)
+    old_style = ModelArguments(max_length=128, stride=32, linker_paragraph_span=0, paragraph_marker=False)
+    tokenizer, model, settings = build_model(old_style)
+    QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(output / "final")
     config_path = output / "final" / "config.json"
     config = json.loads(config_path.read_text())
     for key in ("paragraph_marker", "decoding", "join_across_sentences"):  # written only since this format

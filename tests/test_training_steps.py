@@ -1,0 +1,152 @@
+"""The training run's steps, each alone and without training: arguments, windows and the Trainer around them,
+the decoding search, the steps after training, the console lines, and the main job without a model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conftest import ANNOTATIONS, ROOT, SEED
+from quoteattr.cli import main
+from quoteattr.data.errors import InputError
+from quoteattr.data.readers import read_articles
+from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.training.arguments import parse_arguments
+from quoteattr.training.console import ConciseProgress, finished_line
+from quoteattr.training.decoding_search import search_decoding
+from quoteattr.training.finish import choose_decoding, finish_run, score_checkpoint
+from quoteattr.training.trainer import FEATURE_COLUMNS, make_trainer, window_features
+
+SMOKE = str(ROOT / "configs" / "smoke.yaml")
+
+
+@pytest.fixture(scope="module")
+def few_gold(gold) -> list:
+    """Three short labelled starter articles."""
+    return sorted((a for a in gold.articles if a.id != SEED.stem), key=lambda a: len(a.text))[:3]
+
+
+@pytest.fixture(scope="module")
+def untrained(untrained_checkpoint: Path) -> QuoteAttributor:
+    return QuoteAttributor.from_pretrained(untrained_checkpoint, device="cpu")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "config, overrides, message",
+    [
+        ("a: [\n", [], "line 2 not valid YAML"),
+        ("num_train_epochs: abc\n", [], "invalid float value: 'abc'"),
+        ("max_stepz: 3\n", [], "unknown arguments ['max_stepz']"),
+        ("max_steps: 3\n", ["--max_stepz", "3"], "command line: "),
+        ("max_steps: 3\n", ["--decoding", "viterbe"], "--decoding must be 'viterbi' or 'argmax'"),
+        ("max_steps: 3\n", ["--search_decoding", "cue"], "--search_decoding must be one of"),
+        ("- a\n", [], "a config is a mapping"),
+    ],
+)
+def test_bad_arguments_are_one_line_naming_their_source(tmp_path: Path, config, overrides, message, capsys):
+    path = write(tmp_path / "config.yaml", config)
+    with pytest.raises(InputError, match=None) as raised:
+        parse_arguments(["--config", str(path), *overrides])
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    source = "command line" if overrides else str(path)
+    assert str(raised.value).startswith(source)
+    assert main(["train", "--config", str(path), *overrides]) == 2
+    printed = capsys.readouterr()
+    assert printed.err.count("\n") == 1 and printed.err.startswith("error: ") and "usage:" not in printed.out
+
+
+def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--help"])
+    assert stopped.value.code == 0
+    short = capsys.readouterr().out
+    assert short.startswith("usage: quoteattr train") and len(short.splitlines()) < 150
+    for argument in ("--config", "--max_train_articles", "--linker_paragraph_span", "--help-all", "(default: viterbi)"):
+        assert argument in short
+    with pytest.raises(SystemExit):
+        main(["train", "--help-all"])
+    assert "--learning_rate" in capsys.readouterr().out
+
+
+def test_windows_and_the_trainer_around_them(untrained, few_gold, tmp_path: Path):
+    """The Trainer gets one example per window and validates by decoding its logits into scored articles."""
+    from transformers import TrainingArguments
+
+    settings = untrained.settings
+    window = (untrained.tokenizer, settings["max_length"], settings["stride"], settings["paragraph_marker"])
+    features, index, tokenized = window_features(few_gold, *window)
+    assert len(features) == len(index.article) >= len(few_gold) and set(FEATURE_COLUMNS) <= set(features[0])
+    arguments = TrainingArguments(output_dir=str(tmp_path), report_to="none", eval_strategy="no", use_cpu=True)
+    data_args = SimpleNamespace(train_split="train", validation_split="validation")
+    run_args = SimpleNamespace(early_stopping_patience=1)
+    splits = {"train": few_gold, "validation": few_gold}
+    trainer = make_trainer(untrained.model, untrained.tokenizer, settings, splits, data_args, run_args, arguments)
+    assert len(trainer.train_dataset) == len(features)
+    assert any(isinstance(callback, ConciseProgress) for callback in trainer.callback_handler.callbacks)
+    logits = np.zeros((len(features), settings["max_length"], len(settings["labels"])), dtype=np.float32)
+    metrics = trainer.compute_metrics(SimpleNamespace(predictions=logits))
+    assert metrics["content_overlap_f1"] == 0.0 and "attribution_f1" in metrics  # all-zero logits find nothing
+
+
+def test_decoding_search_scores_every_setting_and_keeps_the_best(untrained, few_gold):
+    grid = {"decoding": ("argmax", "viterbi"), "min_content_words": (1, 3)}
+    refining = {"min_quote_score": (0.0, 0.9)}
+    chosen, rows = search_decoding(untrained, few_gold, metric="attribution", grid=grid, refining=refining)
+    assert len(rows) == 4 + 1 and set(chosen) == {"decoding", "min_content_words", "min_quote_score"}
+    best = max(rows, key=lambda row: (row["attribution_f1"], row["content_exact_f1"]))
+    assert best["attribution_f1"] == max(row["attribution_f1"] for row in rows)
+    assert choose_decoding(untrained, few_gold, "none") == []
+
+
+def test_scores_of_a_checkpoint_and_the_rules_on_each_split(untrained, few_gold):
+    scores, rules = score_checkpoint(untrained, {"test": few_gold})
+    assert set(scores) == set(rules) == {"test"}
+    assert "attribution_given_gold_quotes" in scores["test"]["metrics"] and "calibration" in scores["test"]
+    assert rules["test"]["metrics"]["attribution"]["f1"] > 0
+
+
+def test_the_steps_after_training_export_a_checkpoint_with_its_card(untrained, few_gold, tmp_path: Path):
+    from transformers import TrainingArguments
+
+    from quoteattr.training.arguments import DataArguments, ModelArguments, RunArguments
+
+    arguments = TrainingArguments(output_dir=str(tmp_path / "run"), report_to="none", use_cpu=True)
+    data_args = DataArguments(dataset_dir=str(tmp_path / "dataset"))
+    run_args = RunArguments(search_decoding="none")
+    splits = {"train": few_gold, "validation": few_gold}
+    trainer = make_trainer(
+        untrained.model, untrained.tokenizer, dict(untrained.settings), splits, data_args, run_args, arguments
+    )
+    run = {"model_args": ModelArguments(max_length=128, stride=32), "data_args": data_args, "run_args": run_args}
+    final = tmp_path / "run" / "final"
+    finish_run(trainer, untrained.tokenizer, dict(untrained.settings), splits, Path(data_args.dataset_dir),
+               {**run, "started": 0.0}, final, push_to_hub=False)  # fmt: skip
+    config = json.loads((final / "config.json").read_text())["quoteattr"]
+    assert config["calibration"] == {"score": None, "speaker_score": None}  # too few validation quotes to fit
+    card = (final / "README.md").read_text()
+    assert "fewer than the 100 a fit needs" in card and "model-index:" in card
+    assert set(json.loads((final / "eval_results.json").read_text())) == {"validation"}
+
+
+def test_a_finished_run_says_there_was_nothing_left_to_train():
+    state = SimpleNamespace(global_step=8, max_steps=8)
+    assert finished_line(0, state, 0.2) == "nothing left to train: the run had already reached step 8 of 8"
+    assert finished_line(6, state, 41.6) == "trained 6 steps in 42s"
+
+
+def test_the_main_job_without_a_model_builds_and_compares_the_rules(tmp_path: Path, capsys):
+    args = ["run", "--raw", str(ROOT / "data" / "raw"), "--annotations", str(ANNOTATIONS), "--output", str(tmp_path)]
+    assert main([*args, "--train-config", "none"]) == 0
+    printed = capsys.readouterr().out
+    assert "the systems side by side" in printed and (tmp_path / "dataset" / "README.md").exists()
+    reports = json.loads((tmp_path / "compare" / "comparison.json").read_text())
+    assert set(reports) == {"rules"} and len(read_articles(tmp_path / "test_gold.jsonl")) > 0
