@@ -121,3 +121,13 @@ def test_predict_output_is_jsonl_by_default_and_tsv_by_extension(tmp_path: Path)
     rows = (tmp_path / "p.tsv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + len(article.quotes)
     assert any("Konashenkov" in row.split("\t")[7] for row in rows[1:])
+
+
+def test_every_subcommand_help_states_the_defaults(capsys):
+    for command in (["predict"], ["labelstudio", "push"], ["evaluate"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        assert "(default: " in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    assert "(default: 32)" in " ".join(capsys.readouterr().out.split())  # --batch-size

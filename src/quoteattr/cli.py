@@ -398,7 +398,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quoteattr", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
 
     ingest = commands.add_parser("ingest", help="read .txt/.jsonl articles into the interchange JSONL")
     _add_input_options(ingest)
@@ -587,6 +587,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--train-config", default="configs/default.yaml", help="training config ('none': rules only)")
     run.set_defaults(func=cmd_run)
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: its --help states each option's default (nested subcommands inherit it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
 
 
 class Terminated(BaseException):
