@@ -364,27 +364,6 @@ def test_predict_on_bad_input_is_a_clear_error(untrained_checkpoint: Path, tmp_p
     assert "not a quoteattr checkpoint" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_packaged_model_is_found_by_name(checkpoint: Path, tmp_path: Path):
-    assert main(["package", str(checkpoint), "--output", str(tmp_path / "dist"), "--name", "smoketest"]) == 0
-    [wheel] = (tmp_path / "dist").glob("quoteattr_model_smoketest-0.1.0-py3-none-any.whl")
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
-    )
-    env = {**ENV, "PYTHONPATH": str(target)}
-    output = tmp_path / "preds.jsonl"
-    result = subprocess.run(
-        [sys.executable, "-m", "quoteattr.cli", "predict", "--system", "smoketest", str(SEED), "--output", str(output)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(output.read_text())["id"] == SEED.stem
-
-
 def test_content_clean_up_joins_short_gaps_and_drops_strays():
     from quoteattr.systems.model.windows import clean_content_spans
 
