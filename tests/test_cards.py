@@ -21,7 +21,7 @@ from quoteattr.data.schema import Article, Quote
 from quoteattr.dataset.card import dataset_card
 from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.training.calibration import CalibrationFit, fit_score
-from quoteattr.training.export import _card_section
+from quoteattr.training.export import runtime_card_section
 from quoteattr.training.model_card import CARD_METRICS, BestCheckpoint, DataTerms, read_data_terms, write_model_card
 
 LICENCE = "research use only: do not redistribute"
@@ -212,7 +212,7 @@ def test_dataset_card_without_agreement_has_no_such_section(tmp_path: Path):
 
 
 def test_exported_card_names_the_runtime_benchmark_that_exists():
-    section = _card_section(Path("outputs/model/final"), {"backend": "onnx", "precision": "int8"})
+    section = runtime_card_section(Path("outputs/model/final"), {"backend": "onnx", "precision": "int8"})
     script = re.search(r"`python (\S+\.py) --checkpoint DIR --gold GOLD\.jsonl`", section)
     assert script and (ROOT / script.group(1)).is_file()
 

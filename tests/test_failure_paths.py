@@ -284,3 +284,15 @@ def test_too_few_articles_to_split_is_one_clean_error(tmp_path: Path, gold, caps
         "split) or official splits (--train/--validation/--test)\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl"]
+
+
+def test_parquet_to_standard_output_is_refused_not_written_to_a_file_named_dash(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "--system", "rules", str(SEED), "--output", "-", "--format", "parquet"]) == 2
+    assert capsys.readouterr().err.startswith("error: -: Parquet is a file format, not a stream")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_rules_take_one_text_as_the_model_does(rules):
+    (article,) = rules.predict('"We will rebuild," the mayor said on Monday.')
+    assert article.id == "text-0" and [q.type for q in article.quotes] == ["direct"]

@@ -47,22 +47,28 @@ def main() -> int:
         print(rows[-1])
 
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    shutil.copytree(source, staging, dirs_exist_ok=True)
-    config = json.loads((staging / "config.json").read_text(encoding="utf-8"))
-    config["quoteattr"]["calibration"] = calibration
-    (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    card = staging / "README.md"
-    section = (
-        "\n## Confidence and calibration (added by training/calibrate.py)\n\n"
-        f"Fitted on `{Path(args.validation).name}`: {describe_fits(fits)}. Expected calibration error (10 bins):\n\n"
-        "| file | quotes | quote score ECE raw | calibrated | speaker links | speaker score ECE raw | calibrated |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
-    )
-    card.write_text(card.read_text(encoding="utf-8") + section, encoding="utf-8")
-    for file in staging.iterdir():
-        plain_permissions(file)
-    plain_permissions(staging, directory=True)
-    staging.rename(output)
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        config = json.loads((staging / "config.json").read_text(encoding="utf-8"))
+        config["quoteattr"]["calibration"] = calibration
+        (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        card = staging / "README.md"
+        section = (
+            "\n## Confidence and calibration (added by training/calibrate.py)\n\n"
+            f"Fitted on `{Path(args.validation).name}`: {describe_fits(fits)}. "
+            "Expected calibration error (10 bins):\n\n"
+            "| file | quotes | quote score ECE raw | calibrated | speaker links | speaker score ECE raw "
+            "| calibrated |\n"
+            "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
+        card.write_text(card.read_text(encoding="utf-8") + section, encoding="utf-8")
+        for file in staging.iterdir():
+            plain_permissions(file)
+        plain_permissions(staging, directory=True)
+        staging.rename(output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing half-written beside the output
+        raise
     print(f"wrote {output}")
     return 0
 

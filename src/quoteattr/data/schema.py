@@ -213,9 +213,11 @@ def as_article(item: str | Article, index: int) -> Article:
 
 
 def as_articles(items: Iterable[str | Article]) -> Iterator[Article]:
-    """Articles from an iterable of texts or Articles (``as_article`` each); anything else is a TypeError that
-    says what ``predict`` takes, instead of Python's "'NoneType' object is not iterable"."""
-    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+    """Articles from a text, an Article or an iterable of them (``as_article`` each); anything else is a
+    TypeError that says what ``predict`` takes, instead of Python's "'NoneType' object is not iterable"."""
+    if isinstance(items, str | Article):
+        items = [items]
+    if isinstance(items, bytes) or not isinstance(items, Iterable):
         raise TypeError(f"predict takes a text, an Article or an iterable of them, not {type(items).__name__}")
     return (as_article(item, index) for index, item in enumerate(items))
 

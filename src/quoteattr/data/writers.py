@@ -144,6 +144,8 @@ OUTPUT_SUFFIXES = (*RECORD_SUFFIXES, ".tsv")
 def output_format_for(path: str | Path, requested: str | None) -> str:
     """The format asked for, else the one the output's name says (JSONL for standard output); a name that says
     none is refused, since an ``x.csv`` holding JSONL would mislead whoever opens it."""
+    if str(path) == STDIO and requested == "parquet":
+        raise InputError("-: Parquet is a file format, not a stream; give --output a file name or another --format")
     if requested or str(path) == STDIO:
         return requested or "jsonl"
     suffix = record_suffix(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from quoteattr.data.errors import InputError
 from quoteattr.data.quotemarks import quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, as_articles, entities_from_quotes, overlaps_any
 
@@ -30,8 +31,18 @@ class TextacyQuotations:
 
         self.nlp = load_spacy()
 
+    def _parseable(self, article: Article) -> str:
+        """The article's text; one longer than spaCy parses whole is a clear error (the peer baseline is kept as
+        textacy runs it; the rules and the model take long articles in pieces)."""
+        if len(article.text) > self.nlp.max_length:
+            raise InputError(
+                f"article {article.id!r}: {len(article.text):,} characters, over the {self.nlp.max_length:,} "
+                "the textacy baseline parses; use --system rules or a model checkpoint for it"
+            )
+        return article.text
+
     def predict(self, articles: Iterable[Article], batch_size: int = 16) -> Iterator[Article]:
-        pairs = ((a.text, a) for a in as_articles(articles))
+        pairs = ((self._parseable(a), a) for a in as_articles(articles))
         for doc, article in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
             regions = quoted_regions(article.text)
             quotes: list[Quote] = []

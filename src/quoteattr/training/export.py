@@ -52,7 +52,9 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
         (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         card = staging / "README.md"
         if card.exists():
-            card.write_text(card.read_text(encoding="utf-8") + _card_section(checkpoint, runtime), encoding="utf-8")
+            card.write_text(
+                card.read_text(encoding="utf-8") + runtime_card_section(checkpoint, runtime), encoding="utf-8"
+            )
         for file in staging.iterdir():
             plain_permissions(file)
         plain_permissions(staging, directory=True)
@@ -63,7 +65,7 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, backend: str, 
     return output
 
 
-def _card_section(checkpoint: Path, runtime: dict[str, str]) -> str:
+def runtime_card_section(checkpoint: Path, runtime: dict[str, str]) -> str:
     return (
         f"\n## Exported runtime\n\nThis folder is `{checkpoint.name}` exported with `quoteattr export` for "
         f"{runtime['backend']} at {runtime['precision']}; the speaker linker runs in PyTorch on the encoder's "
