@@ -25,16 +25,19 @@ def load_base_tagger(base: str, labels: list[str], name: str) -> Any:
     from transformers import AutoModelForTokenClassification
     from transformers.utils import logging as hf_logging
 
+    from quoteattr.systems.model.runtimes import quiet_progress
+
     previous = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        tagger, info = AutoModelForTokenClassification.from_pretrained(
-            base,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: index for index, label in enumerate(labels)},
-            output_loading_info=True,
-        )
+        with quiet_progress():
+            tagger, info = AutoModelForTokenClassification.from_pretrained(
+                base,
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: index for index, label in enumerate(labels)},
+                output_loading_info=True,
+            )
     finally:
         hf_logging.set_verbosity(previous)
     logger.info(

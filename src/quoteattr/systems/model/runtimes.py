@@ -150,41 +150,14 @@ def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") ->
     not PyTorch's fused kernel); ``int8`` leaves attention unfused and quantizes the weights of
     ``INT8_OPERATORS`` dynamically, per output channel (the fused attention operator would keep its
     projections in fp32, and run slower)."""
-    import onnx
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     tagger = tagger.cpu().eval()
     tagger.set_attn_implementation("eager")
-    example = torch.full((2, 16), 1000, dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "logits", "hidden")}
     traced, fused = path.with_suffix(".traced.onnx"), path.with_suffix(".fused.onnx")
     try:
-        # Two warnings of the tracer that do not apply here (checked: the graph gives PyTorch's outputs for
-        # batches of 1 to 7 windows of 1 to 128 tokens, padded or not). transformers' masking_utils branches
-        # in Python on whether the attention mask is shorter than the keys; our mask always has the ids'
-        # shape, so the traced constant (no padding) holds for every input. Its only advanced indexing,
-        # padding_mask[batch, key], indexes with aranges, never negative as the exporter fears.
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore",
-                "Converting a tensor to a Python boolean",
-                torch.jit.TracerWarning,
-                module=r"transformers\.masking_utils",
-            )
-            warnings.filterwarnings(
-                "ignore", r"Exporting aten::index operator of advanced indexing .* negative values", UserWarning
-            )
-            torch.onnx.export(
-                _LogitsAndStates(tagger),
-                (example, torch.ones_like(example)),
-                str(traced),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["logits", "hidden"],
-                dynamic_axes=dynamic,
-                opset_version=17,
-                dynamo=False,
-            )
+        trace(tagger, traced)
         config, fusions = tagger.config, FusionOptions("bert")
         fusions.enable_attention = precision != "int8"
         optimized = optimize_model(
@@ -196,25 +169,63 @@ def export_onnx(tagger: torch.nn.Module, path: Path, precision: str = "fp32") ->
         )
         optimized.save_model_to_file(str(fused if precision == "int8" else path))
         if precision == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            # ONNX Runtime advises its pre-processing (quant_pre_process: shape inference, basic graph
-            # optimization) on every graph without its mark. The graph was already optimized above; with
-            # pre-processing (which needs auto_merge on this graph) the same MatMuls and embedding tables are
-            # quantized and the outputs are bit-identical (checked on the packaged encoder), so only the
-            # advice is dropped.
-            with _without_root_log("consider to run pre-processing before quantization"):
-                quantize_dynamic(
-                    str(fused),
-                    str(path),
-                    weight_type=QuantType.QInt8,
-                    per_channel=True,
-                    op_types_to_quantize=list(INT8_OPERATORS),
-                    extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused operators' outputs are fp32
-                )
+            quantize(fused, path)
     finally:
         traced.unlink(missing_ok=True)
         fused.unlink(missing_ok=True)
+
+
+def trace(tagger: torch.nn.Module, path: Path) -> None:
+    """The tagger traced to ONNX (opset 17) with dynamic batch and sequence axes, logits and hidden states out.
+
+    Two warnings of the tracer do not apply here (checked: the graph gives PyTorch's outputs for batches of 1
+    to 7 windows of 1 to 128 tokens, padded or not). transformers' masking_utils branches in Python on whether
+    the attention mask is shorter than the keys; our mask always has the ids' shape, so the traced constant
+    (no padding) holds for every input. Its only advanced indexing, padding_mask[batch, key], indexes with
+    aranges, never negative as the exporter fears."""
+    example = torch.full((2, 16), 1000, dtype=torch.long)
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "logits", "hidden")}
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            "Converting a tensor to a Python boolean",
+            torch.jit.TracerWarning,
+            module=r"transformers\.masking_utils",
+        )
+        warnings.filterwarnings(
+            "ignore", r"Exporting aten::index operator of advanced indexing .* negative values", UserWarning
+        )
+        torch.onnx.export(
+            _LogitsAndStates(tagger),
+            (example, torch.ones_like(example)),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits", "hidden"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def quantize(fused: Path, path: Path) -> None:
+    """The fused graph with ``INT8_OPERATORS``' weights quantized dynamically to int8, per output channel.
+
+    ONNX Runtime advises its pre-processing (quant_pre_process: shape inference, basic graph optimization) on
+    every graph without its mark. The graph is already optimized; with pre-processing (which needs auto_merge
+    on this graph) the same MatMuls and embedding tables are quantized and the outputs are bit-identical
+    (checked on the packaged encoder), so only the advice is dropped."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _without_root_log("consider to run pre-processing before quantization"):
+        quantize_dynamic(
+            str(fused),
+            str(path),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=list(INT8_OPERATORS),
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused operators' outputs are fp32
+        )
 
 
 def load_encoder(folder: Path, runtime: dict[str, Any], tagger: torch.nn.Module | None) -> Encoder:
