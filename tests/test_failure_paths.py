@@ -147,7 +147,12 @@ def test_an_interrupted_predict_leaves_the_old_output_and_no_temporary_file(sign
     output.write_text("old\n", encoding="utf-8")
     command = [sys.executable, "-m", "quoteattr.cli", "predict", "--system", "rules", str(source)]
     process = subprocess.Popen(
-        [*command, "--output", str(output)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--output", str(output)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background job's shell ignores SIGINT
     )
     deadline = time.monotonic() + 240
     while not list(tmp_path.glob(".out.jsonl.*.tmp")):

@@ -293,7 +293,7 @@ def run_on_ray(
             ShardPredictor,
             fn_constructor_args=(job,),
             batch_size=1,
-            concurrency=min(num_workers, len(rows)),
+            compute=ray.data.ActorPoolStrategy(size=min(num_workers, len(rows))),
             **resources,
         ).take_all()
     finally:
