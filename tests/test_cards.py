@@ -20,6 +20,7 @@ from conftest import ROOT
 from quoteattr.data.schema import Article, Quote
 from quoteattr.dataset.card import dataset_card
 from quoteattr.evaluation.scoring import evaluate_articles
+from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.training.calibration import CalibrationFit, fit_score
 from quoteattr.training.export import runtime_card_section
 from quoteattr.training.model_card import CARD_METRICS, BestCheckpoint, DataTerms, read_data_terms, write_model_card
@@ -95,8 +96,8 @@ def build_model_card(tmp_path: Path, **overrides: Any) -> Path:
         "scores": tiny_scores(),
         "seconds": 90.0,
         "decoding_table": [
-            {"decoding": "greedy", "content_overlap_f1": 0.8, "content_exact_f1": 0.6, "attribution_f1": 0.5},
-            {"decoding": "viterbi", "content_overlap_f1": 0.7, "content_exact_f1": 0.5, "attribution_f1": 0.7},
+            {"tags": "argmax", "content_overlap_f1": 0.8, "content_exact_f1": 0.6, "attribution_f1": 0.5},
+            {"tags": "viterbi", "content_overlap_f1": 0.7, "content_exact_f1": 0.5, "attribution_f1": 0.7},
         ],
         "rules_scores": tiny_scores(),
         "calibration": {
@@ -105,7 +106,8 @@ def build_model_card(tmp_path: Path, **overrides: Any) -> Path:
         },
         **overrides,
     }
-    return write_model_card(folder, **arguments)
+    settings = {"max_length": 256, "stride": 64, "decoding": DecodingConfig().to_dict()}
+    return write_model_card(folder, settings, **arguments)
 
 
 def test_model_card_yaml_parses_and_its_model_index_holds_the_scores(tmp_path: Path):
@@ -140,8 +142,9 @@ def test_model_card_keeps_every_section_the_slow_tests_read(tmp_path: Path):
     assert "## Confidence and calibration" in text and "| validation | 1 | 0.200 | 0.100 | 1 | 0.300 | 0.150 |" in text
     assert "`score` slope 1.500, intercept -0.200" in text
     assert "`speaker_score` raw: 12 validation examples, fewer than the 100 a fit needs" in text
-    viterbi, greedy = "| viterbi | 0.700 | 0.500 | 0.700 |", "| greedy | 0.800 | 0.600 | 0.500 |"
+    viterbi, greedy = "| viterbi | 0.700 | 0.500 | 0.700 |", "| argmax | 0.800 | 0.600 | 0.500 |"
     assert text.index(viterbi) < text.index(greedy)  # decoding settings by attribution F1 first
+    assert "The checkpoint decodes with `tags=viterbi, content_gap_tokens=4," in text
     assert "| validation | attribution | 0.667 | 0.667 |" in text
     assert "model-index:" in text and "content overlap F1" in text and "## Intended use and limits" in text
     assert "\n\n\n" not in text  # the template's optional sections leave no stray blank lines

@@ -7,8 +7,13 @@ import re
 import numpy as np
 
 from quoteattr.data.schema import Article
-from quoteattr.systems.model.attributor import assemble_article, decode_roles
-from quoteattr.systems.model.windows import LABEL2ID, LABELS, ArticleTokens, tokenize, viterbi_tags
+from quoteattr.systems.model.assembly import assemble_article
+from quoteattr.systems.model.decoding_config import DecodingConfig
+from quoteattr.systems.model.tag_decoding import decode_roles, viterbi_tags
+from quoteattr.systems.model.windows import LABEL2ID, LABELS, ArticleTokens, tokenize
+
+PLAIN = DecodingConfig(join_across_sentences=False)
+"""No option that joins or trims: each test turns on the one it is about."""
 
 
 def word_tokens(text: str) -> ArticleTokens:
@@ -44,8 +49,8 @@ def test_decoding_settings_are_applied_over_the_checkpoints():
     text = "Ann said the plan , in short , would fail ."
     tokens = word_tokens(text)
     logits = logits_for(len(tokens.ids), {(2, 4): "CONTENT", (7, 10): "CONTENT", (1, 2): "CUE", (0, 1): "SOURCE"})
-    joined = decode_roles(text, tokens, logits, {"content_gap_tokens": 4, "min_content_words": 1})
-    apart = decode_roles(text, tokens, logits, {"content_gap_tokens": 0, "min_content_words": 1})
+    joined = decode_roles(text, tokens, logits, PLAIN.replace(content_gap_tokens=4, min_content_words=1))
+    apart = decode_roles(text, tokens, logits, PLAIN.replace(content_gap_tokens=0, min_content_words=1))
     assert joined["CONTENT"] == [(2, 10)] and apart["CONTENT"] == [(2, 4), (7, 10)]
 
 
@@ -54,35 +59,17 @@ def link_first_quote_only(requests):
     return [[(r.candidates[0], 0.75)] + [(None, None)] * (len(r.quotes) - 1) for r in requests]
 
 
-def quote_fragments(text: str, tokens: ArticleTokens, spans: dict, **grouping) -> list[list[str]]:
-    """The text of each assembled quote's fragments (one window over the whole text, ``grouping`` options as given)."""
-    article = assemble_article(
-        Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only, **grouping
+def assemble(text: str, tokens: ArticleTokens, spans: dict, decoding: DecodingConfig = PLAIN, **given) -> Article:
+    """The quotes assembled over one window holding the whole text."""
+    return assemble_article(
+        Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only, decoding, **given
     )
+
+
+def quote_fragments(text: str, tokens: ArticleTokens, spans: dict, **options) -> list[list[str]]:
+    """The text of each assembled quote's fragments (decoding ``options`` over ``PLAIN``)."""
+    article = assemble(text, tokens, spans, PLAIN.replace(**options))
     return [[text[s:e] for s, e in q.spans] for q in article.quotes]
-
-
-def test_a_continuation_quote_takes_the_speaker_of_the_turn_it_continues():
-    text = '"We will rebuild," vowed the mayor. "Every house will stand."\n\n"And every road," she added.'
-    tokens = word_tokens(text)
-    spans = {
-        "CONTENT": [
-            token_span(text, tokens, '"We will rebuild,"'),
-            token_span(text, tokens, '"Every house will stand."'),
-            token_span(text, tokens, '"And every road,"'),
-        ],
-        "CUE": [token_span(text, tokens, "vowed"), token_span(text, tokens, "added")],
-        "SOURCE": [token_span(text, tokens, "the mayor")],
-    }
-    article = Article("a", text)
-    windows = [(0, len(tokens.ids))]
-    alone = assemble_article(article, tokens, windows, spans, link_first_quote_only)
-    carried = assemble_article(article, tokens, windows, spans, link_first_quote_only, continuation=True)
-    speakers = lambda a: [text[q.speaker[0] : q.speaker[1]] if q.speaker else None for q in a.quotes]  # noqa: E731
-    assert speakers(alone) == ["the mayor", None, None]
-    # the next sentence carries the turn on; the next paragraph's quote has a cue of its own, so it does not
-    assert speakers(carried) == ["the mayor", "the mayor", None]
-    assert [q.speaker_score for q in carried.quotes] == [0.75, 0.75, None]  # the carried link keeps its probability
 
 
 def test_an_interrupted_quote_is_one_quote_with_two_fragments():
@@ -93,7 +80,7 @@ def test_an_interrupted_quote_is_one_quote_with_two_fragments():
         "CUE": [token_span(text, tokens, "said")],
         "SOURCE": [token_span(text, tokens, "the mayor")],
     }
-    [quote] = assemble_article(Article("a", text), tokens, [(0, len(tokens.ids))], spans, link_first_quote_only).quotes
+    [quote] = assemble(text, tokens, spans).quotes
     assert [text[s:e] for s, e in quote.spans] == ['"We will rebuild,"', '"every single house."']
     assert text[quote.speaker[0] : quote.speaker[1]] == "the mayor" and quote.type == "direct"
 
@@ -129,22 +116,11 @@ def test_quotations_split_by_a_cue_sentence_join_when_asked():
     }
     assert quote_fragments(text, tokens, spans)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
     # two quotations of one turn join; unquoted clauses split by a sentence end do not
-    assert quote_fragments(text, tokens, spans, across_sentences=True) == [
+    assert quote_fragments(text, tokens, spans, join_across_sentences=True) == [
         ['"We will rebuild,"', '"Every house will stand."'],
         ["The plan"],
         ["Was fine"],
     ]
-
-
-def test_a_fragment_nearly_matching_a_quotation_takes_its_marks():
-    from quoteattr.data.quotemarks import quoted_regions
-    from quoteattr.systems.model.attributor import snap_to_marks
-
-    text = 'He said "the plan will fail badly" and left. She called it "a disaster" for everyone in the town.'
-    regions = quoted_regions(text)
-    near = (text.index("the plan"), text.index(" and left"))  # misses the opening mark, runs past the closing one
-    mixed = (text.index("She called"), text.index(" for everyone") + len(" for everyone in the town"))
-    assert snap_to_marks(text, [near, mixed], regions, max_words=1) == [regions[0], mixed]
 
 
 def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_speaker():
@@ -157,15 +133,11 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
     )
     logits[officials[0], LABEL2ID["B-SOURCE"]] = 2.0  # below O (3.0): Viterbi leaves it out
     logits[officials[0] + 1 : officials[1], LABEL2ID["I-SOURCE"]] = 2.5
-    plain = decode_roles(text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1})
-    favoured = decode_roles(
-        text, tokens, logits, {"decoding": "viterbi", "min_content_words": 1, "source_candidate_bias": 1.5}
-    )
+    plain = decode_roles(text, tokens, logits, PLAIN.replace(min_content_words=1))
+    favoured = decode_roles(text, tokens, logits, PLAIN.replace(min_content_words=1, source_candidate_bias=1.5))
     assert plain["SOURCE"] == favoured["SOURCE"] == [] and "CANDIDATE" not in plain
     assert favoured["CANDIDATE"] == [officials] and favoured["CONTENT"] == plain["CONTENT"]
-    quote = assemble_article(
-        Article("a", text), tokens, [(0, len(tokens.ids))], favoured, link_first_quote_only
-    ).quotes[0]
+    quote = assemble(text, tokens, favoured).quotes[0]
     assert text[quote.speaker[0] : quote.speaker[1]] == "Officials at the agency"
     unlinked = assemble_article(
         Article("a", text),
@@ -173,6 +145,7 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
         [(0, len(tokens.ids))],
         plain,
         lambda rs: [[(None, None)] * len(r.quotes) for r in rs],
+        PLAIN,
     )
     assert unlinked.quotes[0].speaker is None
 
@@ -227,12 +200,12 @@ def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
         "CUE": [token_span(text, tokens, "told"), token_span(text, tokens, "said")],
         "SOURCE": [token_span(text, tokens, "Mayor Ann Lee"), token_span(text, tokens, "she")],
     }
-    assert quote_fragments(text, tokens, spans, across_sentences=True)[:2] == [
+    assert quote_fragments(text, tokens, spans, join_across_sentences=True)[:2] == [
         ['"We will rebuild,"'],
         ['"Every house."'],
     ]
     # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
-    assert quote_fragments(text, tokens, spans, across_sentences=True, wordy_cues=True) == [
+    assert quote_fragments(text, tokens, spans, join_across_sentences=True, join_wordy_cues=True) == [
         ['"We will rebuild,"', '"Every house."'],
         ["Later the rain stopped"],
         ["as expected"],
@@ -261,12 +234,14 @@ def test_two_apostrophes_quote_like_a_double_quotation_mark():
         "SOURCE": [token_span(text, tokens, "Mr. Lee")],
     }
     # the New York Times' marks delimit one turn across its cue sentence, as '"' does
-    assert quote_fragments(text, tokens, spans, across_sentences=True) == [["''We will rebuild,''", "''Every house.''"]]
+    assert quote_fragments(text, tokens, spans, join_across_sentences=True) == [
+        ["''We will rebuild,''", "''Every house.''"]
+    ]
 
 
 def test_edge_commas_outside_quotations_are_trimmed():
     from quoteattr.data.quotemarks import quoted_regions
-    from quoteattr.systems.model.attributor import trim_edge_commas
+    from quoteattr.systems.model.assembly import trim_edge_commas
 
     text = 'She urged the city to act, proposed more. According to some, Kelly was "lost, " she said.'
     regions = quoted_regions(text)
@@ -281,7 +256,7 @@ def test_edge_commas_outside_quotations_are_trimmed():
 def test_viterbi_finds_the_best_valid_sequence():
     import itertools
 
-    from quoteattr.systems.model.windows import _CONTINUED
+    from quoteattr.systems.model.tag_decoding import _CONTINUED
 
     def valid(sequence) -> bool:
         return all(
@@ -301,7 +276,7 @@ def test_viterbi_finds_the_best_valid_sequence():
 
 
 def test_bio_tags_become_spans_per_role():
-    from quoteattr.systems.model.windows import decode_spans
+    from quoteattr.systems.model.tag_decoding import decode_spans
 
     labels = [
         "I-CONTENT",

@@ -156,7 +156,7 @@ def test_an_article_over_spacys_limit_is_processed_not_refused(rules, monkeypatc
     + [("he", True), ("They", True), ("we", True), ("it", True), ("Others", True), ("The minister", True)],
 )
 def test_only_mentions_with_a_content_word_or_pronoun_can_speak(mention, speaks):
-    from quoteattr.systems.model.attributor import can_speak
+    from quoteattr.systems.model.assembly import can_speak
 
     assert can_speak(mention) is speaks
 
@@ -165,7 +165,8 @@ def test_punctuation_and_function_words_are_not_offered_as_speakers():
     """The tagger tagged ':' and 'Of the' as sources next to each quote; the nearest-source chooser (as the
     linker did, with 0.99) would take them: they are not offered, so each quote gets its real speaker."""
     from quoteattr.data.schema import Article
-    from quoteattr.systems.model.attributor import assemble_article, nearest_source
+    from quoteattr.systems.model.assembly import assemble_article, nearest_source
+    from quoteattr.systems.model.decoding_config import DecodingConfig
     from quoteattr.systems.model.windows import ArticleTokens, token_range
 
     text = 'The minister said: "We will not back down." Of the rest, he said Of the: "Nothing."'
@@ -188,6 +189,6 @@ def test_punctuation_and_function_words_are_not_offered_as_speakers():
         offered.extend(text[offsets[s][0] : offsets[e - 1][1]] for r in requests for s, e in r.candidates)
         return nearest_source(requests)
 
-    article = assemble_article(Article("a", text), tokens, [(0, len(offsets))], spans, choose)
+    article = assemble_article(Article("a", text), tokens, [(0, len(offsets))], spans, choose, DecodingConfig())
     assert offered == ["The minister", "he"]
     assert [text[slice(*q.speaker)] for q in article.quotes] == ["The minister", "he"]

@@ -18,11 +18,11 @@ from quoteattr.cli import main
 from quoteattr.data.readers import read_txt
 from quoteattr.data.schema import Article, Quote
 from quoteattr.systems.model.attributor import QuoteAttributor, articles_per_pass
+from quoteattr.systems.model.tag_decoding import decode_spans
 from quoteattr.systems.model.windows import (
     LABEL2ID,
     LABELS,
     ArticleTokens,
-    decode_spans,
     linker_targets,
     merge_window_logits,
     token_labels,
@@ -279,12 +279,15 @@ def test_every_predicted_quote_is_scored_and_calibrated(checkpoint: Path, tmp_pa
 def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, gold):
     model = QuoteAttributor.from_pretrained(checkpoint)
     analysed = list(model.analyse(gold.articles))
-    raw = {"calibration": None, "min_quote_score": 0.0}
-    every = [model.attribute(article, analysis, settings=raw) for article, analysis in analysed]
+    every = [
+        model.attribute(article, analysis, decoding=model.decoding.replace(min_quote_score=0.0))
+        for article, analysis in analysed
+    ]
     scores = sorted(q.score for a in every for q in a.quotes)
-    floor = scores[len(scores) // 2]
+    floor = scores[len(scores) // 2]  # on the score predict reports (calibrated where the checkpoint is)
     kept = [
-        model.attribute(article, analysis, settings={**raw, "min_quote_score": floor}) for article, analysis in analysed
+        model.attribute(article, analysis, decoding=model.decoding.replace(min_quote_score=floor))
+        for article, analysis in analysed
     ]
     assert [[q.spans for q in a.quotes] for a in kept] == [
         [q.spans for q in a.quotes if q.score >= floor] for a in every
@@ -365,7 +368,7 @@ def test_predict_on_bad_input_is_a_clear_error(untrained_checkpoint: Path, tmp_p
 
 
 def test_content_clean_up_joins_short_gaps_and_drops_strays():
-    from quoteattr.systems.model.windows import clean_content_spans
+    from quoteattr.systems.model.tag_decoding import clean_content_spans
 
     text = "He said the plan , in short , would fail badly .\n\nThen rain came ."
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
@@ -387,7 +390,7 @@ def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: 
     QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(output / "final")
     config_path = output / "final" / "config.json"
     config = json.loads(config_path.read_text())
-    for key in ("paragraph_marker", "decoding", "join_across_sentences"):  # written only since this format
+    for key in ("paragraph_marker", "decoding"):  # written only since this format
         config["quoteattr"].pop(key)
     config["quoteattr"]["linker"].pop("paragraph_span")
     config_path.write_text(json.dumps(config))
@@ -395,3 +398,28 @@ def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: 
     assert model.model.linker.paragraph_span == 0
     article = model.predict('"We will rebuild," the mayor said.\n\nShe left.')
     assert article.text.startswith('"We will rebuild,"')
+
+
+@pytest.mark.slow
+def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predicts(checkpoint: Path, tmp_path: Path):
+    """`--model_name_or_path CHECKPOINT --learning_rate 0 --max_steps 1 --search_decoding none` continues every head,
+    the decoding settings and the calibration: the new checkpoint's predictions are the old one's, scores included."""
+    import shutil
+
+    start = tmp_path / "start"
+    shutil.copytree(checkpoint, start)
+    config = json.loads((start / "config.json").read_text())
+    config["quoteattr"]["decoding"].update(tags="argmax", min_content_words=1, min_quote_score=0.05)
+    config["quoteattr"]["calibration"] = {"score": [1.5, -0.2], "speaker_score": [1.2, 0.1]}
+    (start / "config.json").write_text(json.dumps(config))
+    output = tmp_path / "continued"
+    extra = ["--model_name_or_path", str(start), "--learning_rate", "0", "--max_steps", "1", "--search_decoding", "none"]
+    result = subprocess.run(train_command(output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"continuing {start}" in result.stdout + result.stderr
+    articles = [read_txt(path) for path in sorted((ROOT / "data" / "raw").rglob("*.txt"))[:8]]
+    before = [a.to_dict() for a in QuoteAttributor.from_pretrained(start).predict(articles)]
+    after = [a.to_dict() for a in QuoteAttributor.from_pretrained(output / "final").predict(articles)]
+    assert sum(len(a["quotes"]) for a in before) > 0 and after == before
+    saved = json.loads((output / "final" / "config.json").read_text())["quoteattr"]
+    assert saved["decoding"]["tags"] == "argmax" and saved["calibration"]["score"] == [1.5, -0.2]

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from conftest import ANNOTATIONS, ROOT, SEED
@@ -17,7 +16,7 @@ from quoteattr.data.readers import read_articles
 from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.training.arguments import parse_arguments
 from quoteattr.training.console import ConciseProgress, finished_line
-from quoteattr.training.decoding_search import search_decoding
+from quoteattr.training.decoding_search import DecodingGrid, find_decoding
 from quoteattr.training.finish import choose_decoding, finish_run, score_checkpoint
 from quoteattr.training.trainer import FEATURE_COLUMNS, make_trainer, window_features
 
@@ -47,7 +46,11 @@ def write(path: Path, text: str) -> Path:
         ("num_train_epochs: abc\n", [], "invalid float value: 'abc'"),
         ("max_stepz: 3\n", [], "unknown arguments ['max_stepz']"),
         ("max_steps: 3\n", ["--max_stepz", "3"], "command line: "),
-        ("max_steps: 3\n", ["--decoding", "viterbe"], "--decoding must be 'viterbi' or 'argmax'"),
+        ("max_steps: 3\n", ["--decoding", "tags=viterbe"], "decoding: tags must be one of viterbi, argmax"),
+        ("decoding: {tags: viterbe}\n", [], "decoding: tags must be one of viterbi, argmax"),
+        ("decoding: {snap_to_marks: 1}\n", [], "unknown decoding options ['snap_to_marks']"),
+        ("max_steps: 3\n", ["--decoding", "min_quote_score=2"], "min_quote_score must lie in [0, 1]"),
+        ("max_steps: 3\n", ["--decoding_grid", "missing.yaml"], "missing.yaml: unreadable decoding grid"),
         ("max_steps: 3\n", ["--search_decoding", "cue"], "--search_decoding must be one of"),
         ("- a\n", [], "a config is a mapping"),
     ],
@@ -70,7 +73,7 @@ def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(cap
     assert stopped.value.code == 0
     short = capsys.readouterr().out
     assert short.startswith("usage: quoteattr train") and len(short.splitlines()) < 150
-    for argument in ("--config", "--max_train_articles", "--linker_paragraph_span", "--help-all", "(default: viterbi)"):
+    for argument in ("--config", "--max_train_articles", "--linker_paragraph_span", "--help-all", "--decoding_grid"):
         assert argument in short
     with pytest.raises(SystemExit):
         main(["train", "--help-all"])
@@ -78,13 +81,18 @@ def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(cap
 
 
 def test_windows_and_the_trainer_around_them(untrained, few_gold, tmp_path: Path):
-    """The Trainer gets one example per window and validates by decoding its logits into scored articles."""
+    """The Trainer gets one example per window and validates by decoding the validation split as the checkpoint
+    does (tagger, linker, decoding settings): its scores are those of the checkpoint's own predictions."""
+    import evaluate
     from transformers import TrainingArguments
+
+    from quoteattr.evaluation import METRIC_PATH
+    from quoteattr.training.trainer import validation_scores
 
     settings = untrained.settings
     window = (untrained.tokenizer, settings["max_length"], settings["stride"], settings["paragraph_marker"])
-    features, index, tokenized = window_features(few_gold, *window)
-    assert len(features) == len(index.article) >= len(few_gold) and set(FEATURE_COLUMNS) <= set(features[0])
+    features = window_features(few_gold, *window)
+    assert len(features) >= len(few_gold) and set(FEATURE_COLUMNS) <= set(features[0])
     arguments = TrainingArguments(output_dir=str(tmp_path), report_to="none", eval_strategy="no", use_cpu=True)
     data_args = SimpleNamespace(train_split="train", validation_split="validation")
     run_args = SimpleNamespace(early_stopping_patience=1)
@@ -92,19 +100,77 @@ def test_windows_and_the_trainer_around_them(untrained, few_gold, tmp_path: Path
     trainer = make_trainer(untrained.model, untrained.tokenizer, settings, splits, data_args, run_args, arguments)
     assert len(trainer.train_dataset) == len(features)
     assert any(isinstance(callback, ConciseProgress) for callback in trainer.callback_handler.callbacks)
-    logits = np.zeros((len(features), settings["max_length"], len(settings["labels"])), dtype=np.float32)
-    metrics = trainer.compute_metrics(SimpleNamespace(predictions=logits))
-    assert metrics["content_overlap_f1"] == 0.0 and "attribution_f1" in metrics  # all-zero logits find nothing
+    metrics = trainer.evaluate()
+    expected = validation_scores(untrained, few_gold, evaluate.load(METRIC_PATH), 8)
+    assert {f"eval_{name}": value for name, value in expected.items()}.items() <= metrics.items()
+    assert "eval_loss" in metrics and "eval_attribution_f1" in metrics
 
 
-def test_decoding_search_scores_every_setting_and_keeps_the_best(untrained, few_gold):
-    grid = {"decoding": ("argmax", "viterbi"), "min_content_words": (1, 3)}
-    refining = {"min_quote_score": (0.0, 0.9)}
-    chosen, rows = search_decoding(untrained, few_gold, metric="attribution", grid=grid, refining=refining)
-    assert len(rows) == 4 + 1 and set(chosen) == {"decoding", "min_content_words", "min_quote_score"}
+def test_decoding_search_scores_every_setting_and_keeps_the_best(untrained, few_gold, tmp_path: Path):
+    grid = write(
+        tmp_path / "grid.yaml",
+        "grid:\n  tags: [argmax, viterbi]\n  min_content_words: [1, 3]\nrefine:\n  trim_commas: [false, true]\n"
+        "min_quote_score: [0.0, 0.9]\n",
+    )
+    attributor = QuoteAttributor.from_pretrained(untrained.name, device="cpu")
+    rows, fits = find_decoding(attributor, few_gold, "attribution", DecodingGrid.load(grid))
+    assert len(rows) == 4 + 1 + 1 and set(fits) == {"score", "speaker_score"}
     best = max(rows, key=lambda row: (row["attribution_f1"], row["content_exact_f1"]))
     assert best["attribution_f1"] == max(row["attribution_f1"] for row in rows)
-    assert choose_decoding(untrained, few_gold, "none") == []
+    assert attributor.decoding.tags in ("argmax", "viterbi") and attributor.decoding.min_quote_score in (0.0, 0.9)
+    run_args = SimpleNamespace(search_decoding="none")
+    table, fits = choose_decoding(untrained, few_gold, run_args)
+    assert table == [] and set(fits) == {"score", "speaker_score"}
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ("grid:\n  tags: [viterbe]\n", "tags must be one of viterbi, argmax"),
+        ("grid:\n  snap_to_marks: [1]\n", "'snap_to_marks' is not a decoding option searched there"),
+        ("grid:\n  tags: []\n", "a non-empty list of values"),
+        ("refine:\n  min_quote_score: [0.5]\n", "'min_quote_score' is not a decoding option searched there"),
+        ("sizes: 3\n", "a decoding grid has the sections grid, refine and min_quote_score"),
+    ],
+)
+def test_a_bad_decoding_grid_is_one_error_naming_the_file(tmp_path: Path, grid, message):
+    path = write(tmp_path / "grid.yaml", grid)
+    with pytest.raises(InputError) as raised:
+        DecodingGrid.load(path)
+    assert str(raised.value).startswith(str(path)) and message in str(raised.value)
+
+
+def test_find_decoding_prints_the_best_and_saves_it_into_the_checkpoint(
+    untrained_checkpoint, few_gold, tmp_path, capsys
+):
+    import shutil
+
+    from quoteattr.data.writers import write_articles
+
+    checkpoint = tmp_path / "checkpoint"
+    shutil.copytree(untrained_checkpoint, checkpoint)
+    gold = tmp_path / "gold.jsonl"
+    write_articles(gold, few_gold)
+    grid = write(tmp_path / "grid.yaml", "grid:\n  tags: [argmax]\nmin_quote_score: [0.0]\n")
+    args = [
+        "find-decoding",
+        str(checkpoint),
+        "--gold",
+        str(gold),
+        "--grid",
+        str(grid),
+        "--output",
+        str(tmp_path / "rows.json"),
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "best by attribution F1" in printed and 'training takes it as --decoding "tags=argmax,' in printed
+    assert json.loads((tmp_path / "rows.json").read_text())["chosen"]["tags"] == "argmax"
+    assert json.loads((checkpoint / "config.json").read_text())["quoteattr"]["decoding"]["tags"] == "viterbi"
+    assert main([*args, "--save"]) == 0
+    saved = json.loads((checkpoint / "config.json").read_text())["quoteattr"]
+    assert saved["decoding"]["tags"] == "argmax" and saved["decoding"]["format_version"] == 2
+    assert QuoteAttributor.from_pretrained(checkpoint, device="cpu").decoding.tags == "argmax"
 
 
 def test_scores_of_a_checkpoint_and_the_rules_on_each_split(untrained, few_gold):

@@ -29,6 +29,7 @@ from benchmark_runtimes import timed_round  # noqa: E402  (the script beside thi
 from quoteattr.data.readers import read_articles  # noqa: E402
 from quoteattr.labelstudio.annotations import load_gold  # noqa: E402
 from quoteattr.systems.model.attributor import QuoteAttributor  # noqa: E402
+from quoteattr.systems.model.decoding_config import DecodingConfig  # noqa: E402
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker, collate  # noqa: E402
 from quoteattr.systems.model.runtimes import quiet_progress  # noqa: E402
 from quoteattr.systems.model.windows import LABELS, PARAGRAPH_MARKER, tokenize  # noqa: E402
@@ -55,8 +56,7 @@ def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
         "labels": LABELS,
         "linker": linker,
         "paragraph_marker": PARAGRAPH_MARKER,
-        "decoding": "viterbi",
-        "join_across_sentences": True,
+        "decoding": DecodingConfig().to_dict(),
     }
     model = QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, **linker))
     return QuoteAttributor(model, AutoTokenizer.from_pretrained(base), settings)
@@ -98,7 +98,7 @@ def bench_predict(attributor: QuoteAttributor, articles, batch_size: int) -> dic
 def bench_training(articles, steps: int, batch_size: int, max_length: int, stride: int) -> dict:
     base = resolve_model_path(PACKAGED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    features, _, _ = window_features(articles, tokenizer, max_length, stride, PARAGRAPH_MARKER)
+    features = window_features(articles, tokenizer, max_length, stride, PARAGRAPH_MARKER)
     features = (features * (1 + steps * batch_size // max(1, len(features))))[: steps * batch_size]
 
     def fresh_model() -> QuoteAttributionModel:

@@ -15,6 +15,7 @@ from quoteattr.data.readers import STDIO, read_articles
 from quoteattr.data.schema import Article
 from quoteattr.data.writers import check_writable, output_format_for, write_articles, write_json
 from quoteattr.systems import confident_only
+from quoteattr.systems.model.decoding_config import SEARCH_METRICS
 
 PUSH_SYSTEM_HELP = (
     "predictions from 'rules' (default), 'textacy', a checkpoint folder or an installed model's name, "
@@ -382,6 +383,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_find_decoding(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from quoteattr.data.readers import read_articles
+    from quoteattr.data.writers import check_writable, write_json
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.training.decoding_search import DecodingGrid, find_decoding, save_decoding
+
+    grid = DecodingGrid.load(args.grid)
+    gold = read_articles(args.gold)
+    if args.output:
+        check_writable(args.output)
+    attributor = QuoteAttributor.from_pretrained(args.checkpoint)
+    before = attributor.decoding
+    rows, fits = find_decoding(attributor, gold, args.metric, grid)
+    chosen = asdict(attributor.decoding)
+    best = next(row for row in rows if all(row[key] == value for key, value in chosen.items()))
+    print(f"{args.checkpoint} decoded with: {before.describe()}")
+    print(f"best by {args.metric} F1 on {args.gold} ({len(rows)} settings): {attributor.decoding.describe()}")
+    print("  " + ", ".join(f"{name} {best[name]:.3f}" for name in best if name.endswith("_f1")))
+    if args.output:
+        write_json(
+            args.output, {"gold": args.gold, "metric": args.metric, "chosen": asdict(attributor.decoding), "rows": rows}
+        )
+        print(f"wrote {args.output}")
+    if args.save:
+        save_decoding(Path(args.checkpoint), attributor)
+        print(f"saved into {args.checkpoint}/config.json with its calibration (the model card's scores predate it)")
+    else:
+        flag = ",".join(f"{key}={value}" for key, value in chosen.items())
+        print(f'training takes it as --decoding "{flag}"; --save writes it into the checkpoint')
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from quoteattr.main_job import run_main_job
 
@@ -576,6 +611,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--quantize", choices=("int8",), help="int8 weights (dynamic quantization); default fp32")
     export.add_argument("--output", required=True, help="a new folder")
     export.set_defaults(func=cmd_export)
+
+    find = commands.add_parser(
+        "find-decoding", help="choose a checkpoint's decoding settings on gold articles (training's last step)"
+    )
+    find.add_argument("checkpoint")
+    find.add_argument("--gold", required=True, help="interchange file of validation articles with gold quotes")
+    find.add_argument("--metric", choices=SEARCH_METRICS, default="attribution", help="the F1 to maximise")
+    find.add_argument("--grid", help="YAML file of the search space (default: the packaged grid)")
+    find.add_argument("--output", help="JSON file of every setting's scores")
+    find.add_argument("--save", action="store_true", help="write the choice and its calibration into the checkpoint")
+    find.set_defaults(func=cmd_find_decoding)
 
     run = commands.add_parser(
         "run", help="the main job on the embedded data: ingest, build, train, evaluate model and rules"

@@ -13,6 +13,7 @@ descriptions stay unresolved.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from quoteattr.data.schema import Span
@@ -232,6 +233,7 @@ def _naming_words(mention: str) -> list[str]:
     for words in parts:
         while words and words[0].lower() in LEADING:
             words.pop(0)
+        words = _before_affiliation(words)
         run = _name_run(words)
         after = words[words.index(run[-1]) + 1 :] if run else []
         owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and bool(after)
@@ -239,6 +241,27 @@ def _naming_words(mention: str) -> list[str]:
         if run and not owner and not modifier and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
             return words
     return []
+
+
+AFFILIATION = {"of", "at", "from", "with"}
+
+
+def _before_affiliation(words: list[str]) -> list[str]:
+    """The words before "of/at/from/with the Organisation" when they name a person ("economist Ravi Menon of the
+    Harlow Institution" → "economist Ravi Menon"): not when they are only a title or an organisation's words
+    ("Secretary of State John Kerry", "Bank of America")."""
+    for index, word in enumerate(words[1:], start=1):
+        if word.lower() not in AFFILIATION or not any(w[:1].isupper() for w in words[index + 1 :]):
+            continue
+        run = _name_run(words[:index])
+        if (
+            run
+            and run[-1] == words[index - 1]
+            and not any(w.lower().strip(".") in TITLES | ORG_WORDS for w in run)
+            and run[-1].lower() not in GENERIC_GROUPS
+        ):
+            return words[:index]
+    return words
 
 
 DESCRIPTION_STOPWORDS = LEADING | {"of", "for", "and", "in", "on", "at", "to", "by", "s"}
@@ -253,14 +276,26 @@ def _described(mention: str, history: list[_Entity], seen_as: dict[int, set[str]
     return next((e for e in reversed(history) if words <= seen_as.get(id(e), set())), None)
 
 
-def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, str]]:
-    """(entity name or None, method) for each mention, processed in text order."""
+def resolve_mentions(
+    text: str, mentions: list[Span], context: Callable[[], list[tuple[Span, str]]] | None = None
+) -> list[tuple[str | None, str]]:
+    """(entity name or None, method) for each mention, processed in text order. ``context`` gives the other
+    people and organisations the article names ((span, "person" or "org"), e.g. ``named_mentions``); it is asked
+    for only when a mention is a pronoun, which then takes the nearest compatible one before it, speaker or not."""
     entities: dict[str, _Entity] = {}
     history: list[_Entity] = []
     results: dict[int, tuple[_Entity | None, str]] = {}
     seen_as: dict[int, set[str]] = {}  # the words of every named mention of an entity
-    for index in sorted(range(len(mentions)), key=lambda i: mentions[i]):
-        words = _WORD.findall(text[mentions[index][0] : mentions[index][1]])
+    events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
+    pronouns = PERSON_PRONOUNS.keys() | GROUP_PRONOUNS
+    if context is not None and any(text[s:e].strip().lower() in pronouns for s, e in mentions):
+        events += [(span, None, kind) for span, kind in context() if not _overlaps_any(span, mentions)]
+    for span, index, kind in sorted(events, key=lambda event: event[0]):
+        mention = text[span[0] : span[1]]
+        if index is None:
+            _remember(_named(mention, entities, kind, _gender_before(text, span[0])), mention, history, seen_as)
+            continue
+        words = _WORD.findall(mention)
         lower = [w.lower() for w in words]
         if len(words) == 1 and lower[0] in PERSON_PRONOUNS:
             gender = PERSON_PRONOUNS[lower[0]]
@@ -274,35 +309,61 @@ def resolve_mentions(text: str, mentions: list[Span]) -> list[tuple[str | None, 
             found = next((e for e in reversed(history) if e.kind == "org"), None)
             results[index] = (found, "pronoun")
             continue
-        words = _naming_words(text[mentions[index][0] : mentions[index][1]])
-        run = _name_run(words)
-        if not run:
-            described = _described(text[mentions[index][0] : mentions[index][1]], history, seen_as)
+        named = _named(mention, entities)
+        if named is None:
+            described = _described(mention, history, seen_as)
             if described is not None:
                 history.append(described)
             results[index] = (described, "description" if described else "unresolved")
             continue
-        after = words[words.index(run[-1]) + 1 :] if run[-1] in words else []
-        org_tail = [w for w in after[:1] if w.lower() in ORG_WORDS]
-        is_org = (
-            bool(org_tail)
-            or any(w.lower().strip(".") in ORG_WORDS for w in run)
-            or (len(run) == 1 and run[0].isupper())
-        )
-        name = " ".join(run + org_tail).replace("’s", "").replace("'s", "")
-        if is_org:
-            key = name.lower()
-        else:
-            key = run[-1].lower().replace("’s", "").replace("'s", "")
-        entity = entities.get(key)
-        if entity is None:
-            entity = entities[key] = _Entity(name, "org" if is_org else "person")
-        elif len(name.split()) > len(entity.name.split()):
-            entity.name = name
-        history.append(entity)
-        seen_as.setdefault(id(entity), set()).update(
-            w.lower() for w in _WORD.findall(text[mentions[index][0] : mentions[index][1]])
-        )
-        results[index] = (entity, "name")
+        _remember(named, mention, history, seen_as)
+        results[index] = (named, "name")
     # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
+
+
+def _named(
+    mention: str, entities: dict[str, _Entity], kind: str | None = None, gender: str | None = None
+) -> _Entity | None:
+    """The entity a mention names (created on its first mention; ``kind`` when known, else read off its words),
+    or None when it names nobody."""
+    words = _naming_words(mention)
+    run = _name_run(words)
+    if not run:
+        return None
+    after = words[words.index(run[-1]) + 1 :] if run[-1] in words else []
+    org_tail = [w for w in after[:1] if w.lower() in ORG_WORDS]
+    is_org = (
+        kind == "org"
+        if kind
+        else bool(org_tail)
+        or any(w.lower().strip(".") in ORG_WORDS for w in run)
+        or (len(run) == 1 and run[0].isupper())
+    )
+    name = " ".join(run + org_tail).replace("’s", "").replace("'s", "")
+    key = name.lower() if is_org else run[-1].lower().replace("’s", "").replace("'s", "")
+    entity = entities.get(key)
+    if entity is None:
+        entity = entities[key] = _Entity(name, "org" if is_org else "person", gender)
+    elif len(name.split()) > len(entity.name.split()):
+        entity.name = name
+    return entity
+
+
+def _remember(entity: _Entity | None, mention: str, history: list[_Entity], seen_as: dict[int, set[str]]) -> None:
+    if entity is not None:
+        history.append(entity)
+        seen_as.setdefault(id(entity), set()).update(w.lower() for w in _WORD.findall(mention))
+
+
+_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")
+
+
+def _gender_before(text: str, start: int) -> str | None:
+    """ "m" or "f" from an honorific just before a name ("Mrs. Okafor"), else None."""
+    honorific = _HONORIFIC.search(text[max(0, start - 6) : start])
+    return None if honorific is None else ("m" if honorific.group(1) == "Mr" else "f")
+
+
+def _overlaps_any(span: Span, others: list[Span]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)

@@ -4,6 +4,7 @@ style of ``run_ner.py``); a bad value stops the run before anything is loaded, w
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass, field, fields
@@ -13,8 +14,10 @@ from typing import Any, NoReturn
 import yaml
 
 from quoteattr.data.errors import InputError
+from quoteattr.systems.model.decoding_config import SEARCH_METRICS, DecodingConfig
 from quoteattr.systems.model.windows import PARAGRAPH_MARKER
 from quoteattr.training.base_model import PACKAGED_MODEL
+from quoteattr.training.decoding_search import DecodingGrid
 
 TRAINING_ARGUMENTS_URL = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
@@ -40,21 +43,21 @@ class ModelArguments:
     paragraph_marker: bool = field(
         default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
     )
-    content_gap_tokens: int = field(
-        default=4, metadata={"help": "decoding: join content spans split by this many untagged tokens"}
-    )
-    min_content_words: int = field(default=3, metadata={"help": "decoding: drop content spans shorter than this"})
-    decoding: str = field(
-        default="viterbi",
-        metadata={"help": "decoding: 'viterbi' (best valid BIO sequence) or 'argmax' (token by token)"},
-    )
-    join_across_sentences: bool = field(
-        default=True, metadata={"help": 'decoding: join "…," he said. "…" into one quote'}
+    decoding: str | None = field(
+        default=None,
+        metadata={
+            "help": "decoding options over the defaults (or a checkpoint's own, when continuing one), as "
+            "option=value,… (a mapping under `decoding:` in a config); see DecodingConfig"
+        },
     )
 
     def __post_init__(self) -> None:
-        if self.decoding not in ("viterbi", "argmax"):
-            raise ValueError(f"--decoding must be 'viterbi' or 'argmax', not {self.decoding!r}")
+        if isinstance(self.decoding, dict):  # a config's mapping
+            self.decoding = ",".join(f"{key}={json.dumps(value)}" for key, value in self.decoding.items())
+        try:
+            self.decoding_config = None if self.decoding is None else DecodingConfig.parse(self.decoding, "decoding")
+        except InputError as error:
+            raise ValueError(str(error)) from None
         if self.stride >= self.max_length - 2 or self.stride < 0:
             raise ValueError(f"--stride must be at least 0 and below max_length - 2, not {self.stride}")
 
@@ -75,9 +78,6 @@ class DataArguments:
     max_eval_articles: int | None = field(default=None, metadata={"help": "score the first N articles only"})
 
 
-SEARCH_METRICS = ("attribution", "content_overlap", "content_exact")
-
-
 @dataclass
 class RunArguments:
     """How the run behaves around training."""
@@ -91,6 +91,9 @@ class RunArguments:
             f"({', '.join(SEARCH_METRICS)}; none: keep the arguments')"
         },
     )
+    decoding_grid: str | None = field(
+        default=None, metadata={"help": "YAML file of the decoding search space (default: the packaged grid)"}
+    )
     early_stopping_patience: int = field(
         default=3, metadata={"help": "evaluations without improvement before stopping"}
     )
@@ -101,6 +104,10 @@ class RunArguments:
             self.search_decoding = "none"
         if self.search_decoding not in (*SEARCH_METRICS, "none"):
             raise ValueError(f"--search_decoding must be one of {', '.join(SEARCH_METRICS)} or none")
+        try:
+            self.grid = DecodingGrid.load(self.decoding_grid) if self.search_decoding != "none" else None
+        except InputError as error:
+            raise ValueError(str(error)) from None
 
 
 PROJECT_ARGUMENTS = (ModelArguments, DataArguments, RunArguments)

@@ -14,8 +14,8 @@ from quoteattr.data.schema import Article
 from quoteattr.evaluation.confidence import Outcomes, expected_calibration_error, scored_outcomes
 from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.systems.model.confidence import calibrate, fit_platt
+from quoteattr.systems.model.decoding_config import DecodingConfig
 
-RAW = {"calibration": None}
 MIN_EXAMPLES = 100
 """Fewest scored predictions a Platt fit is made from; with fewer, ten-bin calibration error is mostly noise."""
 
@@ -45,9 +45,19 @@ def fit_score(scores: list[float], right: list[bool]) -> CalibrationFit:
     return CalibrationFit(len(scores), ece_raw, ece_fitted, platt, f"Platt scaling fitted on {len(scores)} examples")
 
 
-def fit_calibration(attributor: QuoteAttributor, articles: list[Article]) -> dict[str, CalibrationFit]:
-    """The fit of ``score`` and ``speaker_score`` on the raw scores of ``articles``."""
-    raw = [attributor.attribute(article, analysis, settings=RAW) for article, analysis in attributor.analyse(articles)]
+def every_quote(attributor: QuoteAttributor) -> DecodingConfig:
+    """The attributor's decoding without its quote-score threshold: calibration sees every quote it decodes."""
+    return attributor.decoding.replace(min_quote_score=0.0)
+
+
+def fit_calibration(
+    attributor: QuoteAttributor, articles: list[Article], analysed: list | None = None
+) -> dict[str, CalibrationFit]:
+    """The fit of ``score`` and ``speaker_score`` on the raw scores of ``articles`` (``analysed``: their analyses,
+    when already made)."""
+    pairs = analysed if analysed is not None else attributor.analyse(articles)
+    decoding = every_quote(attributor)
+    raw = [attributor.attribute(article, analysis, decoding=decoding, calibrated=False) for article, analysis in pairs]
     outcomes: Outcomes = scored_outcomes(articles, raw)
     return {
         "score": fit_score(outcomes.quote_scores, outcomes.quote_right),
@@ -60,6 +70,20 @@ def calibration_settings(fits: dict[str, CalibrationFit]) -> dict[str, list[floa
     return {name: fit.platt for name, fit in fits.items()}
 
 
+def keep_continued(fits: dict[str, CalibrationFit], previous: dict | None) -> dict[str, CalibrationFit]:
+    """A continued checkpoint keeps its own calibration of a score that the new validation split has too few
+    examples to fit again (it was fitted on more)."""
+    kept = dict(fits)
+    for name, fit in fits.items():
+        platt = (previous or {}).get(name)
+        if fit.platt is None and fit.examples < MIN_EXAMPLES and platt:
+            reason = (
+                f"the continued checkpoint's Platt scaling ({fit.examples} validation examples are too few to refit)"
+            )
+            kept[name] = CalibrationFit(fit.examples, fit.ece_raw, None, platt, reason)
+    return kept
+
+
 def describe_fits(fits: dict[str, CalibrationFit]) -> str:
     """One phrase per score: its Platt parameters, or why its raw score is kept."""
     return "; ".join(
@@ -69,11 +93,12 @@ def describe_fits(fits: dict[str, CalibrationFit]) -> str:
 
 
 def calibration_errors(attributor: QuoteAttributor, articles: list[Article]) -> dict[str, float]:
-    """Expected calibration error of both scores on ``articles``, raw and with the checkpoint's calibration."""
-    raw, calibrated = [], []
+    """Expected calibration error of both scores on ``articles``, raw and with the checkpoint's calibration (on
+    every quote decoded, whatever the threshold)."""
+    raw, calibrated, decoding = [], [], every_quote(attributor)
     for article, analysis in attributor.analyse(articles):
-        raw.append(attributor.attribute(article, analysis, settings=RAW))
-        calibrated.append(attributor.attribute(article, analysis))
+        raw.append(attributor.attribute(article, analysis, decoding=decoding, calibrated=False))
+        calibrated.append(attributor.attribute(article, analysis, decoding=decoding))
     before, after = scored_outcomes(articles, raw), scored_outcomes(articles, calibrated)
     return {
         "quotes": len(after.quote_scores),

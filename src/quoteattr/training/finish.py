@@ -19,17 +19,22 @@ BOOTSTRAP = 200
 """Bootstrap resamples behind the card's F1 intervals."""
 
 
-def choose_decoding(attributor: QuoteAttributor, validation: list[Article], metric: str) -> list[dict[str, Any]]:
-    """Search decoding settings on validation by ``metric`` F1 and keep the best in ``attributor.settings``;
-    returns every setting's row for the card (none when ``metric`` is "none")."""
-    from quoteattr.training.decoding_search import search_decoding
+def choose_decoding(
+    attributor: QuoteAttributor, validation: list[Article], run_args: Any
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Search decoding on validation by ``run_args.search_decoding`` F1 over ``run_args.grid`` (``find_decoding``)
+    and fit calibration for it; with "none", keep the decoding and fit calibration only. ``attributor`` keeps both;
+    returns every setting's row (none without a search) and the calibration fits."""
+    from quoteattr.training.calibration import calibration_settings, fit_calibration, keep_continued
+    from quoteattr.training.decoding_search import find_decoding
 
-    if metric == "none":
-        return []
-    chosen, table = search_decoding(attributor, validation, metric=metric)
-    attributor.settings.update(chosen)
-    logger.info("decoding chosen on validation: %s", ", ".join(f"{k}={v}" for k, v in chosen.items()))
-    return table
+    if run_args.search_decoding == "none":
+        fits = keep_continued(fit_calibration(attributor, validation), attributor.settings.get("calibration"))
+        attributor.settings["calibration"] = calibration_settings(fits)
+        return [], fits
+    table, fits = find_decoding(attributor, validation, run_args.search_decoding, run_args.grid)
+    logger.info("decoding chosen on validation: %s", attributor.decoding.describe())
+    return table, fits
 
 
 def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article]]) -> tuple[dict, dict]:
@@ -74,21 +79,19 @@ def finish_run(
     ``run`` holds the parsed model, data and run arguments and the time the run started."""
     import torch
 
-    from quoteattr.training.calibration import calibration_settings, fit_calibration
     from quoteattr.training.model_card import BestCheckpoint, write_model_card
 
     data_args, training_args = run["data_args"], trainer.args
     model = trainer.model if torch.cuda.is_available() else trainer.model.to(torch.device("cpu"))
     attributor = QuoteAttributor(model, tokenizer, settings)
     validation = splits[data_args.validation_split]
-    decoding_table = choose_decoding(attributor, validation, run["run_args"].search_decoding)
-    fits = fit_calibration(attributor, validation)
-    settings["calibration"] = calibration_settings(fits)
+    decoding_table, fits = choose_decoding(attributor, validation, run["run_args"])
     attributor.save_pretrained(final_dir)
     scored = [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else [])
     scores, rules_scores = score_checkpoint(QuoteAttributor.from_pretrained(final_dir), {s: splits[s] for s in scored})
     write_model_card(
         final_dir,
+        settings=attributor.settings,
         model_args=asdict(run["model_args"]),
         data_args=asdict(data_args),
         training_args={**training_args.to_dict(), "processes": training_args.world_size},

@@ -16,6 +16,7 @@ import yaml
 from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 
 from quoteattr.data.schema import QUOTE_TYPES
+from quoteattr.systems.model.decoding_config import checkpoint_decoding
 from quoteattr.training.base_model import hub_id, provenance
 from quoteattr.training.calibration import MIN_EXAMPLES, CalibrationFit, describe_fits
 
@@ -274,6 +275,7 @@ def _training_variables(
 
 def write_model_card(
     folder: Path,
+    settings: dict[str, Any],
     model_args: dict[str, Any],
     data_args: dict[str, Any],
     training_args: dict[str, Any],
@@ -288,8 +290,9 @@ def write_model_card(
     calibration: dict[str, CalibrationFit] | None = None,
     best: BestCheckpoint | None = None,
 ) -> Path:
-    """README.md with a YAML model-index block (metrics per split) and the run's facts in prose; ``best`` is the
-    Trainer's choice of checkpoint (``BestCheckpoint.from_trainer_state(trainer.state)``). Returns its path."""
+    """README.md with a YAML model-index block (metrics per split) and the run's facts in prose; ``settings`` are the
+    checkpoint's (its window and decoding: a continued checkpoint keeps its own); ``best`` is the Trainer's choice
+    of checkpoint (``BestCheckpoint.from_trainer_state(trainer.state)``). Returns its path."""
     name = Path(training_args["output_dir"]).name
     dataset_dir = Path(dataset_dir)
     card = ModelCard.from_template(
@@ -297,12 +300,13 @@ def write_model_card(
         template_path=str(TEMPLATE_PATH),
         model_name=name,
         base_model_provenance=provenance(model_args["model_name_or_path"]),
-        max_length=model_args.get("max_length"),
-        stride=model_args.get("stride"),
+        max_length=settings["max_length"],
+        stride=settings["stride"],
         model_argument_rows="\n".join(f"| {k} | {v} |" for k, v in model_args.items()),
         **_data_variables(dataset_dir, splits, train_windows),
         **_training_variables(training_args, log_history, seconds, best),
         decoding_table=_decoding_table(decoding_table or []),
+        decoding=f"`{checkpoint_decoding(settings, str(folder)).describe()}`",
         quote_type_columns=" | ".join(f"F1 {t}" for t in QUOTE_TYPES),
         score_rows={split: _metric_rows(report) for split, report in scores.items()},
         rules_rows=_rules_rows(scores, rules_scores or {}),

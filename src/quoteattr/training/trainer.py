@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,12 @@ from quoteattr.data.console import show_log
 from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
 from quoteattr.evaluation import METRIC_PATH
+from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.windows import (
     IGNORE,
     LABELS,
     PARAGRAPH_MARKER,
     linker_targets,
-    merge_window_logits,
     token_labels,
     tokenize,
     window_bounds,
@@ -31,8 +30,8 @@ from quoteattr.training.base_model import resolve_model_path
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 1
-"""``format_version`` in a checkpoint's settings."""
+CHECKPOINT_FORMAT = 2
+"""``format_version`` in a checkpoint's settings (2: decoding in its own block, see ``DecodingConfig``)."""
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
@@ -68,22 +67,13 @@ FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", 
 """The columns of a training window (``window_features``) that ``collate`` batches."""
 
 
-@dataclass
-class WindowIndex:
-    """Where each window of a split came from, to put window predictions back together."""
-
-    article: list[int] = field(default_factory=list)
-    bounds: list[tuple[int, int]] = field(default_factory=list)
-
-
 def window_features(
     articles: list[Article], tokenizer, max_length: int, stride: int, paragraph_marker: str | None = None
-) -> tuple[list[dict], WindowIndex, list]:
-    """Training examples (one per window) and the index back to articles."""
-    features, index, tokenized = [], WindowIndex(), []
-    for number, article in enumerate(articles):
+) -> list[dict]:
+    """Training examples, one per window of each article."""
+    features = []
+    for article in articles:
         tokens = tokenize(tokenizer, article.text, paragraph_marker)
-        tokenized.append(tokens)
         labels = token_labels(tokens, article)
         for start, end in window_bounds(len(tokens.ids), max_length - 2, stride):
             features.append(
@@ -93,47 +83,22 @@ def window_features(
                     **linker_targets(tokens, article, start, end),
                 }
             )
-            index.article.append(number)
-            index.bounds.append((start, end))
-    return features, index, tokenized
+    return features
 
 
-def make_compute_metrics(
-    articles: list[Article], tokenized: list, index: WindowIndex, metric, settings: dict[str, Any]
-) -> Any:
-    """compute_metrics for Trainer: window logits → article quotes (nearest-source linking) → the evaluate module."""
-    from quoteattr.systems.model.attributor import assemble_article, decode_roles, nearest_source
-
-    def compute(eval_prediction) -> dict[str, float]:
-        logits = eval_prediction.predictions
-        logits = logits[0] if isinstance(logits, tuple) else logits
-        per_article: dict[int, list] = {}
-        for row, (number, bounds) in enumerate(zip(index.article, index.bounds, strict=True)):
-            per_article.setdefault(number, []).append((bounds, logits[row, 1 : 1 + bounds[1] - bounds[0]]))
-        predictions = []
-        for number, article in enumerate(articles):
-            tokens = tokenized[number]
-            if number not in per_article:
-                predictions.append(Article(article.id, article.text))
-                continue
-            windows = [bounds for bounds, _ in per_article[number]]
-            merged = merge_window_logits(len(tokens.ids), windows, [scores for _, scores in per_article[number]])
-            spans = decode_roles(article.text, tokens, merged, settings)
-            joined = bool(settings.get("join_across_sentences"))
-            predictions.append(
-                assemble_article(article, tokens, windows, spans, nearest_source, across_sentences=joined)
-            )
-        result = metric.compute(
-            predictions=[json.dumps(a.to_dict()) for a in predictions],
-            references=[json.dumps(a.to_dict()) for a in articles],
-        )
-        headline = {k: v for k, v in result.items() if "/" not in k and k.endswith(("_precision", "_recall", "_f1"))}
-        typed = {
-            k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")
-        }
-        return {**headline, **typed}
-
-    return compute
+def validation_scores(attributor: Any, articles: list[Article], metric: Any, batch_size: int) -> dict[str, float]:
+    """The headline and per-type F1s of ``attributor`` on ``articles``, decoded exactly as its exported checkpoint
+    will decode them (tagger, linker and decoding settings), through the project's ``evaluate`` module."""
+    predictions = list(attributor.predict(articles, batch_size=batch_size))
+    result = metric.compute(
+        predictions=[json.dumps(a.to_dict()) for a in predictions],
+        references=[json.dumps(a.to_dict()) for a in articles],
+    )
+    headline = {k: v for k, v in result.items() if "/" not in k and k.endswith(("_precision", "_recall", "_f1"))}
+    typed = {
+        k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")
+    }
+    return {**headline, **typed}
 
 
 def prepare_training_arguments(training_args: Any) -> bool:
@@ -152,7 +117,7 @@ def prepare_training_arguments(training_args: Any) -> bool:
 
 
 def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
-    """The ``quoteattr`` block of a checkpoint's config.json: window shape, labels, linker and decoding settings."""
+    """The ``quoteattr`` block of a new checkpoint's config.json: window shape, labels, linker and decoding."""
     return {
         "format_version": CHECKPOINT_FORMAT,
         "base_model": model_args.model_name_or_path,
@@ -161,26 +126,57 @@ def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
         "labels": LABELS,
         "linker": {"inner_size": model_args.linker_inner_size, "paragraph_span": model_args.linker_paragraph_span},
         "paragraph_marker": PARAGRAPH_MARKER if model_args.paragraph_marker else None,
-        "content_gap_tokens": model_args.content_gap_tokens,
-        "min_content_words": model_args.min_content_words,
-        "decoding": model_args.decoding,
-        "join_across_sentences": model_args.join_across_sentences,
+        "decoding": (model_args.decoding_config or DecodingConfig()).to_dict(),
     }
 
 
 def build_model(model_args: ModelArguments) -> tuple[Any, Any, dict[str, Any]]:
-    """The tokenizer, the untrained model (base encoder + new tagger head + linker) and its checkpoint settings."""
+    """The tokenizer, the model and its checkpoint settings: a quoteattr checkpoint continues with every head and
+    its settings (window, linker, decoding, calibration; ``--decoding`` still overrides); any other model is a
+    base encoder that gets a new tagger head and linker."""
     from transformers import AutoTokenizer
 
     from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
     from quoteattr.training.console import load_base_tagger
 
     base = resolve_model_path(model_args.model_name_or_path)
+    if is_checkpoint(base):
+        return continue_checkpoint(base, model_args)
     tokenizer = AutoTokenizer.from_pretrained(base)
     tagger = load_base_tagger(base, LABELS, model_args.model_name_or_path)
     settings = checkpoint_settings(model_args)
     linker = SpeakerLinker(tagger.config.hidden_size, **settings["linker"])
     return tokenizer, QuoteAttributionModel(tagger, linker, linker_weight=model_args.linker_weight), settings
+
+
+def is_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a quoteattr checkpoint folder (rather than a base encoder)."""
+    from quoteattr.systems.model.attributor import LINKER_FILE
+
+    return (Path(path) / LINKER_FILE).is_file()
+
+
+def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any, dict[str, Any]]:
+    """A quoteattr checkpoint's tokenizer, model (tagger and linker) and settings, to train further."""
+    from quoteattr.systems.model.attributor import QuoteAttributor
+
+    attributor = QuoteAttributor.from_pretrained(path, device="cpu")
+    if attributor.model is None:
+        raise InputError(f"{path}: an exported checkpoint does not train; continue from the checkpoint it came from")
+    settings = {key: value for key, value in attributor.settings.items() if key != "runtime"}
+    decoding = model_args.decoding_config or attributor.decoding
+    settings["decoding"] = decoding.to_dict()
+    settings["format_version"] = CHECKPOINT_FORMAT
+    model = attributor.model
+    model.linker_weight = model_args.linker_weight
+    logger.info(
+        "continuing %s: its tagger, linker, window (max_length %d, stride %d) and decoding (%s) are kept",
+        path,
+        settings["max_length"],
+        settings["stride"],
+        decoding.describe(),
+    )
+    return attributor.tokenizer, model, settings
 
 
 def make_trainer(
@@ -192,31 +188,43 @@ def make_trainer(
     run_args: RunArguments,
     training_args: Any,
 ) -> Any:
-    """A Trainer over the train split's windows, validated on the validation split as the metric decodes it."""
+    """A Trainer over the train split's windows whose evaluation scores the validation split end to end, decoded
+    as the exported checkpoint will decode it (besides the validation loss)."""
     import evaluate
     from datasets import Dataset
     from transformers import EarlyStoppingCallback, Trainer
 
+    from quoteattr.systems.model.attributor import QuoteAttributor
     from quoteattr.systems.model.modeling import collate
     from quoteattr.training.console import use_concise_progress
 
     window = (tokenizer, settings["max_length"], settings["stride"], settings["paragraph_marker"])
-    train_features, _, _ = window_features(splits[data_args.train_split], *window)
+    train_features = window_features(splits[data_args.train_split], *window)
     eval_articles = splits[data_args.validation_split]
-    eval_features, eval_index, eval_tokens = window_features(eval_articles, *window)
+    eval_features = window_features(eval_articles, *window)
+    metric = evaluate.load(METRIC_PATH)
 
     def to_dataset(rows: list[dict]) -> Dataset:
         return Dataset.from_dict({column: [row[column] for row in rows] for column in FEATURE_COLUMNS})
 
+    class AttributionTrainer(Trainer):
+        def evaluation_loop(
+            self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
+        ):
+            output = super().evaluation_loop(dataloader, description, True, ignore_keys, metric_key_prefix)
+            prefix = metric_key_prefix
+            attributor = QuoteAttributor(self.model, tokenizer, settings)
+            scores = validation_scores(attributor, eval_articles, metric, self.args.per_device_eval_batch_size)
+            output.metrics.update({f"{prefix}_{name}": value for name, value in scores.items()})
+            return output
+
     stopping = EarlyStoppingCallback(early_stopping_patience=run_args.early_stopping_patience)
-    metric = evaluate.load(METRIC_PATH)
-    trainer = Trainer(
+    trainer = AttributionTrainer(
         model=model,
         args=training_args,
         train_dataset=to_dataset(train_features),
         eval_dataset=to_dataset(eval_features),
         data_collator=lambda rows: collate(rows, tokenizer.pad_token_id),
-        compute_metrics=make_compute_metrics(eval_articles, eval_tokens, eval_index, metric, settings),
         callbacks=[stopping] if training_args.load_best_model_at_end else [],
     )
     use_concise_progress(trainer)

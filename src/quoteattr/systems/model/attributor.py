@@ -7,10 +7,8 @@ the ``quoteattr`` settings), the tokenizer, the speaker linker (``linker.safeten
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -20,40 +18,26 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from quoteattr.data.errors import InputError
-from quoteattr.data.quotemarks import (
-    CLOSERS,
-    OPENERS,
-    STRAIGHT,
-    continues_turn,
-    inside_quotation,
-    quote_type,
-    quoted_regions,
-)
-from quoteattr.data.schema import Article, Quote, Span, as_article, as_articles, entities_from_quotes, overlaps_any
+from quoteattr.data.schema import Article, Quote, Span, as_article, as_articles, entities_from_quotes
 from quoteattr.data.writers import plain_permissions
-from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.systems.entity_mentions import named_mentions
+from quoteattr.systems.model.assembly import LinkRequest, assemble_article
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
+from quoteattr.systems.model.decoding_config import DecodingConfig, migrated_settings
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
 from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder, quiet_progress
+from quoteattr.systems.model.tag_decoding import decode_roles
 from quoteattr.systems.model.windows import (
-    LABEL2ID,
     ArticleTokens,
-    char_span,
-    clean_content_spans,
-    decode_spans,
     merge_window_logits,
     token_range,
     tokenize,
-    viterbi_tags,
     window_bounds,
     window_paragraphs,
 )
 
 LINKER_FILE = "linker.safetensors"
 WEIGHTS_FILE = "model.safetensors"
-_GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
-_SENTENCE_END = set(".!?…")
-_SENTENCE_BREAK = re.compile(r"[.!?…][\"”’']*\s|\n")
 
 
 def read_config(file: Path) -> dict[str, Any]:
@@ -108,7 +92,7 @@ class QuoteAttributor:
         ``linker`` instead (and has no model to save)."""
         self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
-        self.settings = settings
+        self.settings, self.decoding = migrated_settings(settings, name)
         self.name = name
         self.linker = (linker if linker is not None else model.linker).eval()
         self.encoder = encoder if encoder is not None else TorchEncoder(model.tagger)
@@ -159,6 +143,7 @@ class QuoteAttributor:
                 f"{self.name}: an exported checkpoint cannot be saved again; export from the PyTorch checkpoint"
             )
         path = Path(path)
+        self.settings["decoding"] = self.decoding.to_dict()
         self.model.tagger.config.quoteattr = self.settings
         with quiet_progress():
             self.model.tagger.save_pretrained(str(path))
@@ -238,17 +223,23 @@ class QuoteAttributor:
             yield self.attribute(article, analysis, keep_quotes)
 
     def attribute(
-        self, article: Article, analysis: Analysis, keep_quotes: bool = False, settings: dict[str, Any] | None = None
+        self,
+        article: Article,
+        analysis: Analysis,
+        keep_quotes: bool = False,
+        decoding: DecodingConfig | None = None,
+        calibrated: bool = True,
     ) -> Article:
-        """The article's quotes decoded from its analysis (with ``settings`` instead of the checkpoint's
-        decoding and calibration settings when given; ``{"calibration": None}`` gives raw scores);
+        """The article's quotes decoded from its analysis, with ``decoding`` instead of the checkpoint's when
+        given; ``calibrated=False`` reports raw scores (and applies ``min_quote_score`` to them);
         ``keep_quotes`` links the article's own quotes instead."""
         given = article.quotes if keep_quotes else None
         if not analysis.windows:
             return Article(article.id, article.text, article.meta, [Quote(list(q.spans), q.type) for q in given or []])
-        options = {**DECODING_DEFAULTS, **self.settings, **(settings or {})}
+        decoding = decoding or self.decoding
+        calibration = (self.settings.get("calibration") or {}) if calibrated else {}
         logits = merge_window_logits(len(analysis.tokens.ids), analysis.windows, analysis.logits)
-        spans = decode_roles(article.text, analysis.tokens, logits, options)
+        spans = decode_roles(article.text, analysis.tokens, logits, decoding)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
         attributed = assemble_article(
             article,
@@ -256,15 +247,10 @@ class QuoteAttributor:
             analysis.windows,
             spans,
             choose,
+            decoding,
             given=given,
-            continuation=options["continuation"],
-            snap_words=options["snap_to_marks"],
-            across_sentences=options["join_across_sentences"],
-            split_introduced=options["split_introduced"],
-            wordy_cues=options["join_wordy_cues"],
-            trim_commas=options["trim_commas"],
+            context=lambda: named_mentions(article.text),
         )
-        calibration = options.get("calibration") or {}
         log_probs = log_probabilities(logits)
         kept = []
         for quote in attributed.quotes:
@@ -272,9 +258,9 @@ class QuoteAttributor:
                 raw = quote_score(
                     log_probs, [r for r in (token_range(analysis.tokens.offsets, s) for s in quote.spans) if r]
                 )
-                if raw < options["min_quote_score"]:
-                    continue  # the tagger's least sure quotes cost more precision than they bring recall
                 quote.score = calibrate(raw, calibration.get("score"))
+                if quote.score < decoding.min_quote_score:
+                    continue  # the least sure quotes cost more precision than they bring recall
             if quote.speaker_score is not None:
                 quote.speaker_score = calibrate(quote.speaker_score, calibration.get("speaker_score"))
             kept.append(quote)
@@ -322,312 +308,6 @@ class QuoteAttributor:
             return answers
 
         return choose
-
-
-DECODING_DEFAULTS = {
-    "content_gap_tokens": 4,
-    "min_content_words": 3,
-    "decoding": "argmax",
-    "join_across_sentences": False,
-    "snap_to_marks": None,
-    "continuation": False,
-    "source_candidate_bias": 0.0,
-    "split_introduced": False,
-    "join_wordy_cues": False,
-    "min_quote_score": 0.0,
-    "trim_commas": False,
-}
-"""Settings of checkpoints that predate an option (their behaviour is kept)."""
-
-
-def decode_roles(
-    text: str, tokens: ArticleTokens, logits: np.ndarray, settings: dict[str, Any]
-) -> dict[str, list[Span]]:
-    """BIO decoding (token by token, or the best valid sequence with ``decoding: viterbi``), then short
-    gaps inside content filled and stray fragments dropped. With ``source_candidate_bias`` > 0, the source
-    mentions a decoding with that much more weight on SOURCE tags finds besides (clear of every decoded
-    span) come back as ``CANDIDATE``: more mentions for the linker to choose from, not speakers by themselves."""
-    options = {**DECODING_DEFAULTS, **settings}
-
-    def decode(scores: np.ndarray) -> dict[str, list[Span]]:
-        return decode_spans(viterbi_tags(scores) if options["decoding"] == "viterbi" else scores.argmax(-1))
-
-    spans = clean_content_spans(
-        decode(logits), tokens, text, options["content_gap_tokens"], options["min_content_words"]
-    )
-    if options["source_candidate_bias"]:
-        favoured = logits.copy()
-        favoured[:, [LABEL2ID["B-SOURCE"], LABEL2ID["I-SOURCE"]]] += options["source_candidate_bias"]
-        decoded = [s for found in spans.values() for s in found]
-        spans["CANDIDATE"] = [s for s in decode(favoured)["SOURCE"] if not overlaps_any(s, decoded)]
-    return spans
-
-
-@dataclass
-class LinkRequest:
-    """The quotes (token extents) of one window to link, and the source mentions inside it."""
-
-    window: int
-    quotes: list[Span]
-    candidates: list[Span]
-    bounds: Span
-
-
-SPEAKER_PRONOUNS = frozenset(
-    """i me you he him she her it we us they them myself yourself himself herself itself ourselves yourselves
-    themselves one someone somebody anyone anybody everyone everybody nobody noone none other others some many
-    few several both all each either neither""".split()
-)
-"""Stop words that stand for a speaker on their own ("he said", "others warned"): a mention of them speaks."""
-
-
-@lru_cache(maxsize=1)
-def _function_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS  # on first use: the model needs spaCy for nothing else
-
-    return frozenset(STOP_WORDS) - SPEAKER_PRONOUNS
-
-
-def can_speak(mention: str) -> bool:
-    """Whether a source mention could name a speaker: it has a word (letters or digits) that is not a function
-    word ("the", "of"; pronouns are not function words here). The tagger now and then tags punctuation (":")
-    or a function word as a source, and the linker scores those as surely as names."""
-    return any(word not in _function_words() for word in re.findall(r"['‘’]?[^\W_]+", mention.lower()))
-
-
-def nearest_source(requests: list[LinkRequest]) -> list[list[tuple[Span | None, None]]]:
-    """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
-    return [[(_nearest(r.candidates, quote, limit=25), None) for quote in r.quotes] for r in requests]
-
-
-def assemble_article(
-    article: Article,
-    tokens: ArticleTokens,
-    windows: list[Span],
-    spans: dict[str, list[Span]],
-    choose_sources,
-    given: list[Quote] | None = None,
-    continuation: bool = False,
-    snap_words: int | None = None,
-    across_sentences: bool = False,
-    split_introduced: bool = False,
-    wordy_cues: bool = False,
-    trim_commas: bool = False,
-) -> Article:
-    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
-    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest
-    cue and a resolved speaker entity.
-    With ``continuation``, a quote left without a speaker that carries on the previous quote's turn (the
-    next sentence or paragraph, no cue of its own) takes that quote's speaker; with ``snap_words``, content
-    fragments that nearly coincide with a quotation take its marks as edges (``snap_to_marks``); with
-    ``across_sentences``, fragments split by a cue sentence are one quote; with ``split_introduced``, a quote
-    that a cue of its own introduces never takes the next fragment; with ``wordy_cues``, two quotations
-    split by a cue clause with other words in it are one quote (``_group_fragments``); with ``trim_commas``,
-    a fragment's edge commas and semicolons outside quotation marks are not content (``trim_edge_commas``)."""
-    text = article.text
-    if given is None:
-        quote_tokens = _group_fragments(text, tokens, spans, across_sentences, split_introduced, wordy_cues)
-    else:
-        quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
-    regions = quoted_regions(text)
-    source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
-    candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
-    # each quote is linked in the window where it sits most centrally; one chooser call per window
-    placed: dict[int, list[int]] = {}
-    for index, fragments in enumerate(quote_tokens):
-        if fragments:
-            start, end = fragments[0][0], fragments[-1][1]
-            window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
-            placed.setdefault(window, []).append(index)
-    requests = [
-        LinkRequest(
-            window,
-            [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
-            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
-            windows[window],
-        )
-        for window, indices in placed.items()
-    ]
-    sources: dict[int, tuple[Span | None, float | None]] = {}
-    for indices, chosen in zip(placed.values(), choose_sources(requests)):
-        for index, (source, probability) in zip(indices, chosen):
-            inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
-            sources[index] = (
-                (None, None) if inside else (source, probability)
-            )  # a speaker between two fragments is the quote's
-    quotes: list[Quote] = []
-    for index, fragments in enumerate(quote_tokens):
-        if given:
-            content = list(given[index].spans)
-        else:
-            content = [char_span(tokens.offsets, f) for f in fragments]
-            content = snap_to_marks(text, content, regions, snap_words) if snap_words is not None else content
-            content = trim_edge_commas(text, content, regions) if trim_commas else content
-        kind = given[index].type if given else quote_type(text, content, regions)
-        if not fragments:
-            quotes.append(Quote(content, kind))
-            continue
-        source, probability = sources.get(index, (None, None))
-        cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
-        speaker = char_span(tokens.offsets, source) if source else None
-        speaker = None if overlaps_any(speaker, content) else speaker
-        cue_chars = char_span(tokens.offsets, cue) if cue else None
-        quotes.append(
-            Quote(
-                content,
-                kind,
-                None if overlaps_any(cue_chars, content) else cue_chars,
-                speaker,
-                speaker_score=probability if speaker else None,
-            )
-        )
-    if continuation:
-        quotes.sort(key=lambda q: q.spans)
-        for previous, quote in zip(quotes, quotes[1:]):
-            if (
-                quote.speaker is None
-                and previous.speaker is not None
-                and quote.cue in (None, previous.cue)
-                and continues_turn(text, previous.end, quote.start)
-                and not overlaps_any(previous.speaker, quote.spans)
-            ):
-                quote.speaker, quote.speaker_score = previous.speaker, previous.speaker_score
-    mentions = sorted({q.speaker for q in quotes if q.speaker})
-    names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions))))
-    for quote in quotes:
-        quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
-    quotes.sort(key=lambda q: q.spans)
-    return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
-
-
-def snap_to_marks(text: str, content: list[Span], regions: list[Span], max_words: int) -> list[Span]:
-    """A fragment that covers most of one quotation (marks included) and differs from it by at most
-    ``max_words`` words at either edge becomes that quotation: a direct quote's content is its marks."""
-    snapped = []
-    for start, end in content:
-        inside = [r for r in regions if r[0] < end and start < r[1]]
-        if len(inside) == 1:
-            region = inside[0]
-            covered = min(end, region[1]) - max(start, region[0])
-            edges = (
-                text[min(start, region[0]) : max(start, region[0])]
-                + " "
-                + text[min(end, region[1]) : max(end, region[1])]
-            )
-            if covered >= 0.5 * (region[1] - region[0]) and len(re.findall(r"\w+", edges)) <= max_words:
-                snapped.append(region)
-                continue
-        snapped.append((start, end))
-    return snapped
-
-
-def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> list[Span]:
-    """Fragments without the commas and semicolons (and the spaces by them) at their edges that lie outside
-    every quotation: reported speech ends before the comma of the clause that follows it."""
-    trimmed = []
-    for start, end in content:
-        while end - start > 1 and (
-            text[end - 1].isspace() or text[end - 1] in ",;" and not inside_quotation(end - 1, regions)
-        ):
-            end -= 1
-        while end - start > 1 and (
-            text[start].isspace() or text[start] in ",;" and not inside_quotation(start, regions)
-        ):
-            start += 1
-        trimmed.append((start, end))
-    return trimmed
-
-
-def _group_fragments(
-    text: str,
-    tokens: ArticleTokens,
-    spans: dict[str, list[Span]],
-    across_sentences: bool = False,
-    split_introduced: bool = False,
-    wordy_cues: bool = False,
-) -> list[list[Span]]:
-    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
-    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…"). With
-    ``split_introduced``, a quote whose own cue or source comes before it in its sentence ("X said that …")
-    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …"). With
-    ``wordy_cues``, two quotations are one also when the clause between them holds a cue and other words,
-    in one sentence ("…," Guan told reporters on Monday. "…")."""
-    roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
-    quotes: list[list[Span]] = []
-    introduced: list[bool] = []
-    for index, (start, end, role) in enumerate(roles):
-        if role != "CONTENT":
-            continue
-        if (
-            quotes
-            and not (split_introduced and introduced[-1])
-            and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues)
-        ):
-            quotes[-1].append((start, end))
-            continue
-        quotes.append([(start, end)])
-        before = roles[index - 1] if index else None
-        introduced.append(
-            before is not None
-            and before[2] != "CONTENT"
-            and not _SENTENCE_BREAK.search(text[tokens.offsets[before[1] - 1][1] : tokens.offsets[start][0]])
-        )
-    return quotes
-
-
-def _interruption(
-    text: str,
-    tokens: ArticleTokens,
-    left: int,
-    right: int,
-    roles: list,
-    across_sentences: bool,
-    wordy_cues: bool = False,
-) -> bool:
-    between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
-    if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
-        return False
-    gap_text = text[tokens.offsets[left - 1][1] : tokens.offsets[right][0]]
-    if "\n" in gap_text:
-        return False
-    covered = {i for s, e, _ in between for i in range(s, e)}
-    gap = [i for i in range(left, right) if i not in covered]
-    if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
-        return True
-    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
-        text, tokens.offsets[right][0], closing=False
-    )
-    # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
-    if (
-        wordy_cues
-        and quotations
-        and any(r == "CUE" for _, _, r in between)
-        and not _SENTENCE_BREAK.search(gap_text.strip())
-    ):
-        return True
-    # "…," he said. "…": the cue's sentence ends between two quotations of one turn
-    return (
-        across_sentences
-        and quotations
-        and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
-    )
-
-
-def _quotation_edge(text: str, position: int, closing: bool) -> bool:
-    """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before
-    it: the marks of ``quotemarks`` (a two-character mark, such as two apostrophes, is looked for one wider)."""
-    marks = CLOSERS + STRAIGHT if closing else OPENERS + STRAIGHT
-    nearby = text[max(0, position - 1) : position + 2] if closing else text[max(0, position - 2) : position + 1]
-    wider = text[max(0, position - 2) : position + 3] if closing else text[max(0, position - 3) : position + 2]
-    return any(mark in (nearby if len(mark) == 1 else wider) for mark in marks)
-
-
-def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
-    def distance(span: Span) -> int:
-        return max(0, span[0] - anchor[1], anchor[0] - span[1])
-
-    close = [s for s in spans if distance(s) <= limit]
-    return min(close, key=distance) if close else None
 
 
 def articles_per_pass(batch_size: int) -> int:

@@ -1,0 +1,266 @@
+"""Role spans → quotes: content fragments grouped into quotes, each quote linked to a source mention (by the
+linker, or the nearest mention without one), given its nearest cue and a resolved speaker entity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from quoteattr.data.quotemarks import CLOSERS, OPENERS, STRAIGHT, inside_quotation, quote_type, quoted_regions
+from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.systems.mention_resolver import resolve_mentions
+from quoteattr.systems.model.decoding_config import DecodingConfig
+from quoteattr.systems.model.windows import ArticleTokens, char_span, token_range
+
+_GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
+_SENTENCE_END = set(".!?…")
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"”’']*\s|\n")
+_EDGE_PUNCTUATION = ' \t\n,;:—–-"“”‘’«»()[]'
+"""What a mention never starts or ends with (a period may end one: "Acme Inc.", "the U.S.")."""
+
+
+def strip_edges(text: str, span: Span) -> Span:
+    """A mention without the punctuation and spaces at its edges ("the defendant," → "the defendant"); a mention
+    of nothing else is kept as it is."""
+    start, end = span
+    while start < end and text[start] in _EDGE_PUNCTUATION:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+        end -= 1
+    return (start, end) if start < end else span
+
+
+@dataclass
+class LinkRequest:
+    """The quotes (token extents) of one window to link, and the source mentions inside it."""
+
+    window: int
+    quotes: list[Span]
+    candidates: list[Span]
+    bounds: Span
+
+
+SPEAKER_PRONOUNS = frozenset(
+    """i me you he him she her it we us they them myself yourself himself herself itself ourselves yourselves
+    themselves one someone somebody anyone anybody everyone everybody nobody noone none other others some many
+    few several both all each either neither""".split()
+)
+"""Stop words that stand for a speaker on their own ("he said", "others warned"): a mention of them speaks."""
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # on first use: the model needs spaCy for nothing else
+
+    return frozenset(STOP_WORDS) - SPEAKER_PRONOUNS
+
+
+def can_speak(mention: str) -> bool:
+    """Whether a source mention could name a speaker: it has a word (letters or digits) that is not a function
+    word ("the", "of"; pronouns are not function words here). The tagger now and then tags punctuation (":")
+    or a function word as a source, and the linker scores those as surely as names."""
+    return any(word not in _function_words() for word in re.findall(r"['‘’]?[^\W_]+", mention.lower()))
+
+
+def nearest_source(requests: list[LinkRequest]) -> list[list[tuple[Span | None, None]]]:
+    """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
+    return [[(_nearest(r.candidates, quote, limit=25), None) for quote in r.quotes] for r in requests]
+
+
+def assemble_article(
+    article: Article,
+    tokens: ArticleTokens,
+    windows: list[Span],
+    spans: dict[str, list[Span]],
+    choose_sources,
+    decoding: DecodingConfig,
+    given: list[Quote] | None = None,
+    context: Callable[[], list[tuple[Span, str]]] | None = None,
+) -> Article:
+    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
+    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest
+    cue and a speaker entity resolved with the article's other people and organisations (``context``, see
+    ``resolve_mentions``; those named inside a quote are not antecedents). ``decoding`` steers how fragments
+    group into quotes (``_group_fragments``) and whether their edge commas are trimmed (``trim_edge_commas``)."""
+    text = article.text
+    if given is None:
+        quote_tokens = _group_fragments(
+            text,
+            tokens,
+            spans,
+            decoding.join_across_sentences,
+            decoding.split_introduced,
+            decoding.join_wordy_cues,
+        )
+    else:
+        quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
+    regions = quoted_regions(text)
+    source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
+    candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
+    # each quote is linked in the window where it sits most centrally; one chooser call per window
+    placed: dict[int, list[int]] = {}
+    for index, fragments in enumerate(quote_tokens):
+        if fragments:
+            start, end = fragments[0][0], fragments[-1][1]
+            window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
+            placed.setdefault(window, []).append(index)
+    requests = [
+        LinkRequest(
+            window,
+            [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
+            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
+            windows[window],
+        )
+        for window, indices in placed.items()
+    ]
+    sources: dict[int, tuple[Span | None, float | None]] = {}
+    for indices, chosen in zip(placed.values(), choose_sources(requests)):
+        for index, (source, probability) in zip(indices, chosen):
+            inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
+            sources[index] = (
+                (None, None) if inside else (source, probability)
+            )  # a speaker between two fragments is the quote's
+    quotes: list[Quote] = []
+    for index, fragments in enumerate(quote_tokens):
+        if given:
+            content = list(given[index].spans)
+        else:
+            content = [char_span(tokens.offsets, f) for f in fragments]
+            content = trim_edge_commas(text, content, regions) if decoding.trim_commas else content
+        kind = given[index].type if given else quote_type(text, content, regions)
+        if not fragments:
+            quotes.append(Quote(content, kind))
+            continue
+        source, probability = sources.get(index, (None, None))
+        cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
+        speaker = strip_edges(text, char_span(tokens.offsets, source)) if source else None
+        speaker = None if overlaps_any(speaker, content) else speaker
+        cue_chars = char_span(tokens.offsets, cue) if cue else None
+        quotes.append(
+            Quote(
+                content,
+                kind,
+                None if overlaps_any(cue_chars, content) else cue_chars,
+                speaker,
+                speaker_score=probability if speaker else None,
+            )
+        )
+    mentions = sorted({q.speaker for q in quotes if q.speaker})
+    contents = [span for quote in quotes for span in quote.spans]
+    outside = None if context is None else lambda: [m for m in context() if not overlaps_any(m[0], contents)]
+    names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions, outside))))
+    for quote in quotes:
+        quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
+    quotes.sort(key=lambda q: q.spans)
+    return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
+
+
+def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> list[Span]:
+    """Fragments without the commas and semicolons (and the spaces by them) at their edges that lie outside
+    every quotation: reported speech ends before the comma of the clause that follows it."""
+    trimmed = []
+    for start, end in content:
+        while end - start > 1 and (
+            text[end - 1].isspace() or text[end - 1] in ",;" and not inside_quotation(end - 1, regions)
+        ):
+            end -= 1
+        while end - start > 1 and (
+            text[start].isspace() or text[start] in ",;" and not inside_quotation(start, regions)
+        ):
+            start += 1
+        trimmed.append((start, end))
+    return trimmed
+
+
+def _group_fragments(
+    text: str,
+    tokens: ArticleTokens,
+    spans: dict[str, list[Span]],
+    across_sentences: bool = False,
+    split_introduced: bool = False,
+    wordy_cues: bool = False,
+) -> list[list[Span]]:
+    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
+    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…"). With
+    ``split_introduced``, a quote whose own cue or source comes before it in its sentence ("X said that …")
+    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …"). With
+    ``wordy_cues``, two quotations are one also when the clause between them holds a cue and other words,
+    in one sentence ("…," Guan told reporters on Monday. "…")."""
+    roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
+    quotes: list[list[Span]] = []
+    introduced: list[bool] = []
+    for index, (start, end, role) in enumerate(roles):
+        if role != "CONTENT":
+            continue
+        if (
+            quotes
+            and not (split_introduced and introduced[-1])
+            and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues)
+        ):
+            quotes[-1].append((start, end))
+            continue
+        quotes.append([(start, end)])
+        before = roles[index - 1] if index else None
+        introduced.append(
+            before is not None
+            and before[2] != "CONTENT"
+            and not _SENTENCE_BREAK.search(text[tokens.offsets[before[1] - 1][1] : tokens.offsets[start][0]])
+        )
+    return quotes
+
+
+def _interruption(
+    text: str,
+    tokens: ArticleTokens,
+    left: int,
+    right: int,
+    roles: list,
+    across_sentences: bool,
+    wordy_cues: bool = False,
+) -> bool:
+    between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
+    if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
+        return False
+    gap_text = text[tokens.offsets[left - 1][1] : tokens.offsets[right][0]]
+    if "\n" in gap_text:
+        return False
+    covered = {i for s, e, _ in between for i in range(s, e)}
+    gap = [i for i in range(left, right) if i not in covered]
+    if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
+        return True
+    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
+        text, tokens.offsets[right][0], closing=False
+    )
+    # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
+    if (
+        wordy_cues
+        and quotations
+        and any(r == "CUE" for _, _, r in between)
+        and not _SENTENCE_BREAK.search(gap_text.strip())
+    ):
+        return True
+    # "…," he said. "…": the cue's sentence ends between two quotations of one turn
+    return (
+        across_sentences
+        and quotations
+        and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
+    )
+
+
+def _quotation_edge(text: str, position: int, closing: bool) -> bool:
+    """A closing quotation mark at or just after ``position`` (closing), or an opening one at or just before
+    it: the marks of ``quotemarks`` (a two-character mark, such as two apostrophes, is looked for one wider)."""
+    marks = CLOSERS + STRAIGHT if closing else OPENERS + STRAIGHT
+    nearby = text[max(0, position - 1) : position + 2] if closing else text[max(0, position - 2) : position + 1]
+    wider = text[max(0, position - 2) : position + 3] if closing else text[max(0, position - 3) : position + 2]
+    return any(mark in (nearby if len(mark) == 1 else wider) for mark in marks)
+
+
+def _nearest(spans: list[Span], anchor: Span, limit: int) -> Span | None:
+    def distance(span: Span) -> int:
+        return max(0, span[0] - anchor[1], anchor[0] - span[1])
+
+    close = [s for s in spans if distance(s) <= limit]
+    return min(close, key=distance) if close else None
