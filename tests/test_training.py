@@ -413,7 +413,16 @@ def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predict
     config["quoteattr"]["calibration"] = {"score": [1.5, -0.2], "speaker_score": [1.2, 0.1]}
     (start / "config.json").write_text(json.dumps(config))
     output = tmp_path / "continued"
-    extra = ["--model_name_or_path", str(start), "--learning_rate", "0", "--max_steps", "1", "--search_decoding", "none"]
+    extra = [
+        "--model_name_or_path",
+        str(start),
+        "--learning_rate",
+        "0",
+        "--max_steps",
+        "1",
+        "--search_decoding",
+        "none",
+    ]
     result = subprocess.run(train_command(output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"continuing {start}" in result.stdout + result.stderr

@@ -65,7 +65,7 @@ def dataset_card(
 ) -> str:
     """README.md for the dataset: YAML metadata, features, counts, annotator agreement, provenance, licence."""
     split_rule = split_note or (
-        f"Articles were shuffled with seed {seed} and cut 80/10/10 into train/validation/test; "
+        f"Articles were shuffled with seed {seed} and cut 70/10/20 into train/validation/test; "
         "no article is in two splits."
         if seed is not None
         else "Splits are the sources' own (e.g. PolNeAR train → train, dev → validation)."

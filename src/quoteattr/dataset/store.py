@@ -23,7 +23,7 @@ FEATURES = arrow_features()
 
 
 def split_articles(
-    articles: list[Article], seed: int, ratios: tuple[float, float] = (0.8, 0.1)
+    articles: list[Article], seed: int, ratios: tuple[float, float] = (0.7, 0.1)
 ) -> dict[str, list[Article]]:
     """Shuffle articles with a seed and cut them into train/validation/test (each article in one split)."""
     ordered = sorted(articles, key=lambda a: a.id)

@@ -75,6 +75,7 @@ def compare_systems(
     where it scores its quotes), write the reports; the table and the reports' folder are logged at INFO."""
     output = Path(output)
     gold = read_articles(gold_path)
+    entities = "silver" if any(article.meta.get("silver_speaker_entities") for article in gold) else "gold"
     reports: dict[str, dict] = {}
     sweeps: dict[str, list[dict[str, float]]] = {}
     for name in systems:
@@ -86,6 +87,7 @@ def compare_systems(
         write_articles(output / f"{label}.jsonl", predictions)
         report = evaluate_articles(gold, predictions, bootstrap=bootstrap)
         report["predict_seconds"] = round(seconds, 2)
+        report["speaker_entities"] = entities
         gold_quotes = with_gold_quotes_only(gold)
         linker = getattr(system, "link", None)
         linked = list(linker(gold_quotes)) if linker else link_by_overlap(gold_quotes, predictions)

@@ -10,7 +10,27 @@ from quoteattr.data.schema import QUOTE_TYPES, Article, Quote
 from quoteattr.data.writers import atomic_writer
 from quoteattr.evaluation.scoring import METRICS, match_quotes, speaker_is_right
 
-HEADLINE_ROWS = (*METRICS, "attribution_given_gold_quotes")
+HEADLINE_ROWS = (
+    "attribution",
+    "speaker_entity",
+    "content_overlap",
+    "content_exact",
+    *(
+        metric
+        for metric in METRICS
+        if metric not in ("attribution", "speaker_entity", "content_overlap", "content_exact")
+    ),
+    "attribution_given_gold_quotes",
+)
+"""Every metric, the headline ones first: who said it (attribution, speaker entity), then where the quotes are."""
+
+
+def row_label(row: str, reports: dict[str, dict]) -> str:
+    """A metric row's name; speaker-entity rows say whether the gold's entities are hand-labelled or silver."""
+    if not row.startswith("speaker_entity"):
+        return row
+    kind = next(iter(reports.values())).get("speaker_entities", "gold")
+    return f"{row} ({kind} entities)"
 
 
 def comparison_table(reports: dict[str, dict], rows: tuple[str, ...] = HEADLINE_ROWS, with_types: bool = True) -> str:
@@ -31,7 +51,7 @@ def comparison_table(reports: dict[str, dict], rows: tuple[str, ...] = HEADLINE_
             cell = f"{values['f1']:.3f}" + (f" [{ci[0]:.2f},{ci[1]:.2f}]" if ci else "")
             cells.append(f"{cell:>{width}}")
         if any(c.strip() != "n/a" for c in cells):
-            lines.append(f"{row:<40}" + "".join(cells))
+            lines.append(f"{row_label(row, reports):<40}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -179,13 +199,15 @@ def write_markdown(
             f1 = f"{values['f1']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
             cells.append(f"{values['precision']:.3f} | {values['recall']:.3f} | {f1}")
         if any(cell != "– | – | –" for cell in cells):
-            lines.append(f"| {row} | " + " | ".join(cells) + " |")
+            lines.append(f"| {row_label(row, reports)} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Definitions: content_exact = identical fragments; content_overlap = at least one shared character, "
         "matched one to one; content_token = word tokens; attribution = overlap-matched quote with the right "
-        "speaker (mentions overlap or entity names agree); attribution_given_gold_quotes = the system's speaker "
-        "linker run on the gold quote spans.",
+        "speaker (mentions overlap or entity names agree); speaker_entity = overlap-matched quotes whose speaker "
+        "entity names agree (gold entities: hand-labelled; silver: resolved by rule from the gold mentions, so a "
+        "resolver's errors stay unseen); attribution_given_gold_quotes = the system's speaker linker run on the "
+        "gold quote spans.",
     ]
     if curves:
         lines += [

@@ -74,6 +74,13 @@ class DataArguments:
     train_split: str = field(default="train", metadata={"help": "the split to train on"})
     validation_split: str = field(default="validation", metadata={"help": "the split to select and calibrate on"})
     test_split: str | None = field(default=None, metadata={"help": "also score this split in the model card"})
+    extra_gold: str | None = field(
+        default=None,
+        metadata={
+            "help": "hand-labelled articles (a Label Studio export folder or an interchange file) also scored in "
+            "the card, beside the splits; never trained or selected on"
+        },
+    )
     max_train_articles: int | None = field(default=None, metadata={"help": "train on the first N articles only"})
     max_eval_articles: int | None = field(default=None, metadata={"help": "score the first N articles only"})
 

@@ -17,6 +17,16 @@ logger = logging.getLogger(__name__)
 
 BOOTSTRAP = 200
 """Bootstrap resamples behind the card's F1 intervals."""
+EXTRA_GOLD = "extra_gold"
+"""The card's name for ``--extra_gold``'s articles."""
+
+
+def extra_gold_articles(path: str) -> list[Article]:
+    """The hand-labelled articles of a Label Studio export folder or an interchange file."""
+    from quoteattr.data.readers import read_articles
+    from quoteattr.dataset.build import labelled_articles
+
+    return labelled_articles(path, None)[0] if Path(path).is_dir() else read_articles(path)
 
 
 def choose_decoding(
@@ -48,6 +58,7 @@ def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article
     rules = RulesAttributor()
     for split_name, gold in splits.items():
         report = evaluate_articles(gold, list(attributor.predict(gold)), bootstrap=BOOTSTRAP)
+        report["speaker_entities"] = "silver" if any(a.meta.get("silver_speaker_entities") for a in gold) else "gold"
         linked = list(attributor.link(with_gold_quotes_only(gold)))
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=BOOTSTRAP))
         report["calibration"] = calibration_errors(attributor, gold)
@@ -87,8 +98,12 @@ def finish_run(
     validation = splits[data_args.validation_split]
     decoding_table, fits = choose_decoding(attributor, validation, run["run_args"])
     attributor.save_pretrained(final_dir)
-    scored = [data_args.validation_split] + ([data_args.test_split] if data_args.test_split else [])
-    scores, rules_scores = score_checkpoint(QuoteAttributor.from_pretrained(final_dir), {s: splits[s] for s in scored})
+    scored = {name: splits[name] for name in (data_args.validation_split, data_args.test_split) if name}
+    if data_args.extra_gold:
+        scored[EXTRA_GOLD] = extra_gold_articles(data_args.extra_gold)
+    scores, rules_scores = score_checkpoint(QuoteAttributor.from_pretrained(final_dir), scored)
+    if data_args.extra_gold:
+        scores[EXTRA_GOLD]["source"] = data_args.extra_gold
     write_model_card(
         final_dir,
         settings=attributor.settings,

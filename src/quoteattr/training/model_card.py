@@ -142,12 +142,20 @@ def _metric_rows(report: dict[str, Any]) -> str:
     for key, label in CARD_METRICS:
         if key not in metrics:
             continue
+        if key == "speaker_entity":
+            label = f"{label} ({report.get('speaker_entities', 'gold')} entities)"
         cells = [f"{metrics[key][name]:.3f}" for name in ("precision", "recall", "f1")]
         interval = metrics[key].get("f1_ci")
         cells.append(f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
         cells += [f"{metrics[f'{key}/{t}']['f1']:.3f}" if f"{key}/{t}" in metrics else "–" for t in QUOTE_TYPES]
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def _split_title(split: str, report: dict[str, Any]) -> str:
+    """A scored split's heading; articles from outside the dataset say where they came from."""
+    source = report.get("source")
+    return f"{split}: {source} (hand-labelled; never trained or selected on)" if source else split
 
 
 def _rules_rows(scores: dict[str, dict[str, Any]], rules_scores: dict[str, dict[str, Any]]) -> str:
@@ -205,8 +213,8 @@ def _eval_results(scores: dict[str, dict[str, Any]], dataset_dir: Path) -> list[
         EvalResult(
             task_type="token-classification",
             task_name="Quote attribution",
-            dataset_type=str(dataset_dir),
-            dataset_name=dataset_dir.name,
+            dataset_type=report.get("source", str(dataset_dir)),
+            dataset_name=Path(report.get("source", dataset_dir)).name,
             dataset_split=split,
             metric_type="f1",
             metric_name=label,
@@ -308,7 +316,7 @@ def write_model_card(
         decoding_table=_decoding_table(decoding_table or []),
         decoding=f"`{checkpoint_decoding(settings, str(folder)).describe()}`",
         quote_type_columns=" | ".join(f"F1 {t}" for t in QUOTE_TYPES),
-        score_rows={split: _metric_rows(report) for split, report in scores.items()},
+        score_rows={_split_title(split, report): _metric_rows(report) for split, report in scores.items()},
         rules_rows=_rules_rows(scores, rules_scores or {}),
         calibration_rows=_calibration_rows(scores),
         calibration_fit=describe_fits(calibration or {}) or "not fitted",
