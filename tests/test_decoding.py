@@ -297,3 +297,56 @@ def test_bio_tags_become_spans_per_role():
         "SOURCE": [(3, 4)],
     }
     assert decode_spans(np.array([], dtype=np.int64)) == {"CONTENT": [], "CUE": [], "SOURCE": []}
+
+
+def test_a_decoding_config_checks_every_value_and_names_its_source():
+    import pytest
+
+    from quoteattr.data.errors import InputError
+
+    assert DecodingConfig.parse("tags=argmax, min_quote_score=0.5") == DecodingConfig(
+        tags="argmax", min_quote_score=0.5
+    )
+    for text, message in [
+        ("tags=viterbe", "tags must be one of viterbi, argmax"),
+        ("content_gap_tokens=-1", "content_gap_tokens must be a whole number ≥ 0"),
+        ("join_across_sentences=maybe", "join_across_sentences must be true or false"),
+        ("snap_to_marks=1", "unknown decoding options ['snap_to_marks']"),
+        ("viterbi", "option=value pairs"),
+    ]:
+        with pytest.raises(InputError) as raised:
+            DecodingConfig.parse(text, "configs/x.yaml: decoding")
+        assert str(raised.value).startswith("configs/x.yaml: decoding") and message in str(raised.value)
+
+
+def test_a_format_1_checkpoint_keeps_its_decoding_and_its_threshold_moves_to_the_calibrated_scale():
+    from quoteattr.systems.model.confidence import calibrate
+    from quoteattr.systems.model.decoding_config import DECODING_FORMAT, migrated_settings
+
+    old = {
+        "max_length": 256,
+        "decoding": "viterbi",
+        "content_gap_tokens": 0,
+        "snap_to_marks": 1,
+        "continuation": True,
+        "min_quote_score": 0.6,
+        "calibration": {"score": [1.4, 0.3], "speaker_score": None},
+    }
+    settings, decoding = migrated_settings(old, "old/config.json")
+    assert decoding.tags == "viterbi" and decoding.content_gap_tokens == 0
+    assert decoding.join_across_sentences is False and decoding.min_content_words == 3  # format 1's own defaults
+    assert decoding.min_quote_score == calibrate(0.6, [1.4, 0.3])
+    scores = [0.3, 0.59, 0.6, 0.61, 0.9]  # Platt scaling is monotone: the same quotes pass either threshold
+    assert [s >= 0.6 for s in scores] == [calibrate(s, [1.4, 0.3]) >= decoding.min_quote_score for s in scores]
+    assert settings["decoding"]["format_version"] == DECODING_FORMAT and "snap_to_marks" not in settings
+    assert migrated_settings(settings, "new")[1] == decoding
+
+
+def test_a_speaker_mention_loses_its_edge_punctuation():
+    from quoteattr.systems.model.assembly import strip_edges
+
+    text = 'He said, "the defendant," then Acme Inc. agreed.'
+    for mention, expected in [(', "the defendant,"', "the defendant"), ("Acme Inc.", "Acme Inc."), (",", ",")]:
+        start = text.index(mention)
+        stripped = strip_edges(text, (start, start + len(mention)))
+        assert text[stripped[0] : stripped[1]] == expected

@@ -239,8 +239,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                 "or --overwrite to replace it"
             )
         replace_folder(built, output)
-    for split, counts in stats.items():
-        print(f"{split:<11} " + " ".join(f"{k}={v}" for k, v in counts.items()))
+    for split, counts in stats.items():  # the phenomena are in the card and statistics.json
+        print(f"{split:<11} " + " ".join(f"{k}={v}" for k, v in counts.items() if k != "phenomena"))
     print(f"wrote {args.output}")
     return 0
 

@@ -65,6 +65,7 @@ def run_main_job(
             ]
         )
         systems.append(str(checkpoint))
+    write_articles(output / "validation_gold.jsonl", load_split_articles(dataset, "validation"))
     test_gold = output / "test_gold.jsonl"
     write_articles(test_gold, load_split_articles(dataset, "test"))
     logger.info("\nthe systems side by side on the embedded test split:")

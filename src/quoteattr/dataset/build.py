@@ -4,6 +4,7 @@ random by article, or a corpus's official splits; the dataset is written with it
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from quoteattr.data.errors import InputError
 from quoteattr.data.readers import read_articles
@@ -38,7 +39,7 @@ def build_from_sources(
     seed: int = 13,
     licence: str | None = None,
     validation_from_train: float | None = None,
-) -> dict[str, dict[str, int]]:
+) -> dict[str, dict[str, Any]]:
     """Official splits when given (--train/--validation/--test; with ``validation_from_train`` the
     validation split is a seeded slice of train's articles), else a seeded split by article of the
     annotations and inputs; writes the dataset and its card."""

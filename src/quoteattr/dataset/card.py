@@ -1,4 +1,4 @@
-"""The dataset card (README.md): YAML metadata, features, counts per split, provenance, licence.
+"""The dataset card (README.md): YAML metadata, features, counts and phenomena per split, provenance, licence.
 
 The YAML front matter comes from ``huggingface_hub.DatasetCardData`` (valid YAML whatever the licence text
 says), the prose from ``dataset_card_template.md``."""
@@ -6,10 +6,12 @@ says), the prose from ``dataset_card_template.md``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from quoteattr.data.schema import Article
+from quoteattr.dataset.phenomena import PHENOMENA
 from quoteattr.evaluation.scoring import pooled_agreement
 
 TEMPLATE_PATH = Path(__file__).with_name("dataset_card_template.md")
@@ -37,7 +39,17 @@ def agreement_rows(agreement: dict[str, tuple[int, dict[str, float]]]) -> str:
     )
 
 
-def _card_data(stats: dict[str, dict[str, int]], licence: str) -> DatasetCardData:
+def phenomena_table(stats: dict[str, dict[str, Any]]) -> str:
+    """The card's phenomena table: a row per phenomenon, its definition as the label, a column per split."""
+    lines = ["| phenomenon | " + " | ".join(stats) + " |", "|---" * (len(stats) + 1) + "|"]
+    lines += [
+        f"| {label} | " + " | ".join(str(s["phenomena"][key]) for s in stats.values()) + " |"
+        for key, label in PHENOMENA.items()
+    ]
+    return "\n".join(lines)
+
+
+def _card_data(stats: dict[str, dict[str, Any]], licence: str) -> DatasetCardData:
     """The YAML front matter: what the Hub shows and filters on, and where each split's Parquet file is."""
     return DatasetCardData(
         language=["en"],
@@ -56,14 +68,15 @@ def _card_data(stats: dict[str, dict[str, int]], licence: str) -> DatasetCardDat
 
 
 def dataset_card(
-    stats: dict[str, dict[str, int]],
+    stats: dict[str, dict[str, Any]],
     sources: list[str],
     licence: str,
     seed: int | None,
     split_note: str | None = None,
     agreement: dict[str, tuple[int, dict[str, float]]] | None = None,
 ) -> str:
-    """README.md for the dataset: YAML metadata, features, counts, annotator agreement, provenance, licence."""
+    """README.md for the dataset: YAML metadata, features, counts, phenomena, annotator agreement, provenance,
+    licence."""
     split_rule = split_note or (
         f"Articles were shuffled with seed {seed} and cut 70/10/20 into train/validation/test; "
         "no article is in two splits."
@@ -79,6 +92,7 @@ def dataset_card(
             for name, s in stats.items()
         ),
         split_rule=split_rule,
+        phenomena_table=phenomena_table(stats),
         agreement_rows=agreement_rows(agreement or {}),
         source_lines="\n".join(f"- {source}" for source in sources),
         licence=licence,

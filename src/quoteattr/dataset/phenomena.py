@@ -12,7 +12,7 @@ from quoteattr.data.schema import Article, Quote, overlaps_any
 PHENOMENA = {
     "pronoun_speaker": "speaker mention is a personal pronoun (he, she, they...)",
     "pronoun_speaker_named_only_as_non_speaker": "pronoun speaker whose person was not quoted earlier in the article",
-    "description_speaker": "speaker mention neither a pronoun nor the speaker's name (the ministry, the coach)",
+    "description_speaker": "speaker mention neither a pronoun nor a name (the ministry, the coach)",
     "apposition_speaker": "speaker mention with an apposition (The port's harbour master, Ines Albuquerque)",
     "no_speaker_mention": "speaker known but not mentioned (continuation quote)",
     "no_cue": "quote without a cue",
@@ -23,12 +23,13 @@ PHENOMENA = {
     "marks_curly_double": "quote with curly double marks (“ ”)",
     "marks_curly_single": "quote with curly single marks (‘ ’, not apostrophes)",
     "marks_angle": "quote with angle marks (« » ‹ ›)",
-    "unquoted_quotation_marks": "quotation marks around no quote (scare quotes, titles)",
+    "unquoted_quotation_marks": "double-quoted region holding no quote (scare quotes, titles)",
 }
 """Each phenomenon's key (statistics.json) and its definition (the card's row label). Every count is of quotes,
 except unquoted_quotation_marks, which counts double-quoted regions."""
 
 PERSONAL_PRONOUNS = frozenset("i me we us you he him she her it they them".split())
+DETERMINERS = frozenset({"The", "A", "An"})
 
 MARKS = {
     "marks_straight": ('"', "''", "``"),
@@ -67,8 +68,13 @@ def _quote_phenomena(text: str, quote: Quote, single_marks: set[int]) -> list[st
     """The phenomena one quote shows, but for whether its pronoun speaker was quoted before."""
     found = _speaker_phenomena(text, quote)
     found += [key for key, shown in _shape(text, quote).items() if shown]
+    return found + _marks(text, quote, single_marks)
+
+
+def _marks(text: str, quote: Quote, single_marks: set[int]) -> list[str]:
+    """The kinds of quotation mark in a quote's content or touching it (for spans that leave the marks out)."""
     marked = [text[max(0, start - 1) : end + 1] for start, end in quote.spans]
-    found += [key for key, marks in MARKS.items() if any(m in fragment for fragment in marked for m in marks)]
+    found = [key for key, marks in MARKS.items() if any(m in fragment for fragment in marked for m in marks)]
     if any(start - 1 <= position <= end for start, end in quote.spans for position in single_marks):
         found.append("marks_curly_single")
     return found
@@ -87,7 +93,7 @@ def _shape(text: str, quote: Quote) -> dict[str, bool]:
 
 
 def _speaker_phenomena(text: str, quote: Quote) -> list[str]:
-    """pronoun, description and apposition mentions: a description names no one (its entity's last name)."""
+    """pronoun, description and apposition mentions: a description holds no word of its entity's name."""
     if quote.speaker is None:
         return []
     if _is_pronoun(text, quote):
@@ -104,11 +110,10 @@ def _is_pronoun(text: str, quote: Quote) -> bool:
 
 
 def names_entity(mention: str, entity: str | None) -> bool:
-    """Whether the mention holds the entity's last capitalised word as written (a person's surname; "Ministry"
-    of "Defence Ministry", which "the ministry" does not hold)."""
-    words = re.findall(r"\w+", entity or "")
-    capitalised = [word for word in words if word[0].isupper()] or words
-    return bool(capitalised) and re.search(rf"(?<!\w){re.escape(capitalised[-1])}(?!\w)", mention) is not None
+    """Whether the mention holds a capitalised word of the entity's name as written: "Konashenkov", "Ms Lin",
+    "the Hawks" name their speaker; "the ministry" of "Defence Ministry" does not."""
+    names = {word for word in re.findall(r"\w+", entity or "") if word[0].isupper()} - DETERMINERS
+    return any(word in names for word in re.findall(r"\w+", mention))
 
 
 def curly_single_marks(text: str) -> set[int]:

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from datasets import Dataset, DatasetDict
 
@@ -16,6 +17,7 @@ from quoteattr.data.readers import row_to_article
 from quoteattr.data.schema import QUOTE_TYPES, Article
 from quoteattr.data.writers import arrow_features, article_to_row, plain_permissions
 from quoteattr.dataset.card import dataset_card, split_agreement
+from quoteattr.dataset.phenomena import count_phenomena
 
 SPLITS = ("train", "validation", "test")
 
@@ -58,8 +60,8 @@ def build_dataset(splits: dict[str, list[Article]]) -> DatasetDict:
     )
 
 
-def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, int]]:
-    """Articles, quotes and quotes per type in each split."""
+def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, Any]]:
+    """Articles, quotes, quotes per type and the attribution phenomena (``phenomena``) in each split."""
     stats = {}
     for name, articles in splits.items():
         types = Counter(q.type for a in articles for q in a.quotes)
@@ -68,6 +70,7 @@ def split_statistics(splits: dict[str, list[Article]]) -> dict[str, dict[str, in
             "quotes": sum(types.values()),
             **{t: types.get(t, 0) for t in QUOTE_TYPES},
             "with_speaker_entity": sum(1 for a in articles for q in a.quotes if q.speaker_entity),
+            "phenomena": count_phenomena(articles),
         }
     return stats
 
@@ -94,13 +97,11 @@ def save_dataset(
         (staging / "data").mkdir()
         for name, split in dataset.items():
             split.to_parquet(str(staging / "data" / f"{name}.parquet"))
+        stats = split_statistics(splits)
         (staging / "README.md").write_text(
-            dataset_card(split_statistics(splits), sources, licence, seed, split_note, split_agreement(splits)),
-            encoding="utf-8",
+            dataset_card(stats, sources, licence, seed, split_note, split_agreement(splits)), encoding="utf-8"
         )
-        (staging / "statistics.json").write_text(
-            json.dumps(split_statistics(splits), indent=2) + "\n", encoding="utf-8"
-        )
+        (staging / "statistics.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
         if output.exists():
             old = output.with_name(f".{output.name}.old")
             shutil.rmtree(old, ignore_errors=True)
