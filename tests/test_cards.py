@@ -19,6 +19,7 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 from conftest import ROOT
 from quoteattr.data.schema import Article, Quote
 from quoteattr.dataset.card import dataset_card
+from quoteattr.dataset.phenomena import PHENOMENA
 from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.training.calibration import CalibrationFit, fit_score
@@ -28,9 +29,26 @@ from quoteattr.training.model_card import CARD_METRICS, BestCheckpoint, DataTerm
 LICENCE = "research use only: do not redistribute"
 """A licence line with a colon in it: hand-built YAML broke on such a line, DatasetCardData quotes it."""
 STATS = {
-    "train": {"articles": 3, "quotes": 5, "direct": 2, "indirect": 2, "mixed": 1, "with_speaker_entity": 4},
-    "validation": {"articles": 2, "quotes": 2, "direct": 1, "indirect": 1, "mixed": 0, "with_speaker_entity": 2},
+    "train": {
+        "articles": 3,
+        "quotes": 5,
+        "direct": 2,
+        "indirect": 2,
+        "mixed": 1,
+        "with_speaker_entity": 4,
+        "phenomena": {key: 0 for key in PHENOMENA} | {"pronoun_speaker": 2, "interrupted": 1},
+    },
+    "validation": {
+        "articles": 2,
+        "quotes": 2,
+        "direct": 1,
+        "indirect": 1,
+        "mixed": 0,
+        "with_speaker_entity": 2,
+        "phenomena": {key: 0 for key in PHENOMENA} | {"unquoted_quotation_marks": 3},
+    },
 }
+"""Split statistics as statistics.json holds them (the model card reads it), phenomena included."""
 SOURCES = ["data/raw/starter/: short news-style articles (CC BY 4.0)", "Labels: data/annotations/"]
 LOG_HISTORY = [
     {"loss": 1.2, "epoch": 0.9951, "step": 2},
@@ -202,6 +220,10 @@ def test_dataset_card_yaml_parses_with_its_licence_and_splits(tmp_path: Path):
         {"name": "validation", "num_examples": 2},
     ]
     assert "| train | 3 | 5 | 2 | 2 | 1 | 4 |" in card.text and "Splits are the sources' own" in card.text
+    assert "## Phenomena" in card.text and "| phenomenon | train | validation |\n|---|---|---|\n" in card.text
+    assert f"| {PHENOMENA['pronoun_speaker']} | 2 | 0 |" in card.text and "| interrupted quote" in card.text
+    assert f"| {PHENOMENA['unquoted_quotation_marks']} | 0 | 3 |\n\n## Annotator agreement" in card.text
+    assert all(f"\n| {label} | " in card.text for label in PHENOMENA.values())
     assert "## Annotator agreement" in card.text and "| train | 1 | 0.400 | 0.250 | 0.200 |" in card.text
     assert "the kept annotator's\nlabels as gold, each other annotator's as a prediction" in card.text
     assert "## Provenance" in card.text and f"## Licence\n\n{LICENCE}." in card.text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from datasets import load_dataset, load_from_disk
@@ -8,12 +9,13 @@ from conftest import ANNOTATIONS
 from quoteattr.data.readers import row_to_article
 from quoteattr.data.schema import Article
 from quoteattr.dataset.build import build_from_sources
+from quoteattr.dataset.phenomena import PHENOMENA
 
 
 def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):
     output = tmp_path / "dataset"
     stats = build_from_sources(output, annotations=ANNOTATIONS, seed=7)
-    assert sum(s["articles"] for s in stats.values()) == len(gold.articles) == 31
+    assert sum(s["articles"] for s in stats.values()) == len(gold.articles) == 95
     assert all(stats[split]["articles"] >= 1 for split in ("train", "validation", "test"))
 
     original = {a.id: a.to_dict() for a in gold.articles}
@@ -34,6 +36,9 @@ def test_build_round_trips_through_disk_and_parquet(tmp_path: Path, gold):
     assert "| split | articles | quotes | direct | indirect | mixed |" in card
     assert f"| train | {stats['train']['articles']} | {stats['train']['quotes']} |" in card
     assert "## Provenance" in card and "## Licence" in card
+    assert "## Phenomena" in card and "| phenomenon | train | validation | test |" in card
+    saved = json.loads((output / "statistics.json").read_text(encoding="utf-8"))
+    assert saved == stats and set(saved["train"]["phenomena"]) == set(PHENOMENA)
 
 
 def test_same_seed_same_split(tmp_path: Path):
@@ -57,7 +62,11 @@ def test_official_splits_are_kept_and_the_card_names_the_corpus(tmp_path: Path, 
     stats = build_from_sources(
         tmp_path / "ds", train=str(tmp_path / "train.jsonl"), validation=str(tmp_path / "dev.jsonl")
     )
-    assert stats["train"]["articles"] == 20 and stats["validation"]["articles"] == 11 and "test" not in stats
+    assert (
+        stats["train"]["articles"] == 20
+        and stats["validation"]["articles"] == len(gold.articles) - 20
+        and "test" not in stats
+    )
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     assert "PolNeAR (Newell, Margolin & Ruths, LREC 2018)" in card and "silver" in card
     assert "Splits are the sources' own" in card
