@@ -11,6 +11,8 @@ NAME is ``docs/results/NAME.json``, the file a producer wrote, copied unchanged:
   ``command`` field (``--collect`` adds it; ``comparison.json`` does not record it). Entries that carry their
   own ``command``/``recorded_from`` (e.g. the annotators' agreement) are kept when a new run is collected.
   Views: ``full`` (default) and ``headline``.
+- parts tables (``--collect DIR --name NAME --part PART``): one ``comparison.json`` per part (e.g. a system
+  scored on two corpora), a row per system and columns per part.
 - ``training/active_learning.py``: its ``results.json``.
 - ``training/benchmark_runtimes.py``, ``training/benchmark_streaming.py``, ``training/benchmark.py``: the file
   their ``--output`` writes.
@@ -45,11 +47,18 @@ COMPARISON_ROWS = {
         ("attribution_given_gold_quotes", "attribution given gold quotes"),
     ],
     "headline": [
+        ("attribution", "attribution"),
+        ("speaker_entity", "speaker entity"),
         ("content_overlap", "content overlap"),
         ("content_exact", "content exact"),
-        ("attribution", "attribution"),
     ],
 }
+PART_COLUMNS = [
+    ("attribution", "attribution"),
+    ("speaker_entity", "speaker entity"),
+    ("content_exact", "content exact"),
+]
+"""The columns of each part of a parts table (one compare run per part, e.g. the fine-tuning table)."""
 
 
 def number(value: float | None, spec: str, unit: str = "") -> str:
@@ -89,10 +98,16 @@ def f1_cell(values: dict | None) -> str:
     return f"{values['f1']:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
+def entity_label(label: str, metric: str, reports: dict[str, dict]) -> str:
+    """A speaker-entity row's label says whether the gold's entities are hand-labelled or silver."""
+    kinds = {report["speaker_entities"] for report in reports.values() if "speaker_entities" in report}
+    return f"{label} ({kinds.pop()} entities)" if metric.startswith("speaker_entity") and len(kinds) == 1 else label
+
+
 def render_comparison(result: dict, view: str) -> list[str]:
     reports = systems(result)
     rows = [
-        [label, *(f1_cell(report["metrics"].get(metric)) for report in reports.values())]
+        [entity_label(label, metric, reports), *(f1_cell(report["metrics"].get(metric)) for report in reports.values())]
         for metric, label in COMPARISON_ROWS[view]
     ]
     own = {name: report for name, report in reports.items() if "command" in report or "recorded_from" in report}
@@ -104,6 +119,31 @@ def render_comparison(result: dict, view: str) -> list[str]:
     for name, report in own.items():
         note = f"`{name}`:" + (f" made by `{report['command']}`;" if "command" in report else "")
         lines += ["", note + (f" recorded from {report['recorded_from']}." if "recorded_from" in report else "")]
+    return lines
+
+
+def render_parts(result: dict, view: str) -> list[str]:
+    """One row per system, F1 columns per part (each part a compare run on its own gold)."""
+    parts = result["parts"]
+    names = list(dict.fromkeys(name for part in parts.values() for name in systems(part)))
+    header = ["system"] + [
+        f"{part}: {entity_label(label, metric, systems(parts[part]))}"
+        for part in parts
+        for metric, label in PART_COLUMNS
+    ]
+    body = [
+        [f"`{name}`"]
+        + [
+            f1_cell(systems(part).get(name, {}).get("metrics", {}).get(metric))
+            for part in parts.values()
+            for metric, _ in PART_COLUMNS
+        ]
+        for name in names
+    ]
+    lines = [*table(header, body), "", "F1 [95% interval]; blank: not scored there."]
+    for part_name, part in parts.items():
+        articles = sorted({r["articles"] for r in systems(part).values() if "articles" in r})
+        lines += ["", f"{part_name} ({' / '.join(map(str, articles))} articles): made by `{part['command']}`."]
     return lines
 
 
@@ -249,6 +289,8 @@ def render_training_speed(result: dict, view: str) -> list[str]:
 
 def renderer(result: dict):
     """The renderer for a result file, by the shape its producer writes."""
+    if "parts" in result:
+        return render_parts
     if systems(result):
         return render_comparison
     if "rows" in result:
@@ -289,9 +331,10 @@ def documents(root: Path) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
 
 
-def collect(source: Path, name: str, command: str | None, results: Path) -> Path:
+def collect(source: Path, name: str, command: str | None, results: Path, part: str | None = None) -> Path:
     """Copy a result file (or a compare folder's comparison.json) into docs/results/NAME.json, adding the
-    command that made it; entries of the old file with their own provenance stay."""
+    command that made it; entries of the old file with their own provenance stay. With ``part``, the result
+    becomes that part of NAME.json (a parts table), the other parts kept."""
     path = source / "comparison.json" if source.is_dir() else source
     result = json.loads(path.read_text(encoding="utf-8"))
     if command:
@@ -299,7 +342,11 @@ def collect(source: Path, name: str, command: str | None, results: Path) -> Path
     if not result.get("command"):
         raise SystemExit(f"error: {path} records no command: pass the command that made it with --command")
     target = results / f"{name}.json"
-    if target.exists() and systems(result):
+    if part:
+        old = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+        parts = {**old.get("parts", {}), part: result}
+        result = {"command": "; ".join(p["command"] for p in parts.values()), "parts": parts}
+    if target.exists() and systems(result) and not part:
         old = json.loads(target.read_text(encoding="utf-8"))
         for label, report in systems(old).items():
             if label not in result and ("command" in report or "recorded_from" in report):
@@ -315,13 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect", type=Path, help="a result file, or a `quoteattr compare` output folder")
     parser.add_argument("--name", help="with --collect: the result's name, docs/results/NAME.json")
     parser.add_argument("--command", help="with --collect: the command that made the result, if it does not say")
+    parser.add_argument("--part", help="with --collect: make the result this part of NAME (a table of parts)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository (default: the one holding this file)")
     args = parser.parse_args(argv)
     results = args.root / "docs" / "results"
     if args.collect:
         if not args.name:
             parser.error("--collect needs --name")
-        print(f"wrote {collect(args.collect, args.name, args.command, results)}")
+        print(f"wrote {collect(args.collect, args.name, args.command, results, args.part)}")
     stale = []
     for path in documents(args.root):
         if not path.exists():

@@ -58,15 +58,22 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
     reasons: Counter[str] = Counter()
     for article_id, article in gold.items():
         found = predicted.get(article_id)
         pred_quotes = found.quotes if found else []
         pairs = match_quotes(article.quotes, pred_quotes)
-        reasons["not found"] += len(article.quotes) - len(pairs)
+        if len(article.quotes) > len(pairs):
+            reasons["not found"] += len(article.quotes) - len(pairs)
         for gi, pi in pairs:
             reasons[loss(article.text, article.quotes[gi], pred_quotes[pi]) or "exact"] += 1
     total = sum(reasons.values())
+    if not total:
+        print(f"error: {args.gold}: holds no gold quotes", file=sys.stderr)
+        return 2
     print(json.dumps({"gold_quotes": total, "reasons": dict(reasons.most_common())}, indent=1))
     print("\n| where the exact match is lost | gold quotes | share |\n|---|---|---|")
     for reason, count in reasons.most_common():

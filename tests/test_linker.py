@@ -60,3 +60,29 @@ def test_token_range_finds_the_tokens_a_character_span_overlaps():
         end = rng.randint(start, position + 2)
         inside = [i for i, (s, e) in enumerate(offsets) if s < end and start < e and e > s]
         assert token_range(offsets, (start, end)) == ((inside[0], inside[-1] + 1) if inside else None)
+
+
+def test_the_previous_speaker_option_is_a_column_of_its_own_and_closed_without_a_previous_quote():
+    from quoteattr.systems.model.windows import PREVIOUS_SPEAKER
+    from quoteattr.training.trainer import with_previous_speaker
+
+    torch.manual_seed(0)
+    plain = SpeakerLinker(hidden_size=16, inner_size=8, paragraph_span=3)
+    linker = with_previous_speaker(plain, {"inner_size": 8, "paragraph_span": 3})
+    hidden = torch.randn(1, 30, 16)
+    contents = torch.tensor([[[2, 9], [12, 20]]])
+    previous = torch.tensor([[[0, 0], [2, 9]]])  # the first quote has no previous quote in the window
+    sources = torch.tensor([[[0, 2], [25, 27]]])
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    paragraphs = torch.arange(30).div(7, rounding_mode="floor").unsqueeze(0)
+    scores = linker(hidden, contents, sources, mask, paragraphs, previous)
+    assert scores.shape == (1, 2, 4) and linker.first_source == 2
+    assert scores[0, 0, 1] == -torch.inf and torch.isfinite(scores[0, 1, 1])
+    # the grown linker keeps the plain one's none and pair scores
+    torch.testing.assert_close(scores[..., [0, 2, 3]], plain(hidden, contents, sources, mask, paragraphs))
+    from quoteattr.systems.model.modeling import QuoteAttributionModel
+
+    gold = torch.tensor([[-1, PREVIOUS_SPEAKER, 0, 1]])
+    with_option = QuoteAttributionModel(torch.nn.Identity(), linker).link_columns(gold)
+    without = QuoteAttributionModel(torch.nn.Identity(), plain).link_columns(gold)
+    assert with_option.tolist() == [[0, 1, 2, 3]] and without.tolist() == [[0, 0, 1, 2]]

@@ -162,10 +162,10 @@ def test_only_mentions_with_a_content_word_or_pronoun_can_speak(mention, speaks)
 
 
 def test_punctuation_and_function_words_are_not_offered_as_speakers():
-    """The tagger tagged ':' and 'Of the' as sources next to each quote; the nearest-source chooser (as the
-    linker did, with 0.99) would take them: they are not offered, so each quote gets its real speaker."""
+    """The tagger tagged ':' and 'Of the' as sources next to each quote; a chooser taking the nearest mention (as
+    the linker did, with 0.99) would take them: they are not offered, so each quote gets its real speaker."""
     from quoteattr.data.schema import Article
-    from quoteattr.systems.model.assembly import assemble_article, nearest_source
+    from quoteattr.systems.model.assembly import assemble_article
     from quoteattr.systems.model.decoding_config import DecodingConfig
     from quoteattr.systems.model.windows import ArticleTokens, token_range
 
@@ -187,7 +187,8 @@ def test_punctuation_and_function_words_are_not_offered_as_speakers():
 
     def choose(requests):
         offered.extend(text[offsets[s][0] : offsets[e - 1][1]] for r in requests for s, e in r.candidates)
-        return nearest_source(requests)
+        nearest = lambda r, q: min(r.candidates, key=lambda c: max(c[0] - q[1], q[0] - c[1], 0))  # noqa: E731
+        return [[(nearest(r, quote), None) for quote in r.quotes] for r in requests]
 
     article = assemble_article(Article("a", text), tokens, [(0, len(offsets))], spans, choose, DecodingConfig())
     assert offered == ["The minister", "he"]

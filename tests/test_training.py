@@ -350,9 +350,37 @@ def test_linker_targets_follow_the_window():
     labels = token_labels(tokens, article)
     assert [LABELS[i] for i in labels[:4]] == ["B-SOURCE", "B-CUE", "B-CONTENT", "I-CONTENT"]
     inside = linker_targets(tokens, article, 0, 10)
-    assert inside == {"contents": [[3, 11]], "sources": [[1, 2]], "gold_source": [0], "paragraphs": [0] * 12}
+    assert inside == {
+        "contents": [[3, 11]],
+        "sources": [[1, 2]],
+        "gold_source": [0],
+        "previous": [[0, 0]],
+        "paragraphs": [0] * 12,
+    }
     later = linker_targets(tokens, article, 4, 10)  # the speaker fell out of this window
-    assert later == {"contents": [[1, 7]], "sources": [], "gold_source": [-1], "paragraphs": [0] * 8}
+    assert later["contents"] == [[1, 7]] and later["sources"] == [] and later["gold_source"] == [-1]
+
+
+def test_a_cue_less_continuation_targets_the_previous_quotes_speaker():
+    from quoteattr.systems.model.windows import PREVIOUS_SPEAKER
+
+    text = '"We will rebuild," Ann said. "Every house." "Not yet," Bo said. "Later."'
+    offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
+    tokens = ArticleTokens(list(range(len(offsets))), offsets, [0] * len(offsets))
+    span = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
+    article = Article(
+        "a",
+        text,
+        quotes=[
+            Quote([span('"We will rebuild,"')], "direct", span("said"), span("Ann"), "Ann"),
+            Quote([span('"Every house."')], "direct", speaker_entity="Ann"),
+            Quote([span('"Not yet,"')], "direct", span("Bo said")[:1] + (span("Bo")[1],), span("Bo"), "Bo"),
+            Quote([span('"Later."')], "direct", speaker_entity="Ann"),  # not the previous quote's speaker
+        ],
+    )
+    targets = linker_targets(tokens, article, 0, len(offsets))
+    assert targets["gold_source"] == [0, PREVIOUS_SPEAKER, 1, -1]
+    assert targets["previous"] == [[0, 0], *targets["contents"][:3]]
 
 
 def test_predict_on_bad_input_is_a_clear_error(untrained_checkpoint: Path, tmp_path: Path, capsys):

@@ -49,7 +49,7 @@ def fresh_attributor(max_length: int, stride: int) -> QuoteAttributor:
     """The default architecture on the packaged encoder with untrained heads: the same compute as a checkpoint."""
     base = resolve_model_path(PACKAGED_MODEL)
     tagger = new_head_tagger(base)
-    linker = {"inner_size": 256, "paragraph_span": 3}
+    linker = {"inner_size": 256, "paragraph_span": 3, "previous_speaker": True}
     settings = {
         "max_length": max_length,
         "stride": stride,
@@ -104,7 +104,9 @@ def bench_training(articles, steps: int, batch_size: int, max_length: int, strid
     def fresh_model() -> QuoteAttributionModel:
         torch.manual_seed(0)
         tagger = new_head_tagger(base)
-        return QuoteAttributionModel(tagger, SpeakerLinker(tagger.config.hidden_size, paragraph_span=3))
+        return QuoteAttributionModel(
+            tagger, SpeakerLinker(tagger.config.hidden_size, paragraph_span=3, previous_speaker=True)
+        )
 
     batches = [
         collate(features[i : i + batch_size], tokenizer.pad_token_id) for i in range(0, len(features), batch_size)

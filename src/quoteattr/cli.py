@@ -393,11 +393,13 @@ def cmd_find_decoding(args: argparse.Namespace) -> int:
 
     grid = DecodingGrid.load(args.grid)
     gold = read_articles(args.gold)
+    if not any(article.quotes for article in gold):
+        raise InputError(f"{args.gold}: holds no gold quotes, so no decoding can be chosen on it")
     if args.output:
         check_writable(args.output)
     attributor = QuoteAttributor.from_pretrained(args.checkpoint)
     before = attributor.decoding
-    rows, fits = find_decoding(attributor, gold, args.metric, grid)
+    rows, _ = find_decoding(attributor, gold, args.metric, grid)
     chosen = asdict(attributor.decoding)
     best = next(row for row in rows if all(row[key] == value for key, value in chosen.items()))
     print(f"{args.checkpoint} decoded with: {before.describe()}")
@@ -409,7 +411,7 @@ def cmd_find_decoding(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.output}")
     if args.save:
-        save_decoding(Path(args.checkpoint), attributor)
+        save_decoding(Path(args.checkpoint), attributor, args.gold)
         print(f"saved into {args.checkpoint}/config.json with its calibration (the model card's scores predate it)")
     else:
         flag = ",".join(f"{key}={value}" for key, value in chosen.items())

@@ -247,15 +247,15 @@ AFFILIATION = {"of", "at", "from", "with"}
 
 
 def _before_affiliation(words: list[str]) -> list[str]:
-    """The words before "of/at/from/with the Organisation" when they name a person ("economist Ravi Menon of the
-    Harlow Institution" → "economist Ravi Menon"): not when they are only a title or an organisation's words
-    ("Secretary of State John Kerry", "Bank of America")."""
+    """The words before "of/at/from/with the Organisation" when they end in a person's name of two words or more
+    ("economist Ravi Menon of the Harlow Institution" → "economist Ravi Menon"): not after a title, an office or
+    an organisation's words ("Secretary of State John Kerry", "Head of the IMF …", "Bank of America")."""
     for index, word in enumerate(words[1:], start=1):
         if word.lower() not in AFFILIATION or not any(w[:1].isupper() for w in words[index + 1 :]):
             continue
         run = _name_run(words[:index])
         if (
-            run
+            len(run) >= 2  # a name, not a lone title or office ("Head of the IMF", "the Duke of Edinburgh")
             and run[-1] == words[index - 1]
             and not any(w.lower().strip(".") in TITLES | ORG_WORDS for w in run)
             and run[-1].lower() not in GENERIC_GROUPS
@@ -292,8 +292,10 @@ def resolve_mentions(
         events += [(span, None, kind) for span, kind in context() if not _overlaps_any(span, mentions)]
     for span, index, kind in sorted(events, key=lambda event: event[0]):
         mention = text[span[0] : span[1]]
-        if index is None:
-            _remember(_named(mention, entities, kind, _gender_before(text, span[0])), mention, history, seen_as)
+        if index is None:  # a name no quote is linked to: only a pronoun's antecedent, never a speaker's name
+            found = _named(mention, entities, kind, _gender_before(text, span[0]), grow=False)
+            if found is not None:
+                history.append(found)
             continue
         words = _WORD.findall(mention)
         lower = [w.lower() for w in words]
@@ -323,10 +325,10 @@ def resolve_mentions(
 
 
 def _named(
-    mention: str, entities: dict[str, _Entity], kind: str | None = None, gender: str | None = None
+    mention: str, entities: dict[str, _Entity], kind: str | None = None, gender: str | None = None, grow: bool = True
 ) -> _Entity | None:
-    """The entity a mention names (created on its first mention; ``kind`` when known, else read off its words),
-    or None when it names nobody."""
+    """The entity a mention names (created on its first mention; ``kind`` when known, else read off its words;
+    with ``grow``, a longer name replaces a shorter one), or None when it names nobody."""
     words = _naming_words(mention)
     run = _name_run(words)
     if not run:
@@ -345,7 +347,7 @@ def _named(
     entity = entities.get(key)
     if entity is None:
         entity = entities[key] = _Entity(name, "org" if is_org else "person", gender)
-    elif len(name.split()) > len(entity.name.split()):
+    elif grow and len(name.split()) > len(entity.name.split()):
         entity.name = name
     return entity
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import yaml
 
 from quoteattr.data.errors import InputError
-from quoteattr.systems.model.decoding_config import SEARCH_METRICS, DecodingConfig
+from quoteattr.systems.model.decoding_config import SEARCH_METRICS, parse_options
 from quoteattr.systems.model.windows import PARAGRAPH_MARKER
 from quoteattr.training.base_model import PACKAGED_MODEL
 from quoteattr.training.decoding_search import DecodingGrid
@@ -40,6 +40,10 @@ class ModelArguments:
     linker_paragraph_span: int = field(
         default=3, metadata={"help": "linker feature: paragraphs between quote and source, clamped to ±this (0: off)"}
     )
+    linker_previous_speaker: bool = field(
+        default=True,
+        metadata={"help": "the linker may give a quote the previous quote's speaker (cue-less continuation)"},
+    )
     paragraph_marker: bool = field(
         default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
     )
@@ -55,7 +59,7 @@ class ModelArguments:
         if isinstance(self.decoding, dict):  # a config's mapping
             self.decoding = ",".join(f"{key}={json.dumps(value)}" for key, value in self.decoding.items())
         try:
-            self.decoding_config = None if self.decoding is None else DecodingConfig.parse(self.decoding, "decoding")
+            self.decoding_options = {} if self.decoding is None else parse_options(self.decoding, "decoding")
         except InputError as error:
             raise ValueError(str(error)) from None
         if self.stride >= self.max_length - 2 or self.stride < 0:

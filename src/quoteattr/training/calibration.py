@@ -71,8 +71,8 @@ def calibration_settings(fits: dict[str, CalibrationFit]) -> dict[str, list[floa
 
 
 def keep_continued(fits: dict[str, CalibrationFit], previous: dict | None) -> dict[str, CalibrationFit]:
-    """A continued checkpoint keeps its own calibration of a score that the new validation split has too few
-    examples to fit again (it was fitted on more)."""
+    """A checkpoint (continued in training, or searched again) keeps its own calibration of a score that the new
+    validation articles have too few examples to fit again (it was fitted on more)."""
     kept = dict(fits)
     for name, fit in fits.items():
         platt = (previous or {}).get(name)

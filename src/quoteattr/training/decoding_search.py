@@ -6,6 +6,7 @@ threshold is chosen on the calibrated score ``predict`` reports."""
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from tqdm import tqdm
 
 from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
-from quoteattr.data.writers import write_json
+from quoteattr.data.writers import atomic_writer, write_json
 from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.systems.model.decoding_config import OPTIONS, DecodingConfig, migrated_settings
 
@@ -81,7 +82,10 @@ def find_decoding(attributor: Any, gold: list[Article], metric: str, grid: Decod
         tqdm(attributor.analyse(gold), total=len(gold), desc="encoding gold", unit="article", file=sys.stderr)
     )
     progress = tqdm(total=grid.size(), desc="decoding settings", file=sys.stderr)
-    start = attributor.decoding.replace(**{THRESHOLD: 0.0})
+    if not any(article.quotes for article in gold):
+        raise InputError("the gold articles hold no quotes: decoding cannot be chosen on them")
+    firsts = {option: choices[0] for option, choices in grid.refine.items()}
+    start = attributor.decoding.replace(**{THRESHOLD: 0.0, **firsts})  # options outside the grid keep their value
     settings = [start.replace(**dict(zip(grid.grid, values))) for values in itertools.product(*grid.grid.values())]
     rows = [_score(attributor, gold, analysed, setting, progress) for setting in settings]
     best = max(rows, key=lambda row: _rank(row, metric))
@@ -116,16 +120,26 @@ def _score(attributor: Any, gold: list[Article], analysed: list, config: Decodin
     return {"config": config, "scores": {f"{name}_f1": metrics[name]["f1"] for name in REPORTED}}
 
 
-def save_decoding(checkpoint: Path, attributor: Any) -> None:
+def save_decoding(checkpoint: Path, attributor: Any, gold: str) -> None:
     """Write ``attributor``'s decoding and calibration into the checkpoint's config.json (replaced whole, never
-    half written)."""
-    from quoteattr.systems.model.attributor import read_config
+    half written), and say so in its card, whose scores were made with the decoding chosen in training."""
+    from quoteattr.systems.model.attributor import CHECKPOINT_FORMAT, read_config
 
     config = read_config(checkpoint / "config.json")
     settings, _ = migrated_settings(config["quoteattr"], str(checkpoint))
     config["quoteattr"] = {
         **settings,
+        "format_version": CHECKPOINT_FORMAT,
         "decoding": attributor.decoding.to_dict(),
         "calibration": attributor.settings.get("calibration"),
     }
     write_json(checkpoint / "config.json", config)
+    card = checkpoint / "README.md"
+    if card.exists():
+        line = (
+            f"The checkpoint decodes with `{attributor.decoding.describe()}`, chosen after training by "
+            f"`quoteattr find-decoding` on {gold}; the scores below were made with the decoding chosen in training."
+        )
+        text = re.sub(r"^The checkpoint decodes with .*$", lambda _: line, card.read_text(encoding="utf-8"), flags=re.M)
+        with atomic_writer(card) as stream:
+            stream.write(text)

@@ -12,21 +12,12 @@ from typing import Any
 from quoteattr.data.schema import Article
 from quoteattr.data.writers import write_json
 from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.training.trainer import EXTRA_GOLD
 
 logger = logging.getLogger(__name__)
 
 BOOTSTRAP = 200
 """Bootstrap resamples behind the card's F1 intervals."""
-EXTRA_GOLD = "extra_gold"
-"""The card's name for ``--extra_gold``'s articles."""
-
-
-def extra_gold_articles(path: str) -> list[Article]:
-    """The hand-labelled articles of a Label Studio export folder or an interchange file."""
-    from quoteattr.data.readers import read_articles
-    from quoteattr.dataset.build import labelled_articles
-
-    return labelled_articles(path, None)[0] if Path(path).is_dir() else read_articles(path)
 
 
 def choose_decoding(
@@ -99,10 +90,10 @@ def finish_run(
     decoding_table, fits = choose_decoding(attributor, validation, run["run_args"])
     attributor.save_pretrained(final_dir)
     scored = {name: splits[name] for name in (data_args.validation_split, data_args.test_split) if name}
-    if data_args.extra_gold:
-        scored[EXTRA_GOLD] = extra_gold_articles(data_args.extra_gold)
+    if EXTRA_GOLD in splits:
+        scored[EXTRA_GOLD] = splits[EXTRA_GOLD]
     scores, rules_scores = score_checkpoint(QuoteAttributor.from_pretrained(final_dir), scored)
-    if data_args.extra_gold:
+    if EXTRA_GOLD in scores:
         scores[EXTRA_GOLD]["source"] = data_args.extra_gold
     write_model_card(
         final_dir,

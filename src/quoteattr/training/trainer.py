@@ -15,6 +15,7 @@ from quoteattr.data.console import show_log
 from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
 from quoteattr.evaluation import METRIC_PATH
+from quoteattr.systems.model.attributor import CHECKPOINT_FORMAT
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.windows import (
     IGNORE,
@@ -30,12 +31,14 @@ from quoteattr.training.base_model import resolve_model_path
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 2
-"""``format_version`` in a checkpoint's settings (2: decoding in its own block, see ``DecodingConfig``)."""
+
+EXTRA_GOLD = "extra_gold"
+"""The name ``--extra_gold``'s articles go by among the splits and in the card."""
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
-    """Articles per split from the built dataset (built first from annotations_dir when missing)."""
+    """Articles per split from the built dataset (built first from annotations_dir when missing), and
+    ``extra_gold``'s articles, which must share no text with the train or validation split."""
     from quoteattr.dataset.store import load_split_articles
 
     dataset_dir = Path(data.dataset_dir)
@@ -60,10 +63,26 @@ def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]
         if name not in available:
             raise InputError(f"{dataset_dir}: no split {name!r} (has {sorted(available)})")
         splits[name] = load_split_articles(dataset_dir, name)[:limit]
+    if data.extra_gold:
+        splits[EXTRA_GOLD] = extra_gold_articles(data.extra_gold)
+        seen = {article.text for name in (data.train_split, data.validation_split) for article in splits[name]}
+        shared = sum(article.text in seen for article in splits[EXTRA_GOLD])
+        if shared:
+            raise InputError(f"{data.extra_gold}: {shared} articles are also in the train or validation split")
     return splits, dataset_dir
 
 
-FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "paragraphs")
+def extra_gold_articles(path: str) -> list[Article]:
+    """The hand-labelled articles of a Label Studio export folder or an interchange file."""
+    from quoteattr.data.readers import read_articles
+    from quoteattr.dataset.build import labelled_articles
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such annotations folder or interchange file")
+    return labelled_articles(path, None)[0] if Path(path).is_dir() else read_articles(path)
+
+
+FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "previous", "paragraphs")
 """The columns of a training window (``window_features``) that ``collate`` batches."""
 
 
@@ -124,9 +143,13 @@ def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
         "max_length": model_args.max_length,
         "stride": model_args.stride,
         "labels": LABELS,
-        "linker": {"inner_size": model_args.linker_inner_size, "paragraph_span": model_args.linker_paragraph_span},
+        "linker": {
+            "inner_size": model_args.linker_inner_size,
+            "paragraph_span": model_args.linker_paragraph_span,
+            "previous_speaker": model_args.linker_previous_speaker,
+        },
         "paragraph_marker": PARAGRAPH_MARKER if model_args.paragraph_marker else None,
-        "decoding": (model_args.decoding_config or DecodingConfig()).to_dict(),
+        "decoding": DecodingConfig().replace(**model_args.decoding_options).to_dict(),
     }
 
 
@@ -163,12 +186,14 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     attributor = QuoteAttributor.from_pretrained(path, device="cpu")
     if attributor.model is None:
         raise InputError(f"{path}: an exported checkpoint does not train; continue from the checkpoint it came from")
-    settings = {key: value for key, value in attributor.settings.items() if key != "runtime"}
-    decoding = model_args.decoding_config or attributor.decoding
+    settings = dict(attributor.settings)
+    decoding = attributor.decoding.replace(**model_args.decoding_options)
     settings["decoding"] = decoding.to_dict()
-    settings["format_version"] = CHECKPOINT_FORMAT
     model = attributor.model
     model.linker_weight = model_args.linker_weight
+    if model_args.linker_previous_speaker and not model.linker.previous_speaker:
+        model.linker = with_previous_speaker(model.linker, settings["linker"])
+        logger.info("%s has no previous-speaker option in its linker: it gets a new one, trained from here", path)
     logger.info(
         "continuing %s: its tagger, linker, window (max_length %d, stride %d) and decoding (%s) are kept",
         path,
@@ -177,6 +202,18 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
         decoding.describe(),
     )
     return attributor.tokenizer, model, settings
+
+
+def with_previous_speaker(linker: Any, shape: dict[str, Any]) -> Any:
+    """``linker``'s weights in a linker that also scores 'the previous quote's speaker' (that part new);
+    ``shape`` (the checkpoint's linker settings) says so from now on."""
+    from quoteattr.systems.model.modeling import SpeakerLinker
+
+    shape["previous_speaker"] = True
+    grown = SpeakerLinker(linker.none[0].in_features, **shape)
+    missing, unexpected = grown.load_state_dict(linker.state_dict(), strict=False)
+    assert not unexpected and all(name.startswith("previous") for name in missing)
+    return grown
 
 
 def make_trainer(

@@ -32,14 +32,20 @@ def strip_edges(text: str, span: Span) -> Span:
     return (start, end) if start < end else span
 
 
+PREVIOUS = "previous"
+"""A chooser's answer for a quote whose speaker is the previous quote's (a cue-less continuation)."""
+
+
 @dataclass
 class LinkRequest:
-    """The quotes (token extents) of one window to link, and the source mentions inside it."""
+    """The quotes (token extents) of one window to link, the source mentions inside it, and each quote's
+    previous quote in the text when it lies inside the window (else None)."""
 
     window: int
     quotes: list[Span]
     candidates: list[Span]
     bounds: Span
+    previous: list[Span | None]
 
 
 SPEAKER_PRONOUNS = frozenset(
@@ -52,7 +58,7 @@ SPEAKER_PRONOUNS = frozenset(
 
 @lru_cache(maxsize=1)
 def _function_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS  # on first use: the model needs spaCy for nothing else
+    from spacy.lang.en.stop_words import STOP_WORDS  # on first use
 
     return frozenset(STOP_WORDS) - SPEAKER_PRONOUNS
 
@@ -62,11 +68,6 @@ def can_speak(mention: str) -> bool:
     word ("the", "of"; pronouns are not function words here). The tagger now and then tags punctuation (":")
     or a function word as a source, and the linker scores those as surely as names."""
     return any(word not in _function_words() for word in re.findall(r"['‘’]?[^\W_]+", mention.lower()))
-
-
-def nearest_source(requests: list[LinkRequest]) -> list[list[tuple[Span | None, None]]]:
-    """The source chooser without a linker: for each quote the closest source mention within 25 tokens (no score)."""
-    return [[(_nearest(r.candidates, quote, limit=25), None) for quote in r.quotes] for r in requests]
 
 
 def assemble_article(
@@ -100,28 +101,36 @@ def assemble_article(
     source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
     candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
     # each quote is linked in the window where it sits most centrally; one chooser call per window
+    extents = {i: (f[0][0], f[-1][1]) for i, f in enumerate(quote_tokens) if f}
+    order = sorted(extents, key=lambda i: extents[i])
+    previous_of = dict(zip(order[1:], order))
     placed: dict[int, list[int]] = {}
-    for index, fragments in enumerate(quote_tokens):
-        if fragments:
-            start, end = fragments[0][0], fragments[-1][1]
-            window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
-            placed.setdefault(window, []).append(index)
+    for index, (start, end) in extents.items():
+        window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
+        placed.setdefault(window, []).append(index)
+
+    def within(index: int | None, bounds: Span) -> Span | None:
+        extent = extents.get(index) if index is not None else None
+        return extent if extent and bounds[0] <= extent[0] and extent[1] <= bounds[1] else None
+
     requests = [
         LinkRequest(
             window,
-            [(quote_tokens[i][0][0], quote_tokens[i][-1][1]) for i in indices],
+            [extents[i] for i in indices],
             [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
             windows[window],
+            [within(previous_of.get(i), windows[window]) for i in indices],
         )
         for window, indices in placed.items()
     ]
-    sources: dict[int, tuple[Span | None, float | None]] = {}
+    sources: dict[int, tuple[Span | str | None, float | None]] = {}
     for indices, chosen in zip(placed.values(), choose_sources(requests)):
         for index, (source, probability) in zip(indices, chosen):
-            inside = source is not None and any(s <= source[0] < e for s, e in quote_tokens[index])
+            inside = source not in (None, PREVIOUS) and any(s <= source[0] < e for s, e in quote_tokens[index])
             sources[index] = (
                 (None, None) if inside else (source, probability)
-            )  # a speaker between two fragments is the quote's
+            )  # a speaker between fragments is the quote's
+    inherits = {index: previous_of[index] for index, (source, _) in sources.items() if source == PREVIOUS}
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         if given:
@@ -134,6 +143,9 @@ def assemble_article(
             quotes.append(Quote(content, kind))
             continue
         source, probability = sources.get(index, (None, None))
+        if source == PREVIOUS:  # a continuation: no mention or cue of its own, the previous quote's speaker
+            quotes.append(Quote(content, kind, speaker_score=probability))
+            continue
         cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
         speaker = strip_edges(text, char_span(tokens.offsets, source)) if source else None
         speaker = None if overlaps_any(speaker, content) else speaker
@@ -153,6 +165,10 @@ def assemble_article(
     names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions, outside))))
     for quote in quotes:
         quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
+    for index in order:  # in text order, so a chain of continuations takes the first speaker
+        if index in inherits:
+            quotes[index].speaker_entity = quotes[inherits[index]].speaker_entity
+            quotes[index].speaker_score = quotes[index].speaker_score if quotes[index].speaker_entity else None
     quotes.sort(key=lambda q: q.spans)
     return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
 

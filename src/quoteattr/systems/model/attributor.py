@@ -21,7 +21,7 @@ from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article, Quote, Span, as_article, as_articles, entities_from_quotes
 from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.entity_mentions import named_mentions
-from quoteattr.systems.model.assembly import LinkRequest, assemble_article
+from quoteattr.systems.model.assembly import PREVIOUS, LinkRequest, assemble_article
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
 from quoteattr.systems.model.decoding_config import DecodingConfig, migrated_settings
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
@@ -36,6 +36,9 @@ from quoteattr.systems.model.windows import (
     window_paragraphs,
 )
 
+CHECKPOINT_FORMAT = 2
+"""``format_version`` in a checkpoint's settings (2: decoding in its own block, see ``DecodingConfig``; a
+checkpoint of format 1 is migrated when loaded)."""
 LINKER_FILE = "linker.safetensors"
 WEIGHTS_FILE = "model.safetensors"
 
@@ -74,6 +77,14 @@ class Analysis:
     windows: list[Span]
     logits: list[np.ndarray]
     hidden: list[torch.Tensor]
+    named: list[tuple[Span, str]] | None = None
+
+    def named_mentions(self, text: str) -> list[tuple[Span, str]]:
+        """The people and organisations the article names (spaCy's entities, found once per analysis however
+        often it is decoded)."""
+        if self.named is None:
+            self.named = named_mentions(text)
+        return self.named
 
 
 class QuoteAttributor:
@@ -93,6 +104,7 @@ class QuoteAttributor:
         self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.settings, self.decoding = migrated_settings(settings, name)
+        self.settings["format_version"] = CHECKPOINT_FORMAT
         self.name = name
         self.linker = (linker if linker is not None else model.linker).eval()
         self.encoder = encoder if encoder is not None else TorchEncoder(model.tagger)
@@ -249,7 +261,7 @@ class QuoteAttributor:
             choose,
             decoding,
             given=given,
-            context=lambda: named_mentions(article.text),
+            context=lambda: analysis.named_mentions(article.text),
         )
         log_probs = log_probabilities(logits)
         kept = []
@@ -268,23 +280,27 @@ class QuoteAttributor:
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
         """A source chooser backed by the linker: one batched call scores every window's quotes against that
-        window's sources; each choice comes with the linker's probability for it."""
+        window's sources (and, when the linker has the option, the previous quote's speaker); each choice comes
+        with the linker's probability for it."""
+        previous_option = self.linker.previous_speaker
 
         @torch.inference_mode()
-        def choose(requests: list[LinkRequest]) -> list[list[tuple[Span | None, float | None]]]:
-            answers: list[list[tuple[Span | None, float | None]]] = [[(None, None)] * len(r.quotes) for r in requests]
-            linked = [(n, r) for n, r in enumerate(requests) if r.candidates]
+        def choose(requests: list[LinkRequest]) -> list[list[tuple[Span | str | None, float | None]]]:
+            answers: list[list[tuple[Span | str | None, float | None]]] = [
+                [(None, None)] * len(r.quotes) for r in requests
+            ]
+            linked = [(n, r) for n, r in enumerate(requests) if r.candidates or (previous_option and any(r.previous))]
             if not linked:
                 return answers
             device = hidden[0].device
             quotes, candidates = max(len(r.quotes) for _, r in linked), max(len(r.candidates) for _, r in linked)
-            contents, sources, paragraphs = [], [], []
+            contents, sources, previous, paragraphs = [], [], [], []
             for _, r in linked:
                 offset = r.bounds[0] - 1  # [CLS] comes first
                 clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
-                contents.append(
-                    [[s - offset, max(e, s + 1) - offset] for s, e in clipped] + [[0, 0]] * (quotes - len(clipped))
-                )
+                padding = [[0, 0]] * (quotes - len(clipped))
+                contents.append([[s - offset, max(e, s + 1) - offset] for s, e in clipped] + padding)
+                previous.append([[p[0] - offset, p[1] - offset] if p else [0, 0] for p in r.previous] + padding)
                 sources.append(
                     [[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates))
                 )
@@ -297,12 +313,14 @@ class QuoteAttributor:
                 torch.tensor(sources, device=device),
                 mask.to(device),
                 pad_sequence(paragraphs, batch_first=True).to(device),
+                torch.tensor(previous, device=device),
             )
             probabilities = scores.float().softmax(-1)
             best, chosen = probabilities.max(-1)
+            first = self.linker.first_source
             for row, (n, r) in enumerate(linked):
                 answers[n] = [
-                    (None if b == 0 else r.candidates[b - 1], p)
+                    (None if b == 0 else PREVIOUS if b < first else r.candidates[b - first], p)
                     for b, p in zip(chosen[row, : len(r.quotes)].tolist(), best[row].tolist())
                 ]
             return answers

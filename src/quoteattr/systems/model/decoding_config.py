@@ -73,15 +73,7 @@ class DecodingConfig:
     @classmethod
     def parse(cls, text: str, source: str = "--decoding") -> DecodingConfig:
         """``--decoding "tags=argmax,min_quote_score=0.5"``: options over the defaults, each read as YAML."""
-        import yaml
-
-        values = {}
-        for item in filter(None, (part.strip() for part in text.split(","))):
-            key, equals, value = item.partition("=")
-            if not equals:
-                raise InputError(f"{source}: option=value pairs separated by commas, not {item!r}")
-            values[key.strip()] = yaml.safe_load(value)
-        return cls.from_dict(values, source)
+        return cls.from_dict(parse_options(text, source), source)
 
     def replace(self, **changes: Any) -> DecodingConfig:
         return DecodingConfig(**{**asdict(self), **changes})
@@ -95,6 +87,21 @@ class DecodingConfig:
 
 
 OPTIONS = frozenset(item.name for item in fields(DecodingConfig))
+
+
+def parse_options(text: str, source: str = "--decoding") -> dict[str, Any]:
+    """The options of ``option=value,…`` (values read as YAML), checked as a config over the defaults would be."""
+    import yaml
+
+    values = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise InputError(f"{source}: option=value pairs separated by commas, not {item!r}")
+        values[key.strip()] = yaml.safe_load(value)
+    DecodingConfig.from_dict(values, source)
+    return values
+
 
 FORMAT_1_DEFAULTS = {
     "decoding": "argmax",
@@ -122,7 +129,8 @@ def migrated_settings(settings: dict[str, Any], source: str) -> tuple[dict[str, 
 def checkpoint_decoding(settings: dict[str, Any], source: str) -> DecodingConfig:
     """The decoding config of a checkpoint's ``quoteattr`` settings, migrating format 1: the flat keys move into
     the block, ``decoding`` becomes ``tags``, and ``min_quote_score`` (then on the raw score) moves to the
-    calibrated scale through the checkpoint's own calibration, which is monotone, so the same quotes are kept."""
+    calibrated scale through the checkpoint's own calibration, which rises with the raw score (a Platt slope
+    above 0; refused otherwise), so the same quotes are kept."""
     block = settings.get("decoding")
     if isinstance(block, dict):
         version = block.get("format_version")
@@ -133,9 +141,15 @@ def checkpoint_decoding(settings: dict[str, Any], source: str) -> DecodingConfig
         )
     old = {key: settings.get(key, default) for key, default in FORMAT_1_DEFAULTS.items()}
     old["tags"] = old.pop("decoding")
-    if old["min_quote_score"]:
-        from quoteattr.systems.model.confidence import calibrate
+    config = DecodingConfig.from_dict(old, f"{source}: decoding")
+    platt = (settings.get("calibration") or {}).get("score")
+    if not config.min_quote_score or not platt:
+        return config
+    if platt[0] <= 0:
+        raise InputError(
+            f"{source}: its raw min_quote_score cannot move onto a calibration that does not rise with the score "
+            "(slope ≤ 0); set decoding.min_quote_score on the calibrated scale (quoteattr find-decoding --save)"
+        )
+    from quoteattr.systems.model.confidence import calibrate
 
-        calibration = settings.get("calibration") or {}
-        old["min_quote_score"] = float(calibrate(old["min_quote_score"], calibration.get("score")))
-    return DecodingConfig.from_dict(old, f"{source}: decoding")
+    return config.replace(min_quote_score=float(calibrate(config.min_quote_score, platt)))

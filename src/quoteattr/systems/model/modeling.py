@@ -8,6 +8,8 @@ import math
 import torch
 from torch import nn
 
+from quoteattr.systems.model.windows import PREVIOUS_SPEAKER
+
 
 def bucket_distance(distance: torch.Tensor, buckets: int) -> torch.Tensor:
     """Signed log2 buckets of a token distance, shifted to be embedding indices."""
@@ -39,16 +41,34 @@ def paragraph_distance(
     return distance.clamp(-span, span) + span
 
 
+PREVIOUS_GAP = 3
+"""Paragraphs between a quote and the previous one that the previous-speaker option tells apart (more count as 3)."""
+
+
 class SpeakerLinker(nn.Module):
     """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote, from the
-    pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them."""
+    pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them; with
+    ``previous_speaker``, also 'the previous quote's speaker' (a cue-less continuation), from both quotes'
+    states and the paragraphs between them. Columns: none, [previous,] then the sources."""
 
     def __init__(
-        self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10, paragraph_span: int = 0
+        self,
+        hidden_size: int,
+        inner_size: int = 256,
+        distance_buckets: int = 10,
+        paragraph_span: int = 0,
+        previous_speaker: bool = False,
     ) -> None:
         super().__init__()
         self.distance_buckets = distance_buckets
         self.paragraph_span = paragraph_span
+        self.previous_speaker = previous_speaker
+        self.first_source = 2 if previous_speaker else 1
+        if previous_speaker:
+            self.previous_gap = nn.Embedding(PREVIOUS_GAP + 1, 16)
+            self.previous = nn.Sequential(
+                nn.Linear(3 * hidden_size + 16, inner_size), nn.GELU(), nn.Linear(inner_size, 1)
+            )
         self.distance = nn.Embedding(2 * distance_buckets + 1, 32)
         extra = 32
         if paragraph_span:
@@ -64,13 +84,20 @@ class SpeakerLinker(nn.Module):
         sources: torch.Tensor,
         source_mask: torch.Tensor,
         paragraphs: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """[B, Q, 1 + S] scores; column 0 is 'none', padded sources score -inf. ``paragraphs``: [B, T]
-        paragraph index of every position (needed when the linker was built with ``paragraph_span``)."""
+        """[B, Q, first_source + S] scores; column 0 is 'none', padded sources score -inf. ``paragraphs``: [B, T]
+        paragraph index of every position (needed when the linker was built with ``paragraph_span``);
+        ``previous``: [B, Q, 2] the previous quote's token span ([0, 0]: none in the window; needed with
+        ``previous_speaker``)."""
         quote = pool_spans(hidden, contents)  # [B, Q, H]
-        none = self.none(quote)  # [B, Q, 1]
+        columns = [self.none(quote)]  # [B, Q, 1]
+        if self.previous_speaker:
+            if previous is None:
+                raise ValueError("this linker scores the previous quote's speaker: pass each quote's previous quote")
+            columns.append(self._previous_column(hidden, quote, contents, previous, paragraphs))
         if sources.shape[1] == 0:
-            return none
+            return torch.cat(columns, dim=-1)
         source = pool_spans(hidden, sources)  # [B, S, H]
         distance = sources[..., 0].unsqueeze(1) - contents[..., 0].unsqueeze(2)  # [B, Q, S]
         embedded = [(self.distance, bucket_distance(distance, self.distance_buckets))]
@@ -80,7 +107,25 @@ class SpeakerLinker(nn.Module):
             embedded.append((self.paragraph, paragraph_distance(paragraphs, contents, sources, self.paragraph_span)))
         pair = self.pair[2](self.pair[1](self._pair_inner(quote, source, embedded))).squeeze(-1)  # [B, Q, S]
         pair = pair.masked_fill(~source_mask.unsqueeze(1), -math.inf)
-        return torch.cat([none, pair], dim=-1)
+        return torch.cat([*columns, pair], dim=-1)
+
+    def _previous_column(
+        self,
+        hidden: torch.Tensor,
+        quote: torch.Tensor,
+        contents: torch.Tensor,
+        previous: torch.Tensor,
+        paragraphs: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """[B, Q, 1] scores of 'the previous quote's speaker'; -inf where there is no previous quote."""
+        before = pool_spans(hidden, previous)
+        gap = torch.zeros(previous.shape[:2], dtype=torch.long, device=previous.device)
+        if paragraphs is not None:
+            at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
+            gap = (at(contents[..., 0]) - at(previous[..., 1] - 1)).clamp(0, PREVIOUS_GAP)
+        features = torch.cat([quote, before, quote * before, self.previous_gap(gap)], dim=-1)
+        exists = previous[..., 1] > previous[..., 0]
+        return self.previous(features).masked_fill(~exists.unsqueeze(-1), -math.inf)
 
     def _pair_inner(
         self, quote: torch.Tensor, source: torch.Tensor, embedded: list[tuple[nn.Embedding, torch.Tensor]]
@@ -125,6 +170,7 @@ class QuoteAttributionModel(nn.Module):
         source_mask: torch.Tensor | None = None,
         gold_source: torch.Tensor | None = None,
         paragraphs: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         output = self.tagger(
             input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True
@@ -132,12 +178,22 @@ class QuoteAttributionModel(nn.Module):
         result = {"logits": output.logits}
         loss = output.loss
         if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):
-            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask, paragraphs)
-            link_loss = nn.functional.cross_entropy(scores[content_mask], gold_source[content_mask] + 1)
+            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask, paragraphs, previous)
+            link_loss = nn.functional.cross_entropy(scores[content_mask], self.link_columns(gold_source)[content_mask])
             loss = loss + self.linker_weight * link_loss
         if loss is not None:
             result["loss"] = loss
         return result
+
+    def link_columns(self, gold_source: torch.Tensor) -> torch.Tensor:
+        """The linker column of each gold choice: a source index → its column, -1 → 'none', ``PREVIOUS_SPEAKER``
+        → 'previous' (or 'none' for a linker without that option: its speaker is not in the window)."""
+        previous = 1 if self.linker.previous_speaker else 0
+        return torch.where(
+            gold_source >= 0,
+            gold_source + self.linker.first_source,
+            torch.where(gold_source == PREVIOUS_SPEAKER, previous, 0),
+        )
 
 
 def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
@@ -155,6 +211,7 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
         "source_mask": torch.zeros((len(features), n_sources), dtype=torch.bool),
         "gold_source": torch.full((len(features), n_quotes), -1, dtype=torch.long),
         "paragraphs": torch.zeros((len(features), length), dtype=torch.long),
+        "previous": torch.zeros((len(features), n_quotes, 2), dtype=torch.long),
     }
     for row, feature in enumerate(features):
         n = len(feature["input_ids"])
@@ -166,6 +223,8 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
             batch["labels"][row, :n] = torch.tensor(feature["labels"])
         for index, (span, gold) in enumerate(zip(feature["contents"], feature["gold_source"])):
             batch["contents"][row, index] = torch.tensor(span)
+            if "previous" in feature:
+                batch["previous"][row, index] = torch.tensor(feature["previous"][index])
             batch["content_mask"][row, index] = True
             batch["gold_source"][row, index] = gold
         for index, span in enumerate(feature["sources"]):

@@ -91,27 +91,45 @@ def window_paragraphs(tokens: ArticleTokens, start: int, end: int) -> list[int]:
     return [inside[0], *inside, inside[-1]]
 
 
+PREVIOUS_SPEAKER = -2
+"""``gold_source`` of a quote whose speaker is the previous quote's, with no mention of its own (a cue-less
+continuation: '"…," she said. "…"'); -1 is no speaker in the window, 0… a source mention."""
+
+
 def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int) -> dict[str, list]:
-    """Quotes and speaker mentions inside a window (token indices after [CLS]), which mention each
-    quote's speaker is (-1: none in this window), and the paragraph of every window position."""
+    """Quotes and speaker mentions inside a window (token indices after [CLS]), which mention each quote's
+    speaker is (-1: none in this window; ``PREVIOUS_SPEAKER``: the previous quote's speaker), the previous
+    quote's extent inside the window ([0, 0]: none), and the paragraph of every window position."""
+    quotes = sorted(article.quotes, key=lambda quote: quote.spans)
     sources: list[Span] = []
-    for quote in article.quotes:
+    for quote in quotes:
         found = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
         if found and start <= found[0] and found[1] <= end and found not in sources:
             sources.append(found)
-    contents, gold = [], []
-    for quote in article.quotes:
+    contents, gold, previous = [], [], []
+    extents: list[Span | None] = []  # each quote's extent inside the window, in text order
+    for index, quote in enumerate(quotes):
         ranges = [r for r in (token_range(tokens.offsets, span) for span in quote.spans) if r]
         inside = [(max(s, start), min(e, end)) for s, e in ranges if s < end and e > start]
+        extents.append((inside[0][0] - start + 1, inside[-1][1] - start + 1) if inside else None)
         if not inside:
             continue
-        contents.append((inside[0][0] - start + 1, inside[-1][1] - start + 1))
+        contents.append(extents[-1])
+        before = extents[index - 1] if index else None
+        previous.append(list(before) if before else [0, 0])
         speaker = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
-        gold.append(sources.index(speaker) if speaker in sources else -1)
+        continues = (
+            before is not None
+            and quote.speaker is None
+            and quote.speaker_entity is not None
+            and quote.speaker_entity == quotes[index - 1].speaker_entity
+        )
+        gold.append(sources.index(speaker) if speaker in sources else PREVIOUS_SPEAKER if continues else -1)
     return {
         "contents": [list(c) for c in contents],
         "sources": [[s - start + 1, e - start + 1] for s, e in sources],
         "gold_source": gold,
+        "previous": previous,
         "paragraphs": window_paragraphs(tokens, start, end),
     }
 
