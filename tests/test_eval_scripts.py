@@ -1,0 +1,62 @@
+"""The diagnostic scripts in eval/: where exact matches are lost, and the speaker-choice ablation."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from conftest import ROOT
+from quoteattr.data.schema import Article, Quote
+from quoteattr.data.writers import write_articles
+
+
+def script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "eval" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Path, capsys):
+    text = 'Ann said that the plan would fail. "We will rebuild," Bo said, "every house." Cy said it rains.'
+    at = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
+    gold = Article(
+        "a",
+        text,
+        quotes=[
+            Quote([at("that the plan would fail")], "indirect"),
+            Quote([at('"We will rebuild,"'), at('"every house."')], "direct"),
+            Quote([at("it rains")], "indirect"),
+        ],
+    )
+    predicted = Article(
+        "a",
+        text,
+        quotes=[
+            Quote([at("the plan would fail")], "indirect"),  # the edge is off by "that"
+            Quote([at('"We will rebuild,"')], "direct"),  # one fragment of two
+        ],
+    )
+    write_articles(tmp_path / "gold.jsonl", [gold])
+    write_articles(tmp_path / "pred.jsonl", [predicted])
+    exact_losses = script("exact_losses")
+    assert exact_losses.main(["--gold", str(tmp_path / "gold.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 0
+    reasons = json.loads(capsys.readouterr().out.split("\n\n")[0])["reasons"]
+    assert reasons == {"edges: that": 1, "grouping: fragments joined": 1, "not found": 1}
+    assert exact_losses.main(["--gold", str(tmp_path / "missing.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'missing.jsonl'}")
+
+
+def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: Path, gold, tmp_path: Path, capsys):
+    write_articles(tmp_path / "gold.jsonl", gold.articles[:3])
+    ablation = script("linker_ablation")
+    args = ["--checkpoint", str(untrained_checkpoint), "--gold", str(tmp_path / "gold.jsonl")]
+    assert ablation.main(args) == 0
+    rows = json.loads(capsys.readouterr().out.split("\n\n")[0])["rows"]
+    assert list(rows) == [
+        "checkpoint as shipped",
+        "without named people as pronoun antecedents",
+        "without the previous-speaker option",
+    ]
+    assert all(set(values) == {"speaker_entity", "attribution", "content_overlap"} for values in rows.values())
