@@ -23,14 +23,22 @@ BOOTSTRAP = 200
 def choose_decoding(
     attributor: QuoteAttributor, validation: list[Article], run_args: Any
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Search decoding on validation by ``run_args.search_decoding`` F1 over ``run_args.grid`` (``find_decoding``)
-    and fit calibration for it; with "none", keep the decoding and fit calibration only. ``attributor`` keeps both;
-    returns every setting's row (none without a search) and the calibration fits."""
-    from quoteattr.training.calibration import calibration_settings, fit_calibration, keep_continued
+    """Search decoding on validation by ``run_args.search_decoding`` F1 over ``run_args.grid`` (``find_decoding``:
+    calibration is fitted for the decoding found, then the threshold chosen on it). With "none" the decoding is
+    kept, and so is the calibration of a checkpoint trained on (its threshold was chosen on it); a new model's
+    is fitted. ``attributor`` keeps both; returns every setting's row (none without a search) and the fits."""
+    from quoteattr.training.calibration import CalibrationFit, calibration_settings, fit_calibration
     from quoteattr.training.decoding_search import find_decoding
 
     if run_args.search_decoding == "none":
-        fits = keep_continued(fit_calibration(attributor, validation), attributor.settings.get("calibration"))
+        fits = fit_calibration(attributor, validation)
+        kept = attributor.settings.get("calibration") or {}
+        if any(kept.values()):
+            reason = "kept from the checkpoint trained on (`--search_decoding none` keeps decoding and calibration)"
+            fits = {
+                name: CalibrationFit(fit.examples, fit.ece_raw, None, kept.get(name), reason)
+                for name, fit in fits.items()
+            }
         attributor.settings["calibration"] = calibration_settings(fits)
         return [], fits
     table, fits = find_decoding(attributor, validation, run_args.search_decoding, run_args.grid)
