@@ -53,11 +53,15 @@ COMPARISON_ROWS = {
         ("content_exact", "content exact"),
     ],
 }
-PART_COLUMNS = [
-    ("attribution", "attribution"),
-    ("speaker_entity", "speaker entity"),
-    ("content_exact", "content exact"),
-]
+PART_COLUMNS = {
+    "headline": [("attribution", "attribution"), ("speaker_entity", "speaker entity")],
+    "full": [
+        ("attribution", "attribution"),
+        ("speaker_entity", "speaker entity"),
+        ("content_overlap", "content overlap"),
+        ("content_exact", "content exact"),
+    ],
+}
 """The columns of each part of a parts table (one compare run per part, e.g. the fine-tuning table)."""
 
 
@@ -129,22 +133,22 @@ def render_parts(result: dict, view: str) -> list[str]:
     header = ["system"] + [
         f"{part}: {entity_label(label, metric, systems(parts[part]))}"
         for part in parts
-        for metric, label in PART_COLUMNS
+        for metric, label in PART_COLUMNS[view]
     ]
     body = [
         [f"`{name}`"]
         + [
             f1_cell(systems(part).get(name, {}).get("metrics", {}).get(metric))
             for part in parts.values()
-            for metric, _ in PART_COLUMNS
+            for metric, _ in PART_COLUMNS[view]
         ]
         for name in names
     ]
-    lines = [*table(header, body), "", "F1 [95% interval]; blank: not scored there."]
-    for part_name, part in parts.items():
-        articles = sorted({r["articles"] for r in systems(part).values() if "articles" in r})
-        lines += ["", f"{part_name} ({' / '.join(map(str, articles))} articles): made by `{part['command']}`."]
-    return lines
+    scored = ", ".join(
+        f"{name} ({' / '.join(str(n) for n in sorted({r['articles'] for r in systems(part).values()}))} articles)"
+        for name, part in parts.items()
+    )
+    return [*table(header, body), "", f"F1 [95% interval]; scored on {scored}.", "", *provenance(result)]
 
 
 def render_active_learning(result: dict, view: str) -> list[str]:

@@ -121,6 +121,9 @@ class RunArguments:
             raise ValueError(str(error)) from None
 
 
+EXTRA_GOLD = "extra_gold"
+"""The name ``--extra_gold``'s articles go by among the splits and in the card."""
+
 PROJECT_ARGUMENTS = (ModelArguments, DataArguments, RunArguments)
 
 

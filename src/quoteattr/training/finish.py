@@ -12,7 +12,7 @@ from typing import Any
 from quoteattr.data.schema import Article
 from quoteattr.data.writers import write_json
 from quoteattr.systems.model.attributor import QuoteAttributor
-from quoteattr.training.trainer import EXTRA_GOLD
+from quoteattr.training.arguments import EXTRA_GOLD
 
 logger = logging.getLogger(__name__)
 

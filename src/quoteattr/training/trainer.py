@@ -26,14 +26,10 @@ from quoteattr.systems.model.windows import (
     tokenize,
     window_bounds,
 )
-from quoteattr.training.arguments import DataArguments, ModelArguments, RunArguments, parse_arguments
+from quoteattr.training.arguments import EXTRA_GOLD, DataArguments, ModelArguments, RunArguments, parse_arguments
 from quoteattr.training.base_model import resolve_model_path
 
 logger = logging.getLogger(__name__)
-
-
-EXTRA_GOLD = "extra_gold"
-"""The name ``--extra_gold``'s articles go by among the splits and in the card."""
 
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
