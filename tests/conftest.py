@@ -116,8 +116,25 @@ class LabelStudioProcess:
         binary = shutil.which("label-studio")
         if binary is None:
             pytest.skip("label-studio is not installed (pip install -e '.[dev]' installs it)")
-        log = open(self.data_dir.parent / f"label-studio-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
+        log = self.data_dir.parent / f"label-studio-{self.port}.log"
+        with log.open("ab") as output:  # the server keeps its own handle
+            self.process = self._launch(binary, output)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"label-studio exited with {self.process.returncode}; see {log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                    if b"UP" in response.read():
+                        return
+            except OSError:
+                pass
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"label-studio not healthy after {timeout}s; see {log}")
+
+    def _launch(self, binary: str, output) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 binary,
                 *LABEL_STUDIO_START[1:-1],
@@ -134,24 +151,11 @@ class LabelStudioProcess:
                 LABEL_STUDIO_TOKEN,
                 "--enable-legacy-api-token",
             ],
-            stdout=log,
+            stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"label-studio exited with {self.process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
-                    if b"UP" in response.read():
-                        return
-            except OSError:
-                pass
-            time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"label-studio not healthy after {timeout}s; see {log.name}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

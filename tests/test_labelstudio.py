@@ -26,6 +26,20 @@ def token(monkeypatch):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", LABEL_STUDIO_TOKEN)
 
 
+@pytest.fixture
+def connect():
+    """Opens Server connections for a test and closes them after it."""
+    opened: list[Server] = []
+
+    def open_server(url: str, **options) -> Server:
+        opened.append(Server(url, **options))
+        return opened[-1]
+
+    yield open_server
+    for server in opened:
+        server.close()
+
+
 def copy_annotations(target: Path) -> Path:
     target.mkdir()
     for name in [SEED.stem, *STARTERS]:
@@ -49,7 +63,7 @@ def reviewed_seed(original: Article) -> Article:
     return Article(original.id, text, original.meta, quotes, entities_from_quotes(quotes))
 
 
-def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
+def test_push_review_pull_round_trip(studio, token, connect, tmp_path: Path, capsys):
     annotations = copy_annotations(tmp_path / "annotations")
     original = {a.id: a for a in load_gold(annotations).articles}
     common = ["--url", studio.url, "--project", "round trip", "--annotations", str(annotations)]
@@ -59,7 +73,7 @@ def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
     assert main(["labelstudio", "push", *raw_inputs(), "--system", "gold", *common]) == 0
     assert "imported 0 tasks with 'gold' predictions; 4 already there" in capsys.readouterr().out
 
-    server = Server(studio.url)
+    server = connect(studio.url)
     project = server.project_id("round trip")
     tasks = {t.data["article_id"]: t for t in server.client.tasks.list(project=project, fields="all")}
     assert sorted(tasks) == sorted([SEED.stem, *STARTERS])  # no duplicates after the second push
@@ -103,7 +117,9 @@ def test_push_review_pull_round_trip(studio, token, tmp_path: Path, capsys):
     assert {p.name: p.read_bytes() for p in annotations.iterdir()} == before
 
 
-def test_push_selects_the_least_sure_articles_with_scores(studio, token, checkpoint: Path, tmp_path: Path, capsys):
+def test_push_selects_the_least_sure_articles_with_scores(
+    studio, token, connect, checkpoint: Path, tmp_path: Path, capsys
+):
     """Active learning: the pool is what is neither labelled nor pushed; the N least sure go, with scores."""
     from quoteattr.data.readers import ingest
     from quoteattr.labelstudio.selection import select_articles
@@ -143,7 +159,7 @@ def test_push_selects_the_least_sure_articles_with_scores(studio, token, checkpo
 
     pool = [a for a in ingest([starter])[0] if a.id not in STARTERS]
     expected = {a.id for a in select_articles(list(load_system(str(checkpoint)).predict(pool)), 5, "uncertainty")}
-    server = Server(studio.url)
+    server = connect(studio.url)
     tasks = list(server.client.tasks.list(project=server.project_id("selection"), fields="all"))
     assert {t.data["article_id"] for t in tasks} == expected
     scored = 0
@@ -185,8 +201,8 @@ def test_unreachable_server_is_a_clear_error(token, capsys):
     )
 
 
-def test_push_waits_out_a_server_restart(studio, token, tmp_path: Path):
-    server = Server(studio.url, retries=9, backoff=1.0)
+def test_push_waits_out_a_server_restart(studio, token, connect, tmp_path: Path):
+    server = connect(studio.url, retries=9, backoff=1.0)
     articles = [
         Article(f"restart-{i}", f"Officials said on day {i} that the road would reopen soon.") for i in range(3)
     ]

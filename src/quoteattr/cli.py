@@ -298,13 +298,20 @@ def cmd_convert_polnear(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_push(args: argparse.Namespace) -> int:
+    from quoteattr.labelstudio.sync import Server
+
+    with Server(args.url, retries=args.retries) as server:  # a missing key or a malformed URL stops before any work
+        return _push(args, server)
+
+
+def _push(args: argparse.Namespace, server) -> int:
+    """Push the inputs (or those chosen for review) with the system's predictions to the server's project."""
     from quoteattr.data.readers import ingest
     from quoteattr.labelstudio.annotations import load_gold
     from quoteattr.labelstudio.selection import select_articles
-    from quoteattr.labelstudio.sync import Server, push, unlabelled
+    from quoteattr.labelstudio.sync import push, unlabelled
     from quoteattr.systems import load_system
 
-    server = Server(args.url, retries=args.retries)  # a missing key or a malformed URL stops before any work
     articles, _ = ingest(args.inputs, skip_bad=args.skip_bad, max_bytes=args.max_bytes)
     if args.select is not None:
         articles = unlabelled(server, args.project, articles, Path(args.annotations))
@@ -334,8 +341,8 @@ def cmd_labelstudio_push(args: argparse.Namespace) -> int:
 def cmd_labelstudio_pull(args: argparse.Namespace) -> int:
     from quoteattr.labelstudio.sync import Server, pull
 
-    server = Server(args.url, retries=args.retries)
-    report = pull(server, args.project, Path(args.annotations), Path(args.output) if args.output else None)
+    with Server(args.url, retries=args.retries) as server:
+        report = pull(server, args.project, Path(args.annotations), Path(args.output) if args.output else None)
     print(
         f"tasks {report.tasks}: annotated {report.annotated}, skipped {report.skipped}, not yet annotated "
         f"{report.unannotated}; quotes per type {report.quotes_per_type}; files updated {len(report.files_written)}"

@@ -44,12 +44,14 @@ class LabelStudioError(InputError):
 
 @dataclass
 class Server:
-    """A Label Studio server and how hard to try when it does not answer."""
+    """A Label Studio server and how hard to try when it does not answer; a context manager that closes its
+    connections (``with Server(url) as server: …``)."""
 
     url: str
     retries: int = 5
     backoff: float = 1.0
     client: Any = None
+    connections: Any = None
 
     def __post_init__(self) -> None:
         """The address and the token are checked first: importing the SDK alone takes seconds, and a malformed
@@ -60,10 +62,22 @@ class Server:
             raise LabelStudioError(
                 f"{TOKEN_VARIABLE}: not set; set it to your Label Studio access token (Account & Settings)"
             )
+        import httpx
         from label_studio_sdk import LabelStudio
 
         self.url = self.url.rstrip("/")
-        self.client = LabelStudio(base_url=self.url, api_key=token, timeout=60)
+        self.connections = httpx.Client(timeout=60, follow_redirects=True)
+        self.client = LabelStudio(base_url=self.url, api_key=token, timeout=60, httpx_client=self.connections)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections to the server (left open, they are reported as unclosed sockets)."""
+        self.connections.close()
 
     def call(self, what: str, action: Callable[[], T]) -> T:
         """Run one API call; retry with exponential backoff while the server is unreachable or failing (5xx)."""
