@@ -14,6 +14,8 @@ NAME is ``docs/results/NAME.json``, the file a producer wrote, copied unchanged:
 - parts tables (``--collect DIR --name NAME --part PART``): one ``comparison.json`` per part (e.g. a system
   scored on two corpora), a row per system and columns per part.
 - ``training/active_learning.py``: its ``results.json``.
+- ``eval/linker_ablation.py``, ``eval/assembly_ablation.py``: the file their ``--output`` writes (F1s per
+  variant); ``eval/exact_losses.py``: likewise (gold quotes by why they are not matched exactly).
 - ``training/benchmark_runtimes.py``, ``training/benchmark_streaming.py``, ``training/benchmark.py``: the file
   their ``--output`` writes.
 
@@ -149,6 +151,23 @@ def render_parts(result: dict, view: str) -> list[str]:
         for name, part in parts.items()
     )
     return [*table(header, body), "", f"F1 [95% interval]; scored on {scored}.", "", *provenance(result)]
+
+
+def render_variants(result: dict, view: str) -> list[str]:
+    """An ablation: a row per variant of one checkpoint on one gold file, an F1 column per metric."""
+    variants = result["variants"]
+    metrics = list(dict.fromkeys(metric for values in variants.values() for metric in values))
+    rows = [[name, *(number(values.get(metric), ".3f") for metric in metrics)] for name, values in variants.items()]
+    header = ["variant", *(f"{metric.replace('_', ' ')} F1" for metric in metrics)]
+    intro = f"`{result['checkpoint']}` on `{result['gold']}`:"
+    return [intro, "", *table(header, rows), "", *provenance(result)]
+
+
+def render_losses(result: dict, view: str) -> list[str]:
+    """Gold quotes by why the prediction's overlap-matched quote is not an exact match."""
+    total = result["gold_quotes"]
+    rows = [[reason, str(count), f"{count / total:.3f}"] for reason, count in result["reasons"].items()]
+    return [*table(["where the exact match is lost", "gold quotes", "share"], rows), "", *provenance(result)]
 
 
 def render_active_learning(result: dict, view: str) -> list[str]:
@@ -297,6 +316,10 @@ def renderer(result: dict):
         return render_parts
     if systems(result):
         return render_comparison
+    if "variants" in result:
+        return render_variants
+    if "reasons" in result:
+        return render_losses
     if "rows" in result:
         return render_active_learning
     if "runtimes" in result:

@@ -9,14 +9,14 @@ edges, what lies between the predicted and the gold edge.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections import Counter
 
-from quoteattr.data.errors import InputError
+from quoteattr.data.errors import InputError, exit_status
 from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Quote, Span
+from quoteattr.data.writers import show_result
 from quoteattr.evaluation.scoring import match_quotes
 
 QUOTATION_MARKS = set("\"“”‘’«»‹›'`")
@@ -51,16 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", required=True)
     parser.add_argument("--pred", required=True)
+    parser.add_argument("--output", help="also write the result here, with its command (docs/make_results.py)")
     args = parser.parse_args(argv)
-    try:
-        gold = {a.id: a for a in read_articles(args.gold)}
-        predicted = {a.id: a for a in read_articles(args.pred)}
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
-        return 2
+    return exit_status(lambda: show_result(report(args.gold, args.pred), args.output, "eval/exact_losses.py", argv))
+
+
+def report(gold_path: str, pred_path: str) -> dict:
+    """How many gold quotes are matched exactly, and why each other one is not."""
+    gold = {a.id: a for a in read_articles(gold_path)}
+    predicted = {a.id: a for a in read_articles(pred_path)}
     reasons: Counter[str] = Counter()
     for article_id, article in gold.items():
         found = predicted.get(article_id)
@@ -72,13 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             reasons[loss(article.text, article.quotes[gi], pred_quotes[pi]) or "exact"] += 1
     total = sum(reasons.values())
     if not total:
-        print(f"error: {args.gold}: holds no gold quotes", file=sys.stderr)
-        return 2
-    print(json.dumps({"gold_quotes": total, "reasons": dict(reasons.most_common())}, indent=1))
-    print("\n| where the exact match is lost | gold quotes | share |\n|---|---|---|")
-    for reason, count in reasons.most_common():
-        print(f"| {reason} | {count} | {count / total:.3f} |")
-    return 0
+        raise InputError(f"{gold_path}: holds no gold quotes")
+    return {"gold": gold_path, "pred": pred_path, "gold_quotes": total, "reasons": dict(reasons.most_common())}
 
 
 if __name__ == "__main__":

@@ -9,14 +9,14 @@ encoder pass; only the step differs.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 
 import torch
 
-from quoteattr.data.errors import InputError
+from quoteattr.data.errors import exit_status
 from quoteattr.data.readers import read_articles
+from quoteattr.data.writers import show_result
 from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.systems.model.attributor import QuoteAttributor
 
@@ -42,25 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--gold", required=True)
+    parser.add_argument("--output", help="also write the result here, with its command (docs/make_results.py)")
     args = parser.parse_args(argv)
-    try:
-        gold = read_articles(args.gold)
-        attributor = QuoteAttributor.from_pretrained(args.checkpoint)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return exit_status(
+        lambda: show_result(report(args.checkpoint, args.gold), args.output, "eval/linker_ablation.py", argv)
+    )
+
+
+def report(checkpoint: str, gold_path: str) -> dict:
+    """The F1s of each variant."""
+    gold = read_articles(gold_path)
+    attributor = QuoteAttributor.from_pretrained(checkpoint)
     analysed = list(attributor.analyse(gold))
     rows = {"checkpoint as shipped": scores(attributor, gold, analysed)}
     rows["without named people as pronoun antecedents"] = scores(attributor, gold, analysed, without_named=True)
     if attributor.linker.previous_speaker:
         closed_previous_option(attributor.linker)
         rows["without the previous-speaker option"] = scores(attributor, gold, analysed)
-    print(json.dumps({"checkpoint": args.checkpoint, "gold": args.gold, "rows": rows}, indent=1))
-    print("\n| " + " | ".join(["variant", *(f"{name} F1" for name in REPORTED)]) + " |")
-    print("|" + "---|" * (len(REPORTED) + 1))
-    for variant, values in rows.items():
-        print(f"| {variant} | " + " | ".join(f"{values[name]:.3f}" for name in REPORTED) + " |")
-    return 0
+    return {"checkpoint": checkpoint, "gold": gold_path, "variants": rows}
 
 
 if __name__ == "__main__":

@@ -183,3 +183,18 @@ def test_the_files_the_benchmark_scripts_write_render(make_results):
     predict_row = "| predict (24 articles) | 8.00 articles/s, 2,000 window tokens/s | 2,069 window tokens/s | 0.967 |"
     assert predict_row in rendered["speed"]
     assert "| 4 | 0.100 | **0.200** |" in rendered["al"]
+
+
+def test_the_files_the_eval_scripts_write_render(make_results):
+    """An ablation's variants and the exact-match losses, shaped as the eval scripts' --output writes them."""
+    ablation = {
+        "command": "python eval/assembly_ablation.py --checkpoint C --gold G --output a.json",
+        "checkpoint": "C",
+        "gold": "G",
+        "variants": {"joiner, threshold 0.5": {"content_exact": 0.61, "attribution": 0.7}, "rules: no options": {}},
+    }
+    losses = {"command": "python eval/exact_losses.py --gold G --pred P", "gold_quotes": 4, "reasons": {"exact": 3}}
+    shown = "\n".join(make_results.renderer(ablation)(ablation, "full"))
+    assert shown.startswith("`C` on `G`:") and "| variant | content exact F1 | attribution F1 |" in shown
+    assert "| joiner, threshold 0.5 | 0.610 | 0.700 |" in shown and "| rules: no options |  |  |" in shown
+    assert "| exact | 3 | 0.750 |" in "\n".join(make_results.renderer(losses)(losses, "full"))

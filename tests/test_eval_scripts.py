@@ -1,4 +1,4 @@
-"""The diagnostic scripts in eval/: where exact matches are lost, and the speaker-choice ablation."""
+"""The diagnostic scripts in eval/: where exact matches are lost, the speaker-choice and the assembly ablations."""
 
 from __future__ import annotations
 
@@ -41,9 +41,13 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
     write_articles(tmp_path / "gold.jsonl", [gold])
     write_articles(tmp_path / "pred.jsonl", [predicted])
     exact_losses = script("exact_losses")
-    assert exact_losses.main(["--gold", str(tmp_path / "gold.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 0
-    reasons = json.loads(capsys.readouterr().out.split("\n\n")[0])["reasons"]
+    args = ["--gold", str(tmp_path / "gold.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]
+    assert exact_losses.main([*args, "--output", str(tmp_path / "losses.json")]) == 0
+    reasons = json.loads(capsys.readouterr().out)["reasons"]
     assert reasons == {"edges: that": 1, "grouping: fragments joined": 1, "not found": 1}
+    written = json.loads((tmp_path / "losses.json").read_text())
+    assert written["command"] == f"python eval/exact_losses.py {' '.join(args)} --output {tmp_path / 'losses.json'}"
+    assert written["reasons"] == reasons and written["gold_quotes"] == 3
     assert exact_losses.main(["--gold", str(tmp_path / "missing.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'missing.jsonl'}")
 
@@ -53,10 +57,33 @@ def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: P
     ablation = script("linker_ablation")
     args = ["--checkpoint", str(untrained_checkpoint), "--gold", str(tmp_path / "gold.jsonl")]
     assert ablation.main(args) == 0
-    rows = json.loads(capsys.readouterr().out.split("\n\n")[0])["rows"]
+    rows = json.loads(capsys.readouterr().out)["variants"]
     assert list(rows) == [
         "checkpoint as shipped",
         "without named people as pronoun antecedents",
         "without the previous-speaker option",
     ]
     assert all(set(values) == {"speaker_entity", "attribution", "content_overlap"} for values in rows.values())
+
+
+def test_the_assembly_ablation_scores_the_joiner_beside_every_rule_combination(
+    untrained_checkpoint: Path, gold, tmp_path: Path, capsys
+):
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.training.arguments import ModelArguments
+    from quoteattr.training.trainer import build_model
+
+    write_articles(tmp_path / "gold.jsonl", gold.articles[:3])
+    ablation = script("assembly_ablation")
+    assert ablation.main(["--checkpoint", str(untrained_checkpoint), "--gold", str(tmp_path / "gold.jsonl")]) == 0
+    rows = json.loads(capsys.readouterr().out)["variants"]
+    joiner_rows = [f"joiner, threshold {t}" for t in ablation.THRESHOLDS]
+    assert [name for name in rows if name.startswith("joiner")] == joiner_rows
+    assert len([name for name in rows if name.startswith("rules")]) == 8 and "rules: no options" in rows
+    assert all(set(values) == set(ablation.REPORTED) for values in rows.values())
+
+    tokenizer, model, settings = build_model(ModelArguments(max_length=128, stride=32, linker_fragment_joiner=False))
+    rules_only = tmp_path / "rules-only"
+    QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(rules_only)
+    assert ablation.main(["--checkpoint", str(rules_only), "--gold", str(tmp_path / "gold.jsonl")]) == 2
+    assert capsys.readouterr().err == f"error: {rules_only}: has no fragment joiner to compare with the rules\n"

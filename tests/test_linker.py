@@ -64,11 +64,13 @@ def test_token_range_finds_the_tokens_a_character_span_overlaps():
 
 def test_the_previous_speaker_option_is_a_column_of_its_own_and_closed_without_a_previous_quote():
     from quoteattr.systems.model.windows import PREVIOUS_SPEAKER
-    from quoteattr.training.trainer import with_previous_speaker
+    from quoteattr.training.trainer import grown_linker
 
     torch.manual_seed(0)
     plain = SpeakerLinker(hidden_size=16, inner_size=8, paragraph_span=3)
-    linker = with_previous_speaker(plain, {"inner_size": 8, "paragraph_span": 3})
+    shape = {"inner_size": 8, "paragraph_span": 3}
+    linker = grown_linker(plain, shape, ["previous_speaker"])
+    assert shape["previous_speaker"] and linker.joiner is None
     hidden = torch.randn(1, 30, 16)
     contents = torch.tensor([[[2, 9], [12, 20]]])
     previous = torch.tensor([[[0, 0], [2, 9]]])  # the first quote has no previous quote in the window
@@ -86,3 +88,52 @@ def test_the_previous_speaker_option_is_a_column_of_its_own_and_closed_without_a
     with_option = QuoteAttributionModel(torch.nn.Identity(), linker).link_columns(gold)
     without = QuoteAttributionModel(torch.nn.Identity(), plain).link_columns(gold)
     assert with_option.tolist() == [[0, 1, 2, 3]] and without.tolist() == [[0, 0, 1, 2]]
+
+
+def test_the_fragment_joiner_scores_each_pair_and_its_loss_joins_the_model_loss():
+    from quoteattr.systems.model.assembly import joined_fragments
+    from quoteattr.systems.model.modeling import QuoteAttributionModel, collate
+    from quoteattr.training.trainer import grown_linker
+
+    torch.manual_seed(0)
+    plain = SpeakerLinker(hidden_size=16, inner_size=8, paragraph_span=3)
+    linker = grown_linker(plain, {"inner_size": 8, "paragraph_span": 3}, ["fragment_joiner"])
+    hidden = torch.randn(1, 30, 16)
+    paragraphs = torch.arange(30).div(7, rounding_mode="floor").unsqueeze(0)
+    pairs = torch.tensor([[[2, 9, 12, 20], [12, 20, 22, 23]]])
+    logits = linker.joiner(hidden, pairs, paragraphs)
+    assert logits.shape == (1, 2) and torch.isfinite(logits).all()
+    torch.testing.assert_close(linker.joiner(hidden, pairs[:, 1:], paragraphs)[0, 0], logits[0, 1])  # pairs alone
+
+    batch = collate(
+        [
+            {
+                "input_ids": list(range(30)),
+                "contents": [[2, 9], [12, 20]],
+                "sources": [],
+                "gold_source": [-1, -1],
+                "joins": [[2, 9, 12, 20, 1]],
+            }
+        ],
+        pad_token_id=0,
+    )
+    assert batch["joins"].tolist() == [[[2, 9, 12, 20]]] and batch["joined"].tolist() == [[1]]
+
+    class Tagger(torch.nn.Module):
+        def forward(self, input_ids, attention_mask, labels, output_hidden_states):
+            return type("Output", (), {"logits": hidden, "loss": torch.tensor(0.0), "hidden_states": [hidden]})
+
+    loss = QuoteAttributionModel(Tagger(), linker)(**batch)["loss"]
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[0, :1], torch.ones(1))
+    no_speaker = torch.nn.functional.cross_entropy(
+        linker(hidden, batch["contents"], batch["sources"], batch["source_mask"], batch["paragraphs"])[0],
+        torch.zeros(2, dtype=torch.long),
+    )
+    torch.testing.assert_close(loss, expected + no_speaker)
+
+    probabilities = {((0, 2), (3, 5)): 0.9, ((3, 5), (8, 9)): 0.2, ((8, 9), (10, 12)): 0.6}
+    join = lambda found: [probabilities[pair] for pair in found]  # noqa: E731
+    fragments = [(0, 2), (3, 5), (8, 9), (10, 12)]
+    assert joined_fragments(fragments, join, 0.5) == [[(0, 2), (3, 5)], [(8, 9), (10, 12)]]
+    assert joined_fragments(fragments, join, 0.95) == [[fragment] for fragment in fragments]
+    assert joined_fragments([], join, 0.5) == []

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from quoteattr.data.errors import InputError, exit_status
 from quoteattr.data.readers import read_articles
 from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.model.attributor import QuoteAttributor
@@ -29,10 +30,14 @@ def main() -> int:
     parser.add_argument("--evaluate", nargs="*", default=[], help="gold files to report calibration error on")
     parser.add_argument("--output", required=True, help="a new folder")
     args = parser.parse_args()
+    return exit_status(lambda: calibrated_copy(args))
+
+
+def calibrated_copy(args: argparse.Namespace) -> int:
+    """Fit, report and write the calibrated copy of the checkpoint (all or nothing)."""
     source, output = Path(args.checkpoint), Path(args.output)
     if output.exists():
-        print(f"error: {output} already exists", file=sys.stderr)
-        return 2
+        raise InputError(f"{output}: already exists")
     attributor = QuoteAttributor.from_pretrained(source, device="cpu")
     fits = fit_calibration(attributor, read_articles(args.validation))
     calibration = calibration_settings(fits)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -91,6 +92,16 @@ def write_json(path: str | Path, payload: Any) -> None:
     with atomic_writer(path) as stream:
         json.dump(payload, stream, ensure_ascii=False, indent=2)
         stream.write("\n")
+
+
+def show_result(result: dict[str, Any], output: str | None, script: str, argv: list[str] | None) -> int:
+    """Print a script's result as JSON and, with ``output``, write it there led by the command that made it
+    (``python SCRIPT ARGV…``; ``docs/make_results.py`` renders it); status 0."""
+    print(json.dumps(result, indent=1, ensure_ascii=False))
+    if output:
+        argv = sys.argv[1:] if argv is None else argv
+        write_json(output, {"command": shlex.join(["python", script, *argv]), **result})
+    return 0
 
 
 @contextmanager

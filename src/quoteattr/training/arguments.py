@@ -44,6 +44,10 @@ class ModelArguments:
         default=True,
         metadata={"help": "the linker may give a quote the previous quote's speaker (cue-less continuation)"},
     )
+    linker_fragment_joiner: bool = field(
+        default=True,
+        metadata={"help": "a learned step groups content fragments into quotes (else the grouping rules)"},
+    )
     paragraph_marker: bool = field(
         default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
     )

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from quoteattr.data.console import show_log
-from quoteattr.data.errors import InputError
+from quoteattr.data.errors import InputError, exit_status
 from quoteattr.data.schema import Article
 from quoteattr.evaluation import METRIC_PATH
 from quoteattr.systems.model.attributor import CHECKPOINT_FORMAT
@@ -78,7 +77,7 @@ def extra_gold_articles(path: str) -> list[Article]:
     return labelled_articles(path, None)[0] if Path(path).is_dir() else read_articles(path)
 
 
-FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "previous", "paragraphs")
+FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "previous", "paragraphs", "joins")
 """The columns of a training window (``window_features``) that ``collate`` batches."""
 
 
@@ -143,6 +142,7 @@ def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
             "inner_size": model_args.linker_inner_size,
             "paragraph_span": model_args.linker_paragraph_span,
             "previous_speaker": model_args.linker_previous_speaker,
+            "fragment_joiner": model_args.linker_fragment_joiner,
         },
         "paragraph_marker": PARAGRAPH_MARKER if model_args.paragraph_marker else None,
         "decoding": DecodingConfig().replace(**model_args.decoding_options).to_dict(),
@@ -187,9 +187,12 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     settings["decoding"] = decoding.to_dict()
     model = attributor.model
     model.linker_weight = model_args.linker_weight
-    if model_args.linker_previous_speaker and not model.linker.previous_speaker:
-        model.linker = with_previous_speaker(model.linker, settings["linker"])
-        logger.info("%s has no previous-speaker option in its linker: it gets a new one, trained from here", path)
+    new_parts = {
+        "previous_speaker": model_args.linker_previous_speaker and not model.linker.previous_speaker,
+        "fragment_joiner": model_args.linker_fragment_joiner and model.linker.joiner is None,
+    }
+    if any(new_parts.values()):
+        model.linker = grown_linker(model.linker, settings["linker"], [part for part, new in new_parts.items() if new])
     logger.info(
         "continuing %s: its tagger, linker, window (max_length %d, stride %d) and decoding (%s) are kept",
         path,
@@ -200,15 +203,20 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     return attributor.tokenizer, model, settings
 
 
-def with_previous_speaker(linker: Any, shape: dict[str, Any]) -> Any:
-    """``linker``'s weights in a linker that also scores 'the previous quote's speaker' (that part new);
-    ``shape`` (the checkpoint's linker settings) says so from now on."""
+LINKER_PARTS = {"previous_speaker": "previous", "fragment_joiner": "joiner"}
+"""Optional parts of a linker (its setting → the prefix of its weights) that a continued checkpoint may lack."""
+
+
+def grown_linker(linker: Any, shape: dict[str, Any], parts: list[str]) -> Any:
+    """``linker``'s weights in a linker that also has ``parts`` (see ``LINKER_PARTS``; those new, trained from
+    here); ``shape`` (the checkpoint's linker settings) says so from now on."""
     from quoteattr.systems.model.modeling import SpeakerLinker
 
-    shape["previous_speaker"] = True
+    shape.update(dict.fromkeys(parts, True))
     grown = SpeakerLinker(linker.none[0].in_features, **shape)
     missing, unexpected = grown.load_state_dict(linker.state_dict(), strict=False)
-    assert not unexpected and all(name.startswith("previous") for name in missing)
+    assert not unexpected and all(name.startswith(tuple(LINKER_PARTS[p] for p in parts)) for name in missing)
+    logger.info("the checkpoint's linker has no %s: new, trained from here", " or ".join(parts))
     return grown
 
 
@@ -300,9 +308,9 @@ def train(argv: list[str] | None = None, prog: str | None = None) -> Path:
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """The training command (training/train.py, `quoteattr train`); bad input exits with status 2."""
     show_log()
-    try:
+
+    def run() -> int:
         train(argv, prog)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return 0
+
+    return exit_status(run)

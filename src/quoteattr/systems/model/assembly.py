@@ -79,14 +79,19 @@ def assemble_article(
     decoding: DecodingConfig,
     given: list[Quote] | None = None,
     context: Callable[[], list[tuple[Span, str]]] | None = None,
+    join: Callable[[list[tuple[Span, Span]]], list[float]] | None = None,
 ) -> Article:
     """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
     (one call for every window's requests) in the window where the quote sits most centrally, with its nearest
     cue and a speaker entity resolved with the article's other people and organisations (``context``, see
-    ``resolve_mentions``; those named inside a quote are not antecedents). ``decoding`` steers how fragments
-    group into quotes (``_group_fragments``) and whether their edge commas are trimmed (``trim_edge_commas``)."""
+    ``resolve_mentions``; those named inside a quote are not antecedents). Content fragments group into quotes
+    by ``join`` (the learned joiner's probability for each pair of consecutive fragments, kept at
+    ``decoding.join_threshold``) or, for a checkpoint without one, by the rules of ``_group_fragments`` that
+    ``decoding`` steers; ``decoding`` also says whether edge commas are trimmed (``trim_edge_commas``)."""
     text = article.text
-    if given is None:
+    if given is None and join is not None:
+        quote_tokens = joined_fragments(sorted(spans["CONTENT"]), join, decoding.join_threshold)
+    elif given is None:
         quote_tokens = _group_fragments(
             text,
             tokens,
@@ -188,6 +193,21 @@ def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> lis
             start += 1
         trimmed.append((start, end))
     return trimmed
+
+
+def joined_fragments(
+    fragments: list[Span], join: Callable[[list[tuple[Span, Span]]], list[float]], threshold: float
+) -> list[list[Span]]:
+    """Fragments (in text order) grouped into quotes: each joins the quote before it when the joiner's probability
+    for the pair reaches ``threshold``."""
+    quotes: list[list[Span]] = []
+    probabilities = join(list(zip(fragments, fragments[1:])))
+    for index, fragment in enumerate(fragments):
+        if index and probabilities[index - 1] >= threshold:
+            quotes[-1].append(fragment)
+        else:
+            quotes.append([fragment])
+    return quotes
 
 
 def _group_fragments(

@@ -262,6 +262,7 @@ class QuoteAttributor:
             decoding,
             given=given,
             context=lambda: analysis.named_mentions(article.text),
+            join=self._joiner(analysis) if self.linker.joiner is not None else None,
         )
         log_probs = log_probabilities(logits)
         kept = []
@@ -326,6 +327,42 @@ class QuoteAttributor:
             return answers
 
         return choose
+
+    def _joiner(self, analysis: Analysis):
+        """A scorer of consecutive content fragments backed by the linker's joiner: each pair is scored in the
+        window where it sits most centrally, one batched call for all; a pair no window holds whole scores 0."""
+        windows = analysis.windows
+
+        @torch.inference_mode()
+        def join(pairs: list[tuple[Span, Span]]) -> list[float]:
+            probabilities = [0.0] * len(pairs)
+            placed: dict[int, list[int]] = {}
+            for index, (left, right) in enumerate(pairs):
+                holding = [w for w, (s, e) in enumerate(windows) if s <= left[0] and right[1] <= e]
+                if holding:
+                    best = max(holding, key=lambda w: min(left[0] - windows[w][0], windows[w][1] - right[1]))
+                    placed.setdefault(best, []).append(index)
+            if not placed:
+                return probabilities
+            device = analysis.hidden[0].device
+            rows, paragraphs = [], []
+            width = max(len(indices) for indices in placed.values())
+            for window, indices in placed.items():
+                offset = windows[window][0] - 1  # [CLS] comes first
+                spans = [[*(p - offset for p in pairs[i][0]), *(p - offset for p in pairs[i][1])] for i in indices]
+                rows.append(spans + [[0, 1, 1, 2]] * (width - len(indices)))
+                paragraphs.append(torch.tensor(window_paragraphs(analysis.tokens, *windows[window])))
+            states = pad_sequence([analysis.hidden[w][0] for w in placed], batch_first=True)
+            logits = self.linker.joiner(
+                states, torch.tensor(rows, device=device), pad_sequence(paragraphs, batch_first=True).to(device)
+            )
+            scores = logits.float().sigmoid().tolist()
+            for row, indices in enumerate(placed.values()):
+                for column, index in enumerate(indices):
+                    probabilities[index] = scores[row][column]
+            return probabilities
+
+        return join
 
 
 def articles_per_pass(batch_size: int) -> int:

@@ -22,9 +22,11 @@ SEARCH_METRICS = ("attribution", "content_overlap", "content_exact")
 class DecodingConfig:
     """How tag scores become quotes. ``tags``: the best valid BIO sequence (viterbi) or token by token (argmax);
     ``content_gap_tokens``: content spans split by at most this many untagged tokens are joined;
-    ``min_content_words``: shorter content spans are dropped; ``join_across_sentences``: "…," he said. "…" is one
-    quote; ``split_introduced``: a quote its own cue introduces never takes the next fragment; ``join_wordy_cues``:
-    two quotations split by a cue clause with other words in it are one; ``trim_commas``: a fragment's edge commas
+    ``min_content_words``: shorter content spans are dropped; ``join_threshold``: the learned joiner's probability
+    at which a fragment continues the quote before it (a checkpoint with a joiner); a checkpoint without one groups
+    fragments by rules: ``join_across_sentences``: "…," he said. "…" is one quote; ``split_introduced``: a quote
+    its own cue introduces never takes the next fragment; ``join_wordy_cues``: two quotations split by a cue clause
+    with other words in it are one; ``trim_commas``: a fragment's edge commas
     outside quotation marks are not content; ``source_candidate_bias``: extra source mentions for the linker, from
     a decoding with this much more weight on source tags; ``min_quote_score``: quotes scored below this (the
     score ``predict`` reports, calibrated when the checkpoint is) are dropped."""
@@ -32,6 +34,7 @@ class DecodingConfig:
     tags: str = "viterbi"
     content_gap_tokens: int = 4
     min_content_words: int = 3
+    join_threshold: float = 0.5
     join_across_sentences: bool = True
     split_introduced: bool = False
     join_wordy_cues: bool = False
@@ -52,8 +55,9 @@ class DecodingConfig:
                 raise ValueError(f"{item.name} must be a number, not {value!r}")
         if self.tags not in TAG_DECODERS:
             raise ValueError(f"tags must be one of {', '.join(TAG_DECODERS)}, not {self.tags!r}")
-        if not 0.0 <= self.min_quote_score <= 1.0:
-            raise ValueError(f"min_quote_score must lie in [0, 1], not {self.min_quote_score!r}")
+        for name in ("min_quote_score", "join_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], not {getattr(self, name)!r}")
         if self.source_candidate_bias < 0:
             raise ValueError(f"source_candidate_bias must be ≥ 0, not {self.source_candidate_bias!r}")
 

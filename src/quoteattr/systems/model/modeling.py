@@ -1,5 +1,6 @@
 """The model: one encoder, a BIO tagger for content / cue / source, and a speaker linker that scores
-each quote against the source mentions in its window (or none) from the same hidden states."""
+each quote against the source mentions in its window (or none) from the same hidden states; the linker may also
+hold the fragment joiner, which scores whether a content fragment continues the quote of the fragment before it."""
 
 from __future__ import annotations
 
@@ -45,11 +46,37 @@ PREVIOUS_GAP = 3
 """Paragraphs between a quote and the previous one that the previous-speaker option tells apart (more count as 3)."""
 
 
+class FragmentJoiner(nn.Module):
+    """Scores 'the right fragment continues the quote of the left one' for pairs of consecutive content fragments,
+    from both fragments' pooled states, the states of what lies between them (a cue, a speaker, a sentence break),
+    their token distance and the paragraphs between them: quote assembly learned from gold quotes' fragments."""
+
+    def __init__(self, hidden_size: int, inner_size: int = 256, distance_buckets: int = 10) -> None:
+        super().__init__()
+        self.distance_buckets = distance_buckets
+        self.distance = nn.Embedding(2 * distance_buckets + 1, 32)
+        self.paragraph_gap = nn.Embedding(PREVIOUS_GAP + 1, 16)
+        self.score = nn.Sequential(nn.Linear(4 * hidden_size + 48, inner_size), nn.GELU(), nn.Linear(inner_size, 1))
+
+    def forward(self, hidden: torch.Tensor, pairs: torch.Tensor, paragraphs: torch.Tensor) -> torch.Tensor:
+        """[B, P] logits of joining each pair; ``pairs``: [B, P, 4] the left fragment's and the right one's
+        [start, end) token spans; ``paragraphs``: [B, T] paragraph index of every position."""
+        left, right = pairs[..., :2], pairs[..., 2:]
+        between = torch.stack([left[..., 1], torch.maximum(right[..., 0], left[..., 1] + 1)], dim=-1)
+        states = [pool_spans(hidden, span) for span in (left, right, between)]
+        at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
+        gap = (at(right[..., 0]) - at(left[..., 1] - 1)).clamp(0, PREVIOUS_GAP)
+        distance = bucket_distance(right[..., 0] - left[..., 1], self.distance_buckets)
+        features = [*states, states[0] * states[1], self.distance(distance), self.paragraph_gap(gap)]
+        return self.score(torch.cat(features, dim=-1)).squeeze(-1)
+
+
 class SpeakerLinker(nn.Module):
     """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote, from the
     pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them; with
     ``previous_speaker``, also 'the previous quote's speaker' (a cue-less continuation), from both quotes'
-    states and the paragraphs between them. Columns: none, [previous,] then the sources."""
+    states and the paragraphs between them. Columns: none, [previous,] then the sources. With
+    ``fragment_joiner``, it holds the ``FragmentJoiner`` too (``joiner``; saved with it)."""
 
     def __init__(
         self,
@@ -58,12 +85,14 @@ class SpeakerLinker(nn.Module):
         distance_buckets: int = 10,
         paragraph_span: int = 0,
         previous_speaker: bool = False,
+        fragment_joiner: bool = False,
     ) -> None:
         super().__init__()
         self.distance_buckets = distance_buckets
         self.paragraph_span = paragraph_span
         self.previous_speaker = previous_speaker
         self.first_source = 2 if previous_speaker else 1
+        self.joiner = FragmentJoiner(hidden_size, inner_size, distance_buckets) if fragment_joiner else None
         if previous_speaker:
             self.previous_gap = nn.Embedding(PREVIOUS_GAP + 1, 16)
             self.previous = nn.Sequential(
@@ -147,7 +176,8 @@ class SpeakerLinker(nn.Module):
 
 
 class QuoteAttributionModel(nn.Module):
-    """Tagger and linker trained together; the loss is the tagger's plus ``linker_weight`` × the linker's."""
+    """Tagger and linker trained together; the loss is the tagger's plus ``linker_weight`` × the linker's (and the
+    fragment joiner's, when the linker has one)."""
 
     def __init__(self, tagger: nn.Module, linker: SpeakerLinker, linker_weight: float = 1.0) -> None:
         super().__init__()
@@ -171,16 +201,24 @@ class QuoteAttributionModel(nn.Module):
         gold_source: torch.Tensor | None = None,
         paragraphs: torch.Tensor | None = None,
         previous: torch.Tensor | None = None,
+        joins: torch.Tensor | None = None,
+        joined: torch.Tensor | None = None,
+        join_mask: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         output = self.tagger(
             input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True
         )
         result = {"logits": output.logits}
         loss = output.loss
+        hidden = output.hidden_states[-1]
         if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):
-            scores = self.linker(output.hidden_states[-1], contents, sources, source_mask, paragraphs, previous)
+            scores = self.linker(hidden, contents, sources, source_mask, paragraphs, previous)
             link_loss = nn.functional.cross_entropy(scores[content_mask], self.link_columns(gold_source)[content_mask])
             loss = loss + self.linker_weight * link_loss
+        if loss is not None and self.linker.joiner is not None and join_mask is not None and bool(join_mask.any()):
+            logits = self.linker.joiner(hidden, joins, paragraphs)
+            join_loss = nn.functional.binary_cross_entropy_with_logits(logits[join_mask], joined[join_mask].float())
+            loss = loss + self.linker_weight * join_loss
         if loss is not None:
             result["loss"] = loss
         return result
@@ -201,6 +239,7 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
     length = max(len(f["input_ids"]) for f in features)
     n_quotes = max(1, max(len(f["contents"]) for f in features))
     n_sources = max(len(f["sources"]) for f in features)
+    n_joins = max(len(f.get("joins", [])) for f in features)
     batch = {
         "input_ids": torch.full((len(features), length), pad_token_id, dtype=torch.long),
         "attention_mask": torch.zeros((len(features), length), dtype=torch.long),
@@ -212,6 +251,9 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
         "gold_source": torch.full((len(features), n_quotes), -1, dtype=torch.long),
         "paragraphs": torch.zeros((len(features), length), dtype=torch.long),
         "previous": torch.zeros((len(features), n_quotes, 2), dtype=torch.long),
+        "joins": torch.zeros((len(features), n_joins, 4), dtype=torch.long),
+        "joined": torch.zeros((len(features), n_joins), dtype=torch.long),
+        "join_mask": torch.zeros((len(features), n_joins), dtype=torch.bool),
     }
     for row, feature in enumerate(features):
         n = len(feature["input_ids"])
@@ -230,4 +272,8 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
         for index, span in enumerate(feature["sources"]):
             batch["sources"][row, index] = torch.tensor(span)
             batch["source_mask"][row, index] = True
+        for index, (*pair, same) in enumerate(feature.get("joins", [])):
+            batch["joins"][row, index] = torch.tensor(pair)
+            batch["joined"][row, index] = same
+            batch["join_mask"][row, index] = True
     return batch

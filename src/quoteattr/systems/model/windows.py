@@ -99,7 +99,8 @@ continuation: '"…," she said. "…"'); -1 is no speaker in the window, 0… a 
 def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int) -> dict[str, list]:
     """Quotes and speaker mentions inside a window (token indices after [CLS]), which mention each quote's
     speaker is (-1: none in this window; ``PREVIOUS_SPEAKER``: the previous quote's speaker), the previous
-    quote's extent inside the window ([0, 0]: none), and the paragraph of every window position."""
+    quote's extent inside the window ([0, 0]: none), the paragraph of every window position, and the fragment
+    joiner's examples (``join_targets``)."""
     quotes = sorted(article.quotes, key=lambda quote: quote.spans)
     sources: list[Span] = []
     for quote in quotes:
@@ -131,7 +132,24 @@ def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int
         "gold_source": gold,
         "previous": previous,
         "paragraphs": window_paragraphs(tokens, start, end),
+        "joins": join_targets(tokens, quotes, start, end),
     }
+
+
+def join_targets(tokens: ArticleTokens, quotes: list, start: int, end: int) -> list[list[int]]:
+    """Each pair of consecutive content fragments inside a window (every quote's, in text order) as
+    [left start, left end, right start, right end, 1 if both belong to one quote else 0], window positions."""
+    fragments = sorted(
+        (found, number)
+        for number, quote in enumerate(quotes)
+        for found in (token_range(tokens.offsets, span) for span in quote.spans)
+        if found and start <= found[0] and found[1] <= end
+    )
+    return [
+        [left[0] - start + 1, left[1] - start + 1, right[0] - start + 1, right[1] - start + 1, int(one == other)]
+        for (left, one), (right, other) in zip(fragments, fragments[1:])
+        if left[1] <= right[0]
+    ]
 
 
 def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndarray]) -> np.ndarray:

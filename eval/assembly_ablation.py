@@ -1,0 +1,65 @@
+"""Content and attribution F1 of a checkpoint with a fragment joiner on gold articles, its quotes assembled by the
+joiner (at each threshold) against the grouping rules the joiner replaces (each combination of their options).
+Same articles, same encoder pass, the checkpoint's decoding otherwise: only the assembly differs.
+
+    python eval/assembly_ablation.py --checkpoint outputs/polnear/model/final --gold outputs/polnear/validation.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+from quoteattr.data.errors import InputError, exit_status
+from quoteattr.data.readers import read_articles
+from quoteattr.data.writers import show_result
+from quoteattr.evaluation.scoring import evaluate_articles
+from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.systems.model.decoding_config import DecodingConfig
+
+REPORTED = ("content_exact", "content_overlap", "attribution")
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+RULE_OPTIONS = ("join_across_sentences", "split_introduced", "join_wordy_cues")
+
+
+def variants(decoding: DecodingConfig) -> dict[str, tuple[bool, DecodingConfig]]:
+    """Each assembly to score: (with the joiner, decoding), by name."""
+    rows = {f"joiner, threshold {t}": (True, decoding.replace(join_threshold=t)) for t in THRESHOLDS}
+    for values in itertools.product((False, True), repeat=len(RULE_OPTIONS)):
+        named = ", ".join(name for name, value in zip(RULE_OPTIONS, values) if value) or "no options"
+        rows[f"rules: {named}"] = (False, decoding.replace(**dict(zip(RULE_OPTIONS, values))))
+    return rows
+
+
+def report(checkpoint: str, gold_path: str) -> dict:
+    """The F1s of each assembly."""
+    gold = read_articles(gold_path)
+    attributor = QuoteAttributor.from_pretrained(checkpoint)
+    joiner = attributor.linker.joiner
+    if joiner is None:
+        raise InputError(f"{checkpoint}: has no fragment joiner to compare with the rules")
+    analysed = list(attributor.analyse(gold))
+    rows = {}
+    for name, (with_joiner, decoding) in variants(attributor.decoding).items():
+        attributor.linker.joiner = joiner if with_joiner else None
+        predicted = [attributor.attribute(article, analysis, decoding=decoding) for article, analysis in analysed]
+        metrics = evaluate_articles(gold, predicted, bootstrap=0)["metrics"]
+        rows[name] = {metric: round(metrics[metric]["f1"], 4) for metric in REPORTED}
+    threshold = attributor.decoding.join_threshold
+    return {"checkpoint": checkpoint, "gold": gold_path, "shipped_threshold": threshold, "variants": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--gold", required=True)
+    parser.add_argument("--output", help="also write the result here, with its command (docs/make_results.py)")
+    args = parser.parse_args(argv)
+    return exit_status(
+        lambda: show_result(report(args.checkpoint, args.gold), args.output, "eval/assembly_ablation.py", argv)
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
