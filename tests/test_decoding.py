@@ -12,8 +12,8 @@ from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.tag_decoding import decode_roles, viterbi_tags
 from quoteattr.systems.model.windows import LABEL2ID, LABELS, ArticleTokens, tokenize
 
-PLAIN = DecodingConfig(join_across_sentences=False)
-"""No option that joins or trims: each test turns on the one it is about."""
+PLAIN = DecodingConfig()
+"""The defaults: no option that trims or adds candidates; each test turns on the one it is about."""
 
 
 def word_tokens(text: str) -> ArticleTokens:
@@ -66,9 +66,9 @@ def assemble(text: str, tokens: ArticleTokens, spans: dict, decoding: DecodingCo
     )
 
 
-def quote_fragments(text: str, tokens: ArticleTokens, spans: dict, **options) -> list[list[str]]:
-    """The text of each assembled quote's fragments (decoding ``options`` over ``PLAIN``)."""
-    article = assemble(text, tokens, spans, PLAIN.replace(**options))
+def quote_fragments(text: str, tokens: ArticleTokens, spans: dict) -> list[list[str]]:
+    """The text of each quote's fragments, grouped by the rules (a checkpoint without a fragment joiner)."""
+    article = assemble(text, tokens, spans)
     return [[text[s:e] for s, e in q.spans] for q in article.quotes]
 
 
@@ -98,7 +98,7 @@ def test_paragraph_breaks_reach_the_encoder_as_marker_tokens():
     assert marked.paragraphs[-1] == 1 and marked.paragraphs[0] == 0
 
 
-def test_quotations_split_by_a_cue_sentence_join_when_asked():
+def test_the_grouping_rules_join_quotations_split_by_a_cue_sentence():
     text = (
         '"We will rebuild," the mayor said. "Every house will stand." '
         "Later the rain stopped . The plan , she said . Was fine ."
@@ -114,9 +114,8 @@ def test_quotations_split_by_a_cue_sentence_join_when_asked():
         "CUE": [token_span(text, tokens, "said", 0), token_span(text, tokens, "said", 1)],
         "SOURCE": [token_span(text, tokens, "the mayor"), token_span(text, tokens, "she")],
     }
-    assert quote_fragments(text, tokens, spans)[:2] == [['"We will rebuild,"'], ['"Every house will stand."']]
     # two quotations of one turn join; unquoted clauses split by a sentence end do not
-    assert quote_fragments(text, tokens, spans, join_across_sentences=True) == [
+    assert quote_fragments(text, tokens, spans) == [
         ['"We will rebuild,"', '"Every house will stand."'],
         ["The plan"],
         ["Was fine"],
@@ -150,7 +149,7 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
     assert unlinked.quotes[0].speaker is None
 
 
-def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote_when_asked():
+def test_the_grouping_rules_keep_a_quote_introduced_by_its_own_cue_from_the_next_speakers_quote():
     text = (
         'After Scalia said that students might do better elsewhere, Trump said: "I do not like it." '
         '"We will rebuild," the mayor said, "every house."'
@@ -174,17 +173,16 @@ def test_a_quote_introduced_by_its_own_cue_does_not_take_the_next_speakers_quote
             token_span(text, tokens, "the mayor"),
         ],
     }
-    assert quote_fragments(text, tokens, spans)[0] == ["that students might do better elsewhere", '"I do not like it."']
     # Scalia's clause has its cue before it, so "Trump said:" opens another quote; the mayor's quote has none and
     # stays whole
-    assert quote_fragments(text, tokens, spans, split_introduced=True) == [
+    assert quote_fragments(text, tokens, spans) == [
         ["that students might do better elsewhere"],
         ['"I do not like it."'],
         ['"We will rebuild,"', '"every house."'],
     ]
 
 
-def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
+def test_the_grouping_rules_join_quotations_split_by_a_wordy_cue_clause():
     text = (
         '"We will rebuild," Mayor Ann Lee told reporters on Monday. "Every house." '
         "Later the rain stopped, she said on Monday, as expected."
@@ -200,12 +198,8 @@ def test_quotations_split_by_a_wordy_cue_clause_join_when_asked():
         "CUE": [token_span(text, tokens, "told"), token_span(text, tokens, "said")],
         "SOURCE": [token_span(text, tokens, "Mayor Ann Lee"), token_span(text, tokens, "she")],
     }
-    assert quote_fragments(text, tokens, spans, join_across_sentences=True)[:2] == [
-        ['"We will rebuild,"'],
-        ['"Every house."'],
-    ]
     # quotations on both sides of the cue clause join; unquoted clauses around a wordy cue do not
-    assert quote_fragments(text, tokens, spans, join_across_sentences=True, join_wordy_cues=True) == [
+    assert quote_fragments(text, tokens, spans) == [
         ['"We will rebuild,"', '"Every house."'],
         ["Later the rain stopped"],
         ["as expected"],
@@ -234,9 +228,7 @@ def test_two_apostrophes_quote_like_a_double_quotation_mark():
         "SOURCE": [token_span(text, tokens, "Mr. Lee")],
     }
     # the New York Times' marks delimit one turn across its cue sentence, as '"' does
-    assert quote_fragments(text, tokens, spans, join_across_sentences=True) == [
-        ["''We will rebuild,''", "''Every house.''"]
-    ]
+    assert quote_fragments(text, tokens, spans) == [["''We will rebuild,''", "''Every house.''"]]
 
 
 def test_edge_commas_outside_quotations_are_trimmed():
@@ -310,7 +302,9 @@ def test_a_decoding_config_checks_every_value_and_names_its_source():
     for text, message in [
         ("tags=viterbe", "tags must be one of viterbi, argmax"),
         ("content_gap_tokens=-1", "content_gap_tokens must be a whole number ≥ 0"),
-        ("join_across_sentences=maybe", "join_across_sentences must be true or false"),
+        ("trim_commas=maybe", "trim_commas must be true or false"),
+        ("join_threshold=2", "join_threshold must lie in [0, 1]"),
+        ("join_wordy_cues=true", "unknown decoding options ['join_wordy_cues']"),
         ("snap_to_marks=1", "unknown decoding options ['snap_to_marks']"),
         ("viterbi", "option=value pairs"),
     ]:
@@ -334,12 +328,22 @@ def test_a_format_1_checkpoint_keeps_its_decoding_and_its_threshold_moves_to_the
     }
     settings, decoding = migrated_settings(old, "old/config.json")
     assert decoding.tags == "viterbi" and decoding.content_gap_tokens == 0
-    assert decoding.join_across_sentences is False and decoding.min_content_words == 3  # format 1's own defaults
+    assert decoding.min_content_words == 3  # format 1's own default
     assert decoding.min_quote_score == calibrate(0.6, [1.4, 0.3])
     scores = [0.3, 0.59, 0.6, 0.61, 0.9]  # Platt scaling is monotone: the same quotes pass either threshold
     assert [s >= 0.6 for s in scores] == [calibrate(s, [1.4, 0.3]) >= decoding.min_quote_score for s in scores]
     assert settings["decoding"]["format_version"] == DECODING_FORMAT and "snap_to_marks" not in settings
     assert migrated_settings(settings, "new")[1] == decoding
+
+
+def test_a_format_2_checkpoint_loses_the_grouping_options_the_joiner_replaced():
+    from quoteattr.systems.model.decoding_config import DECODING_FORMAT, GROUPING_OPTIONS, migrated_settings
+
+    block = {"format_version": 2, "tags": "argmax", "min_quote_score": 0.3, **dict.fromkeys(GROUPING_OPTIONS, True)}
+    settings, decoding = migrated_settings({"max_length": 256, "decoding": block}, "old/config.json")
+    assert decoding == DecodingConfig(tags="argmax", min_quote_score=0.3)
+    assert settings["decoding"] == {"format_version": DECODING_FORMAT, **decoding.to_dict()}
+    assert not set(GROUPING_OPTIONS) & set(settings["decoding"])
 
 
 def test_a_speaker_mention_loses_its_edge_punctuation():

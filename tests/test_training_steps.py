@@ -169,7 +169,7 @@ def test_find_decoding_prints_the_best_and_saves_it_into_the_checkpoint(
     assert json.loads((checkpoint / "config.json").read_text())["quoteattr"]["decoding"]["tags"] == "viterbi"
     assert main([*args, "--save"]) == 0
     saved = json.loads((checkpoint / "config.json").read_text())["quoteattr"]
-    assert saved["decoding"]["tags"] == "argmax" and saved["decoding"]["format_version"] == 2
+    assert saved["decoding"]["tags"] == "argmax" and saved["decoding"]["format_version"] == 3
     assert QuoteAttributor.from_pretrained(checkpoint, device="cpu").decoding.tags == "argmax"
 
 

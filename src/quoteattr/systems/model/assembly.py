@@ -86,20 +86,13 @@ def assemble_article(
     cue and a speaker entity resolved with the article's other people and organisations (``context``, see
     ``resolve_mentions``; those named inside a quote are not antecedents). Content fragments group into quotes
     by ``join`` (the learned joiner's probability for each pair of consecutive fragments, kept at
-    ``decoding.join_threshold``) or, for a checkpoint without one, by the rules of ``_group_fragments`` that
-    ``decoding`` steers; ``decoding`` also says whether edge commas are trimmed (``trim_edge_commas``)."""
+    ``decoding.join_threshold``) or, for an older checkpoint without one, by the rules of ``_group_fragments``;
+    ``decoding`` also says whether edge commas are trimmed (``trim_edge_commas``)."""
     text = article.text
     if given is None and join is not None:
         quote_tokens = joined_fragments(sorted(spans["CONTENT"]), join, decoding.join_threshold)
     elif given is None:
-        quote_tokens = _group_fragments(
-            text,
-            tokens,
-            spans,
-            decoding.join_across_sentences,
-            decoding.split_introduced,
-            decoding.join_wordy_cues,
-        )
+        quote_tokens = _group_fragments(text, tokens, spans)
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
@@ -210,31 +203,19 @@ def joined_fragments(
     return quotes
 
 
-def _group_fragments(
-    text: str,
-    tokens: ArticleTokens,
-    spans: dict[str, list[Span]],
-    across_sentences: bool = False,
-    split_introduced: bool = False,
-    wordy_cues: bool = False,
-) -> list[list[Span]]:
-    """Content spans become quotes; fragments interrupted only by a cue or source ("…," he said, "…") are
-    one; with ``across_sentences`` also when the cue ends its sentence ("…," he said. "…"). With
-    ``split_introduced``, a quote whose own cue or source comes before it in its sentence ("X said that …")
-    keeps its fragments to itself: a cue after it starts another attribution ("…, Y said: …"). With
-    ``wordy_cues``, two quotations are one also when the clause between them holds a cue and other words,
-    in one sentence ("…," Guan told reporters on Monday. "…")."""
+def _group_fragments(text: str, tokens: ArticleTokens, spans: dict[str, list[Span]]) -> list[list[Span]]:
+    """Content spans become quotes by rule (for older checkpoints without a fragment joiner): two fragments are one
+    quote when only a cue or source interrupts them ("…," he said, "…"), also when the cue ends its sentence
+    between two quotations ("…," he said. "…") or its clause has other words ("…," Guan told reporters on Monday.
+    "…"); a quote whose own cue or source comes before it in its sentence ("X said that …") keeps its fragments to
+    itself, since a cue after it starts another attribution ("…, Y said: …")."""
     roles = sorted((s, e, role) for role in ("CONTENT", "CUE", "SOURCE") for s, e in spans[role])
     quotes: list[list[Span]] = []
     introduced: list[bool] = []
     for index, (start, end, role) in enumerate(roles):
         if role != "CONTENT":
             continue
-        if (
-            quotes
-            and not (split_introduced and introduced[-1])
-            and _interruption(text, tokens, quotes[-1][-1][1], start, roles, across_sentences, wordy_cues)
-        ):
+        if quotes and not introduced[-1] and _interruption(text, tokens, quotes[-1][-1][1], start, roles):
             quotes[-1].append((start, end))
             continue
         quotes.append([(start, end)])
@@ -247,15 +228,7 @@ def _group_fragments(
     return quotes
 
 
-def _interruption(
-    text: str,
-    tokens: ArticleTokens,
-    left: int,
-    right: int,
-    roles: list,
-    across_sentences: bool,
-    wordy_cues: bool = False,
-) -> bool:
+def _interruption(text: str, tokens: ArticleTokens, left: int, right: int, roles: list) -> bool:
     between = [(s, e, r) for s, e, r in roles if s >= left and e <= right]
     if not any(r in ("CUE", "SOURCE") for _, _, r in between) or any(r == "CONTENT" for _, _, r in between):
         return False
@@ -266,23 +239,16 @@ def _interruption(
     gap = [i for i in range(left, right) if i not in covered]
     if all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS for i in gap):
         return True
-    quotations = _quotation_edge(text, tokens.offsets[left - 1][1], closing=True) and _quotation_edge(
-        text, tokens.offsets[right][0], closing=False
-    )
-    # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
-    if (
-        wordy_cues
-        and quotations
-        and any(r == "CUE" for _, _, r in between)
-        and not _SENTENCE_BREAK.search(gap_text.strip())
+    if not (
+        _quotation_edge(text, tokens.offsets[left - 1][1], closing=True)
+        and _quotation_edge(text, tokens.offsets[right][0], closing=False)
     ):
+        return False
+    # "…," Guan told reporters on Monday. "…": one cue clause with other words between two quotations of one turn
+    if any(r == "CUE" for _, _, r in between) and not _SENTENCE_BREAK.search(gap_text.strip()):
         return True
     # "…," he said. "…": the cue's sentence ends between two quotations of one turn
-    return (
-        across_sentences
-        and quotations
-        and all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
-    )
+    return all(set(text[tokens.offsets[i][0] : tokens.offsets[i][1]]) <= _GAP_CHARS | _SENTENCE_END for i in gap)
 
 
 def _quotation_edge(text: str, position: int, closing: bool) -> bool:

@@ -9,9 +9,10 @@ from typing import Any
 
 from quoteattr.data.errors import InputError
 
-DECODING_FORMAT = 2
-"""``format_version`` of the ``decoding`` block in a checkpoint's settings. Format 1 kept the options flat in the
-``quoteattr`` block (``"decoding": "viterbi"`` was the tag decoder), with older defaults for missing keys."""
+DECODING_FORMAT = 3
+"""``format_version`` of the ``decoding`` block in a checkpoint's settings. Format 2 had the options of the grouping
+rules the fragment joiner replaced (``GROUPING_OPTIONS``); format 1 kept the options flat in the ``quoteattr`` block
+(``"decoding": "viterbi"`` was the tag decoder), with older defaults for missing keys."""
 
 TAG_DECODERS = ("viterbi", "argmax")
 SEARCH_METRICS = ("attribution", "content_overlap", "content_exact")
@@ -22,11 +23,8 @@ SEARCH_METRICS = ("attribution", "content_overlap", "content_exact")
 class DecodingConfig:
     """How tag scores become quotes. ``tags``: the best valid BIO sequence (viterbi) or token by token (argmax);
     ``content_gap_tokens``: content spans split by at most this many untagged tokens are joined;
-    ``min_content_words``: shorter content spans are dropped; ``join_threshold``: the learned joiner's probability
-    at which a fragment continues the quote before it (a checkpoint with a joiner); a checkpoint without one groups
-    fragments by rules: ``join_across_sentences``: "…," he said. "…" is one quote; ``split_introduced``: a quote
-    its own cue introduces never takes the next fragment; ``join_wordy_cues``: two quotations split by a cue clause
-    with other words in it are one; ``trim_commas``: a fragment's edge commas
+    ``min_content_words``: shorter content spans are dropped; ``join_threshold``: the fragment joiner's probability
+    at which a fragment continues the quote before it; ``trim_commas``: a fragment's edge commas
     outside quotation marks are not content; ``source_candidate_bias``: extra source mentions for the linker, from
     a decoding with this much more weight on source tags; ``min_quote_score``: quotes scored below this (the
     score ``predict`` reports, calibrated when the checkpoint is) are dropped."""
@@ -35,9 +33,6 @@ class DecodingConfig:
     content_gap_tokens: int = 4
     min_content_words: int = 3
     join_threshold: float = 0.5
-    join_across_sentences: bool = True
-    split_introduced: bool = False
-    join_wordy_cues: bool = False
     trim_commas: bool = False
     source_candidate_bias: float = 0.0
     min_quote_score: float = 0.0
@@ -111,16 +106,17 @@ FORMAT_1_DEFAULTS = {
     "decoding": "argmax",
     "content_gap_tokens": 4,
     "min_content_words": 3,
-    "join_across_sentences": False,
-    "split_introduced": False,
-    "join_wordy_cues": False,
     "trim_commas": False,
     "source_candidate_bias": 0.0,
     "min_quote_score": 0.0,
 }
 """What a format-1 checkpoint meant by a missing key (its behaviour is kept)."""
-REMOVED_OPTIONS = ("snap_to_marks", "continuation")
-"""Format-1 options that measured no effect and were removed; a checkpoint that set them decodes without them."""
+GROUPING_OPTIONS = ("join_across_sentences", "split_introduced", "join_wordy_cues")
+"""Options of the grouping rules (formats 1 and 2), replaced by the learned fragment joiner; a checkpoint without a
+joiner groups fragments by the rules with every option on (the best combination on PolNeAR's validation slice)."""
+REMOVED_OPTIONS = ("snap_to_marks", "continuation", *GROUPING_OPTIONS)
+"""Options of older formats that measured no effect or that a learned step replaced; a checkpoint that set them
+decodes without them."""
 
 
 def migrated_settings(settings: dict[str, Any], source: str) -> tuple[dict[str, Any], DecodingConfig]:
@@ -131,18 +127,17 @@ def migrated_settings(settings: dict[str, Any], source: str) -> tuple[dict[str, 
 
 
 def checkpoint_decoding(settings: dict[str, Any], source: str) -> DecodingConfig:
-    """The decoding config of a checkpoint's ``quoteattr`` settings, migrating format 1: the flat keys move into
-    the block, ``decoding`` becomes ``tags``, and ``min_quote_score`` (then on the raw score) moves to the
-    calibrated scale through the checkpoint's own calibration, which rises with the raw score (a Platt slope
-    above 0; refused otherwise), so the same quotes are kept."""
+    """The decoding config of a checkpoint's ``quoteattr`` settings, migrating format 2 (the grouping options go)
+    and format 1: the flat keys move into the block, ``decoding`` becomes ``tags``, and ``min_quote_score`` (then
+    on the raw score) moves to the calibrated scale through the checkpoint's own calibration, which rises with the
+    raw score (a Platt slope above 0; refused otherwise), so the same quotes are kept."""
     block = settings.get("decoding")
     if isinstance(block, dict):
         version = block.get("format_version")
-        if version != DECODING_FORMAT:
+        if version not in (2, DECODING_FORMAT):
             raise InputError(f"{source}: decoding format {version!r} is not one this quoteattr reads; upgrade it")
-        return DecodingConfig.from_dict(
-            {k: v for k, v in block.items() if k != "format_version"}, f"{source}: decoding"
-        )
+        dropped = ("format_version", *GROUPING_OPTIONS) if version == 2 else ("format_version",)
+        return DecodingConfig.from_dict({k: v for k, v in block.items() if k not in dropped}, f"{source}: decoding")
     old = {key: settings.get(key, default) for key, default in FORMAT_1_DEFAULTS.items()}
     old["tags"] = old.pop("decoding")
     config = DecodingConfig.from_dict(old, f"{source}: decoding")
