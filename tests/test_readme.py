@@ -143,6 +143,12 @@ def test_main_job_and_the_commands_after_it(readme_project: Path, main_job: str,
     assert (project / "outputs" / "seed-news.jsonl").exists()
 
 
+def test_readme_is_user_documentation_of_at_most_15000_characters():
+    text = README.read_text(encoding="utf-8")
+    assert len(text) <= 15_000
+    assert not re.search(r"#\d+|\.\./shared", text)  # no issue numbers, no paths outside the repository
+
+
 def test_readme_shows_the_fast_tier():
     assert 'python -m pytest -m "not slow"' in shown_commands()
 

