@@ -356,9 +356,25 @@ def test_linker_targets_follow_the_window():
         "gold_source": [0],
         "previous": [[0, 0]],
         "paragraphs": [0] * 12,
+        "joins": [],
     }
     later = linker_targets(tokens, article, 4, 10)  # the speaker fell out of this window
     assert later["contents"] == [[1, 7]] and later["sources"] == [] and later["gold_source"] == [-1]
+
+
+def test_the_joiner_learns_from_each_pair_of_consecutive_fragments_inside_the_window():
+    text = '"We will rebuild," Ann said, "every house." "Not yet," Bo said.'
+    offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
+    tokens = ArticleTokens(list(range(len(offsets))), offsets, [0] * len(offsets))
+    span = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
+    quotes = [
+        Quote([span('"We will rebuild,"'), span('"every house."')], "direct", span("said"), span("Ann"), "Ann"),
+        Quote([span('"Not yet,"')], "direct", span("said,"), span("Bo"), "Bo"),
+    ]
+    article = Article("a", text, quotes=quotes)
+    # window positions are token indices + 1 ([CLS] first): rebuild [1, 4), every house [6, 8), not yet [8, 10)
+    assert linker_targets(tokens, article, 0, len(offsets))["joins"] == [[1, 4, 6, 8, 1], [6, 8, 8, 10, 0]]
+    assert linker_targets(tokens, article, 1, len(offsets))["joins"] == [[5, 7, 7, 9, 0]]  # the first is cut
 
 
 def test_a_cue_less_continuation_targets_the_previous_quotes_speaker():
