@@ -191,10 +191,10 @@ def test_the_files_the_eval_scripts_write_render(make_results):
         "command": "python eval/assembly_ablation.py --checkpoint C --gold G --output a.json",
         "checkpoint": "C",
         "gold": "G",
-        "variants": {"joiner, threshold 0.5": {"content_exact": 0.61, "attribution": 0.7}, "rules: no options": {}},
+        "variants": {"joiner, threshold 0.5": {"content_exact": 0.61, "attribution": 0.7}, "grouping rules": {}},
     }
     losses = {"command": "python eval/exact_losses.py --gold G --pred P", "gold_quotes": 4, "reasons": {"exact": 3}}
     shown = "\n".join(make_results.renderer(ablation)(ablation, "full"))
     assert shown.startswith("`C` on `G`:") and "| variant | content exact F1 | attribution F1 |" in shown
-    assert "| joiner, threshold 0.5 | 0.610 | 0.700 |" in shown and "| rules: no options |  |  |" in shown
+    assert "| joiner, threshold 0.5 | 0.610 | 0.700 |" in shown and "| grouping rules |  |  |" in shown
     assert "| exact | 3 | 0.750 |" in "\n".join(make_results.renderer(losses)(losses, "full"))

@@ -66,7 +66,7 @@ def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: P
     assert all(set(values) == {"speaker_entity", "attribution", "content_overlap"} for values in rows.values())
 
 
-def test_the_assembly_ablation_scores_the_joiner_beside_every_rule_combination(
+def test_the_assembly_ablation_scores_the_joiner_beside_the_rules_it_replaced(
     untrained_checkpoint: Path, gold, tmp_path: Path, capsys
 ):
     from quoteattr.systems.model.attributor import QuoteAttributor

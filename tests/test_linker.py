@@ -137,3 +137,34 @@ def test_the_fragment_joiner_scores_each_pair_and_its_loss_joins_the_model_loss(
     assert joined_fragments(fragments, join, 0.5) == [[(0, 2), (3, 5)], [(8, 9), (10, 12)]]
     assert joined_fragments(fragments, join, 0.95) == [[fragment] for fragment in fragments]
     assert joined_fragments([], join, 0.5) == []
+
+
+def test_the_joiner_sees_at_inference_the_pairs_it_learns_from(untrained_checkpoint):
+    """The pairs of gold fragments the attributor scores are the training pairs of the window it picks: the same
+    window positions, a fragment cut where the window cuts it."""
+    from quoteattr.data.schema import Article, Quote
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.systems.model.windows import join_targets, token_range
+
+    attributor = QuoteAttributor.from_pretrained(untrained_checkpoint, device="cpu")
+    part = '"We will rebuild every house on this street and the next one," the mayor said, "and soon." '
+    text = part * 12
+    spans = [(m.start(), m.end()) for m in __import__("re").finditer(r'"[^"]*"', text)]
+    quotes = [Quote([spans[i], spans[i + 1]], "direct") for i in range(0, len(spans), 2)]
+    [(article, analysis)] = attributor.analyse([Article("a", text, quotes=quotes)])
+    assert len(analysis.windows) > 1
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, hidden, pairs, paragraphs):
+            seen.append(pairs)
+            return torch.zeros(pairs.shape[:2])
+
+    attributor.linker.joiner = Recorder()
+    fragments = sorted(token_range(analysis.tokens.offsets, s) for s in spans)
+    assert attributor._joiner(analysis)(list(zip(fragments, fragments[1:]))) == [0.5] * (len(fragments) - 1)
+    scored = {tuple(row) for batch in seen for window in batch.tolist() for row in window if row != [0, 1, 1, 2]}
+    learned = {
+        tuple(row[:4]) for start, end in analysis.windows for row in join_targets(analysis.tokens, quotes, start, end)
+    }
+    assert len(scored) == len(fragments) - 1 and scored <= learned

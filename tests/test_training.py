@@ -362,7 +362,7 @@ def test_linker_targets_follow_the_window():
     assert later["contents"] == [[1, 7]] and later["sources"] == [] and later["gold_source"] == [-1]
 
 
-def test_the_joiner_learns_from_each_pair_of_consecutive_fragments_inside_the_window():
+def test_the_joiner_learns_from_each_pair_of_consecutive_fragments_cut_to_the_window():
     text = '"We will rebuild," Ann said, "every house." "Not yet," Bo said.'
     offsets = [(m.start(), m.end()) for m in __import__("re").finditer(r"\S+", text)]
     tokens = ArticleTokens(list(range(len(offsets))), offsets, [0] * len(offsets))
@@ -374,7 +374,9 @@ def test_the_joiner_learns_from_each_pair_of_consecutive_fragments_inside_the_wi
     article = Article("a", text, quotes=quotes)
     # window positions are token indices + 1 ([CLS] first): rebuild [1, 4), every house [6, 8), not yet [8, 10)
     assert linker_targets(tokens, article, 0, len(offsets))["joins"] == [[1, 4, 6, 8, 1], [6, 8, 8, 10, 0]]
-    assert linker_targets(tokens, article, 1, len(offsets))["joins"] == [[5, 7, 7, 9, 0]]  # the first is cut
+    # a window that starts inside the first fragment sees it cut; one that ends before a gap sees no pair there
+    assert linker_targets(tokens, article, 1, len(offsets))["joins"] == [[1, 3, 5, 7, 1], [5, 7, 7, 9, 0]]
+    assert linker_targets(tokens, article, 0, 6)["joins"] == [[1, 4, 6, 7, 1]]
 
 
 def test_a_cue_less_continuation_targets_the_previous_quotes_speaker():

@@ -17,6 +17,6 @@ def exit_status(run: Callable[[], int]) -> int:
         return run()
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
-    except OSError as error:
-        print(f"error: {error.filename}: {error.strerror or error}", file=sys.stderr)
+    except OSError as error:  # a full disk names no file: the error says what failed
+        print(f"error: {error.filename}: {error.strerror}" if error.filename else f"error: {error}", file=sys.stderr)
     return 2

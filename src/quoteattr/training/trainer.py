@@ -215,7 +215,8 @@ def grown_linker(linker: Any, shape: dict[str, Any], parts: list[str]) -> Any:
     shape.update(dict.fromkeys(parts, True))
     grown = SpeakerLinker(linker.none[0].in_features, **shape)
     missing, unexpected = grown.load_state_dict(linker.state_dict(), strict=False)
-    assert not unexpected and all(name.startswith(tuple(LINKER_PARTS[p] for p in parts)) for name in missing)
+    if unexpected or not all(name.startswith(tuple(LINKER_PARTS[p] for p in parts)) for name in missing):
+        raise ValueError(f"growing the linker by {parts} would lose {unexpected} or leave {missing} untrained")
     logger.info("the checkpoint's linker has no %s: new, trained from here", " or ".join(parts))
     return grown
 

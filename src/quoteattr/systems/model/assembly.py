@@ -12,7 +12,7 @@ from quoteattr.data.quotemarks import CLOSERS, OPENERS, STRAIGHT, inside_quotati
 from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any, trimmed_span
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.decoding_config import DecodingConfig
-from quoteattr.systems.model.windows import ArticleTokens, char_span, token_range
+from quoteattr.systems.model.windows import ArticleTokens, central_window, char_span, token_range
 
 _GAP_CHARS = set(" \t\n,;:—–-\"“”‘’'()")
 _SENTENCE_END = set(".!?…")
@@ -99,7 +99,7 @@ def assemble_article(
     previous_of = dict(zip(order[1:], order))
     placed: dict[int, list[int]] = {}
     for index, (start, end) in extents.items():
-        window = max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
+        window = central_window(windows, start, end)
         placed.setdefault(window, []).append(index)
 
     def within(index: int | None, bounds: Span) -> Span | None:

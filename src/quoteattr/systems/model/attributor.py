@@ -29,6 +29,8 @@ from quoteattr.systems.model.runtimes import Encoder, TorchEncoder, load_encoder
 from quoteattr.systems.model.tag_decoding import decode_roles
 from quoteattr.systems.model.windows import (
     ArticleTokens,
+    central_window,
+    joiner_pair,
     merge_window_logits,
     token_range,
     tokenize,
@@ -133,7 +135,12 @@ class QuoteAttributor:
         except (ValueError, OSError) as error:
             reason = (str(error) or type(error).__name__).splitlines()[0]
             raise InputError(f"{path / 'tokenizer.json'}: unreadable ({reason}); copy the checkpoint again") from None
-        linker = SpeakerLinker(AutoConfig.from_pretrained(str(path)).hidden_size, **settings["linker"])
+        try:
+            linker = SpeakerLinker(AutoConfig.from_pretrained(str(path)).hidden_size, **settings["linker"])
+        except TypeError:
+            raise InputError(
+                f"{config}: linker settings {settings['linker']} are not ones this quoteattr reads; upgrade it"
+            ) from None
         try:
             linker.load_state_dict(load_file(str(path / LINKER_FILE)))
         except RuntimeError:
@@ -330,35 +337,35 @@ class QuoteAttributor:
 
     def _joiner(self, analysis: Analysis):
         """A scorer of consecutive content fragments backed by the linker's joiner: each pair is scored in the
-        window where it sits most centrally, one batched call for all; a pair no window holds whole scores 0."""
+        window where the gap between them sits most centrally, both fragments cut to it (``joiner_pair``, as in
+        training), one batched call for all; a pair whose gap no window holds scores 0."""
         windows = analysis.windows
 
         @torch.inference_mode()
         def join(pairs: list[tuple[Span, Span]]) -> list[float]:
             probabilities = [0.0] * len(pairs)
-            placed: dict[int, list[int]] = {}
+            placed: dict[int, list[tuple[int, tuple[int, int, int, int]]]] = {}
             for index, (left, right) in enumerate(pairs):
-                holding = [w for w, (s, e) in enumerate(windows) if s <= left[0] and right[1] <= e]
-                if holding:
-                    best = max(holding, key=lambda w: min(left[0] - windows[w][0], windows[w][1] - right[1]))
-                    placed.setdefault(best, []).append(index)
+                window = central_window(windows, left[1] - 1, right[0] + 1)
+                cut = joiner_pair(left, right, windows[window])
+                if cut is not None:
+                    placed.setdefault(window, []).append((index, cut))
             if not placed:
                 return probabilities
             device = analysis.hidden[0].device
-            rows, paragraphs = [], []
-            width = max(len(indices) for indices in placed.values())
-            for window, indices in placed.items():
-                offset = windows[window][0] - 1  # [CLS] comes first
-                spans = [[*(p - offset for p in pairs[i][0]), *(p - offset for p in pairs[i][1])] for i in indices]
-                rows.append(spans + [[0, 1, 1, 2]] * (width - len(indices)))
-                paragraphs.append(torch.tensor(window_paragraphs(analysis.tokens, *windows[window])))
+            width = max(len(cuts) for cuts in placed.values())
+            rows = [
+                [[p - windows[w][0] + 1 for p in cut] for _, cut in cuts] + [[0, 1, 1, 2]] * (width - len(cuts))
+                for w, cuts in placed.items()
+            ]  # window positions: [CLS] comes first
+            paragraphs = [torch.tensor(window_paragraphs(analysis.tokens, *windows[w])) for w in placed]
             states = pad_sequence([analysis.hidden[w][0] for w in placed], batch_first=True)
             logits = self.linker.joiner(
                 states, torch.tensor(rows, device=device), pad_sequence(paragraphs, batch_first=True).to(device)
             )
             scores = logits.float().sigmoid().tolist()
-            for row, indices in enumerate(placed.values()):
-                for column, index in enumerate(indices):
+            for row, cuts in enumerate(placed.values()):
+                for column, (index, _) in enumerate(cuts):
                     probabilities[index] = scores[row][column]
             return probabilities
 

@@ -110,7 +110,7 @@ FORMAT_1_DEFAULTS = {
     "source_candidate_bias": 0.0,
     "min_quote_score": 0.0,
 }
-"""What a format-1 checkpoint meant by a missing key (its behaviour is kept)."""
+"""What a format-1 checkpoint meant by a missing key (kept, but for the grouping options: see GROUPING_OPTIONS)."""
 GROUPING_OPTIONS = ("join_across_sentences", "split_introduced", "join_wordy_cues")
 """Options of the grouping rules (formats 1 and 2), replaced by the learned fragment joiner; a checkpoint without a
 joiner groups fragments by the rules with every option on (the best combination on PolNeAR's validation slice)."""

@@ -28,15 +28,19 @@ def pool_spans(hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     return torch.bmm(inside.to(hidden.dtype) / (end - start).unsqueeze(-1).to(hidden.dtype), hidden)
 
 
+def paragraph_at(paragraphs: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """The paragraph index at each token position ([B, T] × [B, N] → [B, N]; positions clamped into the window)."""
+    return torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))
+
+
 def paragraph_distance(
     paragraphs: torch.Tensor, contents: torch.Tensor, sources: torch.Tensor, span: int
 ) -> torch.Tensor:
     """Paragraphs from each quote to each source ([B, Q, S], clamped to ±``span`` and shifted to be
     embedding indices): counted from the quote's first token for a source before it, else from its last."""
-    at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
-    quote_first = at(contents[..., 0]).unsqueeze(2)
-    quote_last = at(contents[..., 1] - 1).unsqueeze(2)
-    source = at(sources[..., 0]).unsqueeze(1)
+    quote_first = paragraph_at(paragraphs, contents[..., 0]).unsqueeze(2)
+    quote_last = paragraph_at(paragraphs, contents[..., 1] - 1).unsqueeze(2)
+    source = paragraph_at(paragraphs, sources[..., 0]).unsqueeze(1)
     before = sources[..., 0].unsqueeze(1) < contents[..., 0].unsqueeze(2)
     distance = torch.where(before, source - quote_first, source - quote_last)
     return distance.clamp(-span, span) + span
@@ -64,8 +68,8 @@ class FragmentJoiner(nn.Module):
         left, right = pairs[..., :2], pairs[..., 2:]
         between = torch.stack([left[..., 1], torch.maximum(right[..., 0], left[..., 1] + 1)], dim=-1)
         states = [pool_spans(hidden, span) for span in (left, right, between)]
-        at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
-        gap = (at(right[..., 0]) - at(left[..., 1] - 1)).clamp(0, PREVIOUS_GAP)
+        gap = paragraph_at(paragraphs, right[..., 0]) - paragraph_at(paragraphs, left[..., 1] - 1)
+        gap = gap.clamp(0, PREVIOUS_GAP)
         distance = bucket_distance(right[..., 0] - left[..., 1], self.distance_buckets)
         features = [*states, states[0] * states[1], self.distance(distance), self.paragraph_gap(gap)]
         return self.score(torch.cat(features, dim=-1)).squeeze(-1)
@@ -150,8 +154,9 @@ class SpeakerLinker(nn.Module):
         before = pool_spans(hidden, previous)
         gap = torch.zeros(previous.shape[:2], dtype=torch.long, device=previous.device)
         if paragraphs is not None:
-            at = lambda positions: torch.gather(paragraphs, 1, positions.clamp(0, paragraphs.shape[1] - 1))  # noqa: E731
-            gap = (at(contents[..., 0]) - at(previous[..., 1] - 1)).clamp(0, PREVIOUS_GAP)
+            gap = (paragraph_at(paragraphs, contents[..., 0]) - paragraph_at(paragraphs, previous[..., 1] - 1)).clamp(
+                0, PREVIOUS_GAP
+            )
         features = torch.cat([quote, before, quote * before, self.previous_gap(gap)], dim=-1)
         exists = previous[..., 1] > previous[..., 0]
         return self.previous(features).masked_fill(~exists.unsqueeze(-1), -math.inf)

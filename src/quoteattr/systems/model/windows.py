@@ -137,19 +137,34 @@ def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int
 
 
 def join_targets(tokens: ArticleTokens, quotes: list, start: int, end: int) -> list[list[int]]:
-    """Each pair of consecutive content fragments inside a window (every quote's, in text order) as
-    [left start, left end, right start, right end, 1 if both belong to one quote else 0], window positions."""
+    """Each pair of consecutive content fragments (every quote's, in text order) whose gap lies inside a window,
+    both cut to the window as the joiner sees them at inference (``joiner_pair``), as [left start, left end,
+    right start, right end, 1 if both belong to one quote else 0], window positions."""
     fragments = sorted(
         (found, number)
         for number, quote in enumerate(quotes)
         for found in (token_range(tokens.offsets, span) for span in quote.spans)
-        if found and start <= found[0] and found[1] <= end
+        if found
     )
-    return [
-        [left[0] - start + 1, left[1] - start + 1, right[0] - start + 1, right[1] - start + 1, int(one == other)]
-        for (left, one), (right, other) in zip(fragments, fragments[1:])
-        if left[1] <= right[0]
-    ]
+    pairs = []
+    for (left, one), (right, other) in zip(fragments, fragments[1:]):
+        cut = joiner_pair(left, right, (start, end))
+        if cut is not None:
+            pairs.append([*(position - start + 1 for position in cut), int(one == other)])
+    return pairs
+
+
+def joiner_pair(left: Span, right: Span, window: Span) -> tuple[int, int, int, int] | None:
+    """Two consecutive fragments cut to a window that holds the end of the first and the start of the second
+    (token indices), or None when it does not hold both (or they overlap)."""
+    if not (window[0] < left[1] <= right[0] < window[1]):
+        return None
+    return max(left[0], window[0]), left[1], right[0], min(right[1], window[1])
+
+
+def central_window(windows: list[Span], start: int, end: int) -> int:
+    """The window in which tokens [start, end) sit most centrally (farthest from its nearer edge)."""
+    return max(range(len(windows)), key=lambda w: min(start - windows[w][0], windows[w][1] - end))
 
 
 def merge_window_logits(n_tokens: int, windows: list[Span], logits: list[np.ndarray]) -> np.ndarray:
