@@ -91,39 +91,7 @@ def assemble_article(
     else:
         quote_tokens = [[r for r in (token_range(tokens.offsets, s) for s in q.spans) if r] for q in given]
     regions = quoted_regions(text)
-    source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
-    candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
-    # each quote is linked in the window where it sits most centrally; one chooser call per window
-    extents = {i: (f[0][0], f[-1][1]) for i, f in enumerate(quote_tokens) if f}
-    order = sorted(extents, key=lambda i: extents[i])
-    previous_of = dict(zip(order[1:], order))
-    placed: dict[int, list[int]] = {}
-    for index, (start, end) in extents.items():
-        window = central_window(windows, start, end)
-        placed.setdefault(window, []).append(index)
-
-    def within(index: int | None, bounds: Span) -> Span | None:
-        extent = extents.get(index) if index is not None else None
-        return extent if extent and bounds[0] <= extent[0] and extent[1] <= bounds[1] else None
-
-    requests = [
-        LinkRequest(
-            window,
-            [extents[i] for i in indices],
-            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
-            windows[window],
-            [within(previous_of.get(i), windows[window]) for i in indices],
-        )
-        for window, indices in placed.items()
-    ]
-    sources: dict[int, tuple[Span | str | None, float | None]] = {}
-    for indices, chosen in zip(placed.values(), choose_sources(requests)):
-        for index, (source, probability) in zip(indices, chosen):
-            inside = source not in (None, PREVIOUS) and any(s <= source[0] < e for s, e in quote_tokens[index])
-            sources[index] = (
-                (None, None) if inside else (source, probability)
-            )  # a speaker between fragments is the quote's
-    inherits = {index: previous_of[index] for index, (source, _) in sources.items() if source == PREVIOUS}
+    sources, previous_of = _chosen_sources(text, tokens, windows, spans, quote_tokens, choose_sources)
     quotes: list[Quote] = []
     for index, fragments in enumerate(quote_tokens):
         if given:
@@ -152,18 +120,69 @@ def assemble_article(
                 speaker_score=probability if speaker else None,
             )
         )
+    inherits = {index: previous_of[index] for index, (source, _) in sources.items() if source == PREVIOUS}
+    _resolve_entities(text, quotes, inherits, context)
+    quotes.sort(key=lambda q: q.spans)
+    return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
+
+
+def _chosen_sources(
+    text: str,
+    tokens: ArticleTokens,
+    windows: list[Span],
+    spans: dict[str, list[Span]],
+    quote_tokens: list[list[Span]],
+    choose_sources,
+) -> tuple[dict[int, tuple[Span | str | None, float | None]], dict[int, int]]:
+    """Each quote's chosen source (a token span, ``PREVIOUS`` or None) with its probability, from one chooser call
+    for every window's requests (a quote is linked in the window where it sits most centrally), and each quote's
+    previous quote in the text."""
+    source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
+    candidates = sorted(s for s in source_spans if can_speak(text[slice(*char_span(tokens.offsets, s))]))
+    extents = {i: (f[0][0], f[-1][1]) for i, f in enumerate(quote_tokens) if f}
+    order = sorted(extents, key=lambda i: extents[i])
+    previous_of = dict(zip(order[1:], order))
+    placed: dict[int, list[int]] = {}
+    for index, (start, end) in extents.items():
+        placed.setdefault(central_window(windows, start, end), []).append(index)
+
+    def within(index: int | None, bounds: Span) -> Span | None:
+        extent = extents.get(index) if index is not None else None
+        return extent if extent and bounds[0] <= extent[0] and extent[1] <= bounds[1] else None
+
+    requests = [
+        LinkRequest(
+            window,
+            [extents[i] for i in indices],
+            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
+            windows[window],
+            [within(previous_of.get(i), windows[window]) for i in indices],
+        )
+        for window, indices in placed.items()
+    ]
+    sources: dict[int, tuple[Span | str | None, float | None]] = {}
+    for indices, chosen in zip(placed.values(), choose_sources(requests)):
+        for index, (source, probability) in zip(indices, chosen):
+            inside = source not in (None, PREVIOUS) and any(s <= source[0] < e for s, e in quote_tokens[index])
+            sources[index] = (None, None) if inside else (source, probability)  # a speaker between fragments
+    return sources, previous_of
+
+
+def _resolve_entities(
+    text: str, quotes: list[Quote], inherits: dict[int, int], context: Callable[[], list] | None
+) -> None:
+    """Give each quote its speaker's entity: mentions resolved together (with the article's named people outside
+    the quotes as pronoun antecedents); a continuation (``inherits``: quote → its previous quote) takes the
+    previous quote's, in text order, so a chain of continuations takes the first speaker."""
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     contents = [span for quote in quotes for span in quote.spans]
     outside = None if context is None else lambda: [m for m in context() if not overlaps_any(m[0], contents)]
     names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions, outside))))
     for quote in quotes:
         quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
-    for index in order:  # in text order, so a chain of continuations takes the first speaker
-        if index in inherits:
-            quotes[index].speaker_entity = quotes[inherits[index]].speaker_entity
-            quotes[index].speaker_score = quotes[index].speaker_score if quotes[index].speaker_entity else None
-    quotes.sort(key=lambda q: q.spans)
-    return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
+    for index in sorted(inherits, key=lambda i: quotes[i].spans):
+        quotes[index].speaker_entity = quotes[inherits[index]].speaker_entity
+        quotes[index].speaker_score = quotes[index].speaker_score if quotes[index].speaker_entity else None
 
 
 def trim_edge_commas(text: str, content: list[Span], regions: list[Span]) -> list[Span]:
