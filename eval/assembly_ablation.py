@@ -7,13 +7,11 @@ Same articles, same encoder pass, the checkpoint's decoding otherwise: only the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from quoteattr.data.errors import InputError, exit_status
+from quoteattr.data.errors import InputError
 from quoteattr.data.readers import read_articles
-from quoteattr.data.writers import show_result
-from quoteattr.evaluation.scoring import evaluate_articles
+from quoteattr.evaluation.ablation import ablation_main, variant_f1s
 from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.systems.model.decoding_config import DecodingConfig
 
@@ -40,21 +38,13 @@ def report(checkpoint: str, gold_path: str) -> dict:
     for name, (with_joiner, decoding) in variants(attributor.decoding).items():
         attributor.linker.joiner = joiner if with_joiner else None
         predicted = [attributor.attribute(article, analysis, decoding=decoding) for article, analysis in analysed]
-        metrics = evaluate_articles(gold, predicted, bootstrap=0)["metrics"]
-        rows[name] = {metric: round(metrics[metric]["f1"], 4) for metric in REPORTED}
+        rows[name] = variant_f1s(gold, predicted, REPORTED)
     threshold = attributor.decoding.join_threshold
     return {"checkpoint": checkpoint, "gold": gold_path, "shipped_threshold": threshold, "variants": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--gold", required=True)
-    parser.add_argument("--output", help="also write the result here, with its command (docs/make_results.py)")
-    args = parser.parse_args(argv)
-    return exit_status(
-        lambda: show_result(report(args.checkpoint, args.gold), args.output, "eval/assembly_ablation.py", argv)
-    )
+    return ablation_main("eval/assembly_ablation.py", __doc__.split("\n\n")[0], report, argv)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,13 @@ encoder pass; only the step differs.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 
 import torch
 
-from quoteattr.data.errors import exit_status
 from quoteattr.data.readers import read_articles
-from quoteattr.data.writers import show_result
-from quoteattr.evaluation.scoring import evaluate_articles
+from quoteattr.evaluation.ablation import ablation_main, variant_f1s
 from quoteattr.systems.model.attributor import QuoteAttributor
 
 REPORTED = ("speaker_entity", "attribution", "content_overlap")
@@ -34,19 +31,11 @@ def scores(attributor: QuoteAttributor, gold: list, analysed: list, without_name
         attributor.attribute(article, replace(analysis, named=[]) if without_named else analysis)
         for article, analysis in analysed
     ]
-    metrics = evaluate_articles(gold, predicted, bootstrap=0)["metrics"]
-    return {name: round(metrics[name]["f1"], 4) for name in REPORTED}
+    return variant_f1s(gold, predicted, REPORTED)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--gold", required=True)
-    parser.add_argument("--output", help="also write the result here, with its command (docs/make_results.py)")
-    args = parser.parse_args(argv)
-    return exit_status(
-        lambda: show_result(report(args.checkpoint, args.gold), args.output, "eval/linker_ablation.py", argv)
-    )
+    return ablation_main("eval/linker_ablation.py", __doc__.split("\n\n")[0], report, argv)
 
 
 def report(checkpoint: str, gold_path: str) -> dict:

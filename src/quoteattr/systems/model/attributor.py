@@ -302,7 +302,7 @@ class QuoteAttributor:
                 return answers
             device = hidden[0].device
             quotes, candidates = max(len(r.quotes) for _, r in linked), max(len(r.candidates) for _, r in linked)
-            contents, sources, previous, paragraphs = [], [], [], []
+            contents, sources, previous = [], [], []
             for _, r in linked:
                 offset = r.bounds[0] - 1  # [CLS] comes first
                 clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
@@ -312,15 +312,16 @@ class QuoteAttributor:
                 sources.append(
                     [[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates))
                 )
-                paragraphs.append(torch.tensor(window_paragraphs(tokens, *r.bounds)))
-            states = pad_sequence([hidden[r.window][0] for _, r in linked], batch_first=True)
+            states, paragraphs = window_inputs(
+                tokens, hidden, [r.window for _, r in linked], [r.bounds for _, r in linked]
+            )
             mask = torch.arange(candidates) < torch.tensor([len(r.candidates) for _, r in linked]).unsqueeze(1)
             scores = self.linker(
                 states,
                 torch.tensor(contents, device=device),
                 torch.tensor(sources, device=device),
                 mask.to(device),
-                pad_sequence(paragraphs, batch_first=True).to(device),
+                paragraphs,
                 torch.tensor(previous, device=device),
             )
             probabilities = scores.float().softmax(-1)
@@ -358,11 +359,10 @@ class QuoteAttributor:
                 [[p - windows[w][0] + 1 for p in cut] for _, cut in cuts] + [[0, 1, 1, 2]] * (width - len(cuts))
                 for w, cuts in placed.items()
             ]  # window positions: [CLS] comes first
-            paragraphs = [torch.tensor(window_paragraphs(analysis.tokens, *windows[w])) for w in placed]
-            states = pad_sequence([analysis.hidden[w][0] for w in placed], batch_first=True)
-            logits = self.linker.joiner(
-                states, torch.tensor(rows, device=device), pad_sequence(paragraphs, batch_first=True).to(device)
+            states, paragraphs = window_inputs(
+                analysis.tokens, analysis.hidden, list(placed), [windows[w] for w in placed]
             )
+            logits = self.linker.joiner(states, torch.tensor(rows, device=device), paragraphs)
             scores = logits.float().sigmoid().tolist()
             for row, cuts in enumerate(placed.values()):
                 for column, (index, _) in enumerate(cuts):
@@ -370,6 +370,16 @@ class QuoteAttributor:
             return probabilities
 
         return join
+
+
+def window_inputs(
+    tokens: ArticleTokens, hidden: list[torch.Tensor], chosen: list[int], bounds: list[Span]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The chosen windows' hidden states and the paragraph index of each of their positions, padded into one batch
+    for the linker's scorers ([W, T, H] and [W, T])."""
+    states = pad_sequence([hidden[window][0] for window in chosen], batch_first=True)
+    paragraphs = [torch.tensor(window_paragraphs(tokens, *window)) for window in bounds]
+    return states, pad_sequence(paragraphs, batch_first=True).to(states.device)
 
 
 def articles_per_pass(batch_size: int) -> int:
