@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from quoteattr.data.schema import Article
-from quoteattr.systems.model.assembly import assemble_article
+from quoteattr.systems.model.assembly import NEAREST_CUE, assemble_article
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.tag_decoding import decode_roles, viterbi_tags
 from quoteattr.systems.model.windows import LABEL2ID, LABELS, ArticleTokens, tokenize
@@ -55,8 +55,10 @@ def test_decoding_settings_are_applied_over_the_checkpoints():
 
 
 def link_first_quote_only(requests):
-    """A chooser that links each window's first quote to its first candidate (with the linker's probability)."""
-    return [[(r.candidates[0], 0.75)] + [(None, None)] * (len(r.quotes) - 1) for r in requests]
+    """A chooser that links each window's first quote to its first candidate (with the linker's probability), and
+    every quote to the cue nearest its speaker."""
+    unlinked = (None, None, NEAREST_CUE)
+    return [[(r.candidates[0], 0.75, NEAREST_CUE)] + [unlinked] * (len(r.quotes) - 1) for r in requests]
 
 
 def assemble(text: str, tokens: ArticleTokens, spans: dict, decoding: DecodingConfig = PLAIN, **given) -> Article:
@@ -143,7 +145,7 @@ def test_a_source_the_tagger_was_unsure_of_becomes_a_linker_candidate_not_a_spea
         tokens,
         [(0, len(tokens.ids))],
         plain,
-        lambda rs: [[(None, None)] * len(r.quotes) for r in rs],
+        lambda rs: [[(None, None, NEAREST_CUE)] * len(r.quotes) for r in rs],
         PLAIN,
     )
     assert unlinked.quotes[0].speaker is None

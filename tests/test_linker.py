@@ -168,3 +168,76 @@ def test_the_joiner_sees_at_inference_the_pairs_it_learns_from(untrained_checkpo
         tuple(row[:4]) for start, end in analysis.windows for row in join_targets(analysis.tokens, quotes, start, end)
     }
     assert len(scored) == len(fragments) - 1 and scored <= learned
+
+
+def test_the_cue_scorer_links_each_quote_to_a_cue_of_its_window_and_its_loss_joins_the_model_loss():
+    from quoteattr.systems.model.modeling import QuoteAttributionModel, collate
+    from quoteattr.training.trainer import grown_linker
+
+    torch.manual_seed(0)
+    plain = SpeakerLinker(hidden_size=16, inner_size=8, paragraph_span=3)
+    linker = grown_linker(plain, {"inner_size": 8, "paragraph_span": 3}, ["cues"])
+    assert linker.cue_scorer is not None and linker.joiner is None
+    hidden = torch.randn(1, 30, 16)
+    batch = collate(
+        [
+            {
+                "input_ids": list(range(30)),
+                "contents": [[2, 9], [12, 20]],
+                "sources": [],
+                "gold_source": [-1, -1],
+                "cues": [[10, 11], [22, 23]],
+                "gold_cue": [1, -1],
+            }
+        ],
+        pad_token_id=0,
+    )
+    assert batch["cues"].tolist() == [[[10, 11], [22, 23]]] and batch["gold_cue"].tolist() == [[1, -1]]
+
+    class Tagger(torch.nn.Module):
+        def forward(self, input_ids, attention_mask, labels, output_hidden_states):
+            return type("Output", (), {"logits": hidden, "loss": torch.tensor(0.0), "hidden_states": [hidden]})
+
+    loss = QuoteAttributionModel(Tagger(), linker)(**batch)["loss"]
+    no_speaker = torch.nn.functional.cross_entropy(
+        linker(hidden, batch["contents"], batch["sources"], batch["source_mask"], batch["paragraphs"])[0],
+        torch.zeros(2, dtype=torch.long),
+    )
+    cue_scores = linker.cue_scorer(hidden, batch["contents"], batch["cues"], batch["cue_mask"], batch["paragraphs"])
+    assert cue_scores.shape == (1, 2, 3)  # none, then each cue
+    cue_loss = torch.nn.functional.cross_entropy(cue_scores[0], torch.tensor([2, 0]))
+    torch.testing.assert_close(loss, no_speaker + cue_loss)
+
+
+def test_a_quote_takes_the_cue_the_scorer_links_not_the_nearest(untrained_checkpoint):
+    from quoteattr.data.schema import Article
+    from quoteattr.systems.model.assembly import assemble_article
+    from quoteattr.systems.model.attributor import QuoteAttributor
+    from quoteattr.systems.model.windows import char_span
+
+    attributor = QuoteAttributor.from_pretrained(untrained_checkpoint, device="cpu")
+    text = '"We will rebuild," the mayor said on Monday, as officials warned of delays.'
+    article = Article("a", text)
+    [(_, analysis)] = attributor.analyse([article])
+
+    def word(found: str) -> int:
+        return next(i for i, (start, end) in enumerate(analysis.tokens.offsets) if text[start:end] == found)
+
+    content = (word('"'), word(",") + 1)
+    said, warned = (word("said"), word("said") + 1), (word("warned"), word("warned") + 1)
+    spans = {"CONTENT": [content], "CUE": [said, warned], "SOURCE": [(word("mayor"), word("mayor") + 1)]}
+
+    class FarthestCue(torch.nn.Module):
+        def forward(self, hidden, contents, cues, cue_mask, paragraphs):
+            columns = torch.full((*contents.shape[:2], 1 + cues.shape[1]), -1.0)
+            columns[..., -1] = 1.0  # the last cue of the window
+            return columns
+
+    attributor.linker.cue_scorer = FarthestCue()
+    choose = attributor._linker_choice(analysis.tokens, analysis.hidden)
+    quoted = assemble_article(article, analysis.tokens, analysis.windows, spans, choose, attributor.decoding)
+    assert quoted.quotes[0].cue == char_span(analysis.tokens.offsets, warned)
+    attributor.linker.cue_scorer = None  # a checkpoint without a cue scorer: the cue nearest the speaker
+    choose = attributor._linker_choice(analysis.tokens, analysis.hidden)
+    quoted = assemble_article(article, analysis.tokens, analysis.windows, spans, choose, attributor.decoding)
+    assert quoted.quotes[0].cue == char_span(analysis.tokens.offsets, said)

@@ -188,7 +188,7 @@ def test_punctuation_and_function_words_are_not_offered_as_speakers():
     def choose(requests):
         offered.extend(text[offsets[s][0] : offsets[e - 1][1]] for r in requests for s, e in r.candidates)
         nearest = lambda r, q: min(r.candidates, key=lambda c: max(c[0] - q[1], q[0] - c[1], 0))  # noqa: E731
-        return [[(nearest(r, quote), None) for quote in r.quotes] for r in requests]
+        return [[(nearest(r, quote), None, None) for quote in r.quotes] for r in requests]
 
     article = assemble_article(Article("a", text), tokens, [(0, len(offsets))], spans, choose, DecodingConfig())
     assert offered == ["The minister", "he"]

@@ -354,12 +354,15 @@ def test_linker_targets_follow_the_window():
         "contents": [[3, 11]],
         "sources": [[1, 2]],
         "gold_source": [0],
+        "cues": [[2, 3]],
+        "gold_cue": [0],
         "previous": [[0, 0]],
         "paragraphs": [0] * 12,
         "joins": [],
     }
     later = linker_targets(tokens, article, 4, 10)  # the speaker fell out of this window
     assert later["contents"] == [[1, 7]] and later["sources"] == [] and later["gold_source"] == [-1]
+    assert later["cues"] == [] and later["gold_cue"] == [-1]  # so did its cue
 
 
 def test_the_joiner_learns_from_each_pair_of_consecutive_fragments_cut_to_the_window():

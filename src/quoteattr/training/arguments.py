@@ -48,6 +48,10 @@ class ModelArguments:
         default=True,
         metadata={"help": "a learned step groups content fragments into quotes (else the grouping rules)"},
     )
+    linker_cues: bool = field(
+        default=True,
+        metadata={"help": "a learned step links each quote to its cue (else the cue nearest its speaker)"},
+    )
     paragraph_marker: bool = field(
         default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
     )

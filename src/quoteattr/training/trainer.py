@@ -77,7 +77,18 @@ def extra_gold_articles(path: str) -> list[Article]:
     return labelled_articles(path, None)[0] if Path(path).is_dir() else read_articles(path)
 
 
-FEATURE_COLUMNS = ("input_ids", "labels", "contents", "sources", "gold_source", "previous", "paragraphs", "joins")
+FEATURE_COLUMNS = (
+    "input_ids",
+    "labels",
+    "contents",
+    "sources",
+    "gold_source",
+    "cues",
+    "gold_cue",
+    "previous",
+    "paragraphs",
+    "joins",
+)
 """The columns of a training window (``window_features``) that ``collate`` batches."""
 
 
@@ -143,6 +154,7 @@ def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
             "paragraph_span": model_args.linker_paragraph_span,
             "previous_speaker": model_args.linker_previous_speaker,
             "fragment_joiner": model_args.linker_fragment_joiner,
+            "cues": model_args.linker_cues,
         },
         "paragraph_marker": PARAGRAPH_MARKER if model_args.paragraph_marker else None,
         "decoding": DecodingConfig().replace(**model_args.decoding_options).to_dict(),
@@ -190,6 +202,7 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     new_parts = {
         "previous_speaker": model_args.linker_previous_speaker and not model.linker.previous_speaker,
         "fragment_joiner": model_args.linker_fragment_joiner and model.linker.joiner is None,
+        "cues": model_args.linker_cues and model.linker.cue_scorer is None,
     }
     if any(new_parts.values()):
         model.linker = grown_linker(model.linker, settings["linker"], [part for part, new in new_parts.items() if new])
@@ -203,7 +216,7 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     return attributor.tokenizer, model, settings
 
 
-LINKER_PARTS = {"previous_speaker": "previous", "fragment_joiner": "joiner"}
+LINKER_PARTS = {"previous_speaker": "previous", "fragment_joiner": "joiner", "cues": "cue_scorer"}
 """Optional parts of a linker (its setting → the prefix of its weights) that a continued checkpoint may lack."""
 
 

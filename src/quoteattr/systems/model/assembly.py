@@ -1,5 +1,5 @@
-"""Role spans → quotes: content fragments grouped into quotes, each quote linked to a source mention (by the
-linker, or the nearest mention without one), given its nearest cue and a resolved speaker entity."""
+"""Role spans → quotes: content fragments grouped into quotes, each quote linked to a source mention and a cue (by
+the linker, or the nearest mentions without one) and given a resolved speaker entity."""
 
 from __future__ import annotations
 
@@ -29,11 +29,16 @@ def strip_edges(text: str, span: Span) -> Span:
 
 PREVIOUS = "previous"
 """A chooser's answer for a quote whose speaker is the previous quote's (a cue-less continuation)."""
+NEAREST_CUE = "nearest"
+"""A chooser's cue for a quote when it does not choose cues: the cue nearest the quote's speaker (or the quote)."""
+Link = tuple[Span | str | None, float | None, Span | str | None]
+"""A chooser's answer for one quote: its source (a token span, ``PREVIOUS`` or None), the probability of that
+choice, and its cue (a token span, ``NEAREST_CUE`` or None)."""
 
 
 @dataclass
 class LinkRequest:
-    """The quotes (token extents) of one window to link, the source mentions inside it, and each quote's
+    """The quotes (token extents) of one window to link, the source and cue mentions inside it, and each quote's
     previous quote in the text when it lies inside the window (else None)."""
 
     window: int
@@ -41,6 +46,7 @@ class LinkRequest:
     candidates: list[Span]
     bounds: Span
     previous: list[Span | None]
+    cues: list[Span]
 
 
 SPEAKER_PRONOUNS = frozenset(
@@ -76,9 +82,9 @@ def assemble_article(
     context: Callable[[], list[tuple[Span, str]]] | None = None,
     join: Callable[[list[tuple[Span, Span]]], list[float]] | None = None,
 ) -> Article:
-    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source by ``choose_sources``
-    (one call for every window's requests) in the window where the quote sits most centrally, with its nearest
-    cue and a speaker entity resolved with the article's other people and organisations (``context``, see
+    """Quotes from decoded token spans (or the ``given`` quotes), each linked to a source and a cue by
+    ``choose_sources`` (one call for every window's requests, see ``Link``) in the window where the quote sits
+    most centrally, with a speaker entity resolved with the article's other people and organisations (``context``, see
     ``resolve_mentions``; those named inside a quote are not antecedents). Content fragments group into quotes
     by ``join`` (the learned joiner's probability for each pair of consecutive fragments, kept at
     ``decoding.join_threshold``) or, for an older checkpoint without one, by the rules of ``_group_fragments``;
@@ -103,12 +109,11 @@ def assemble_article(
         if not fragments:
             quotes.append(Quote(content, kind))
             continue
-        source, probability = sources.get(index, (None, None))
-        if source == PREVIOUS:  # a continuation: no mention or cue of its own, the previous quote's speaker
-            quotes.append(Quote(content, kind, speaker_score=probability))
-            continue
-        cue = _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), limit=25)
-        speaker = strip_edges(text, char_span(tokens.offsets, source)) if source else None
+        source, probability, cue = sources.get(index, (None, None, NEAREST_CUE))
+        continues = source == PREVIOUS  # the previous quote's speaker: no mention of its own
+        if cue == NEAREST_CUE:
+            cue = None if continues else _nearest(spans["CUE"], source or (fragments[0][0], fragments[-1][1]), 25)
+        speaker = strip_edges(text, char_span(tokens.offsets, source)) if source and not continues else None
         speaker = None if overlaps_any(speaker, content) else speaker
         cue_chars = char_span(tokens.offsets, cue) if cue else None
         quotes.append(
@@ -117,10 +122,10 @@ def assemble_article(
                 kind,
                 None if overlaps_any(cue_chars, content) else cue_chars,
                 speaker,
-                speaker_score=probability if speaker else None,
+                speaker_score=probability if speaker or continues else None,
             )
         )
-    inherits = {index: previous_of[index] for index, (source, _) in sources.items() if source == PREVIOUS}
+    inherits = {index: previous_of[index] for index, (source, *_) in sources.items() if source == PREVIOUS}
     _resolve_entities(text, quotes, inherits, context)
     quotes.sort(key=lambda q: q.spans)
     return Article(article.id, text, article.meta, quotes, entities_from_quotes(quotes))
@@ -133,8 +138,8 @@ def _chosen_sources(
     spans: dict[str, list[Span]],
     quote_tokens: list[list[Span]],
     choose_sources,
-) -> tuple[dict[int, tuple[Span | str | None, float | None]], dict[int, int]]:
-    """Each quote's chosen source (a token span, ``PREVIOUS`` or None) with its probability, from one chooser call
+) -> tuple[dict[int, Link], dict[int, int]]:
+    """Each quote's chosen source, probability and cue (``Link``), from one chooser call
     for every window's requests (a quote is linked in the window where it sits most centrally), and each quote's
     previous quote in the text."""
     source_spans = spans["SOURCE"] + spans.get("CANDIDATE", [])
@@ -157,14 +162,15 @@ def _chosen_sources(
             [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
             windows[window],
             [within(previous_of.get(i), windows[window]) for i in indices],
+            [c for c in spans["CUE"] if windows[window][0] <= c[0] and c[1] <= windows[window][1]],
         )
         for window, indices in placed.items()
     ]
-    sources: dict[int, tuple[Span | str | None, float | None]] = {}
+    sources: dict[int, Link] = {}
     for indices, chosen in zip(placed.values(), choose_sources(requests)):
-        for index, (source, probability) in zip(indices, chosen):
+        for index, (source, probability, cue) in zip(indices, chosen):
             inside = source not in (None, PREVIOUS) and any(s <= source[0] < e for s, e in quote_tokens[index])
-            sources[index] = (None, None) if inside else (source, probability)  # a speaker between fragments
+            sources[index] = (None, None, cue) if inside else (source, probability, cue)  # a speaker between fragments
     return sources, previous_of
 
 

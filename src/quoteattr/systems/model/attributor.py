@@ -21,7 +21,7 @@ from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article, Quote, Span, as_article, as_articles, entities_from_quotes
 from quoteattr.data.writers import plain_permissions
 from quoteattr.systems.entity_mentions import named_mentions
-from quoteattr.systems.model.assembly import PREVIOUS, LinkRequest, assemble_article
+from quoteattr.systems.model.assembly import NEAREST_CUE, PREVIOUS, Link, LinkRequest, assemble_article
 from quoteattr.systems.model.confidence import calibrate, log_probabilities, quote_score
 from quoteattr.systems.model.decoding_config import DecodingConfig, migrated_settings
 from quoteattr.systems.model.modeling import QuoteAttributionModel, SpeakerLinker
@@ -287,50 +287,40 @@ class QuoteAttributor:
         return Article(attributed.id, attributed.text, attributed.meta, kept, entities_from_quotes(kept))
 
     def _linker_choice(self, tokens: ArticleTokens, hidden: list[torch.Tensor]):
-        """A source chooser backed by the linker: one batched call scores every window's quotes against that
-        window's sources (and, when the linker has the option, the previous quote's speaker); each choice comes
-        with the linker's probability for it."""
-        previous_option = self.linker.previous_speaker
+        """A source and cue chooser backed by the linker: one batched call scores every window's quotes against that
+        window's sources (and, when the linker has the option, the previous quote's speaker), and, when it has a cue
+        scorer, against that window's cues (else each quote takes ``NEAREST_CUE``); each source comes with the
+        linker's probability for it."""
+        previous_option, cue_scorer = self.linker.previous_speaker, self.linker.cue_scorer
+        no_cue = None if cue_scorer is not None else NEAREST_CUE
 
         @torch.inference_mode()
-        def choose(requests: list[LinkRequest]) -> list[list[tuple[Span | str | None, float | None]]]:
-            answers: list[list[tuple[Span | str | None, float | None]]] = [
-                [(None, None)] * len(r.quotes) for r in requests
+        def choose(requests: list[LinkRequest]) -> list[list[Link]]:
+            answers = [[(None, None, no_cue)] * len(r.quotes) for r in requests]
+            linked = [
+                (n, r)
+                for n, r in enumerate(requests)
+                if r.candidates or (previous_option and any(r.previous)) or (cue_scorer is not None and r.cues)
             ]
-            linked = [(n, r) for n, r in enumerate(requests) if r.candidates or (previous_option and any(r.previous))]
             if not linked:
                 return answers
-            device = hidden[0].device
-            quotes, candidates = max(len(r.quotes) for _, r in linked), max(len(r.candidates) for _, r in linked)
-            contents, sources, previous = [], [], []
-            for _, r in linked:
-                offset = r.bounds[0] - 1  # [CLS] comes first
-                clipped = [(max(s, r.bounds[0]), min(e, r.bounds[1])) for s, e in r.quotes]
-                padding = [[0, 0]] * (quotes - len(clipped))
-                contents.append([[s - offset, max(e, s + 1) - offset] for s, e in clipped] + padding)
-                previous.append([[p[0] - offset, p[1] - offset] if p else [0, 0] for p in r.previous] + padding)
-                sources.append(
-                    [[s - offset, e - offset] for s, e in r.candidates] + [[0, 0]] * (candidates - len(r.candidates))
-                )
-            states, paragraphs = window_inputs(
-                tokens, hidden, [r.window for _, r in linked], [r.bounds for _, r in linked]
-            )
-            mask = torch.arange(candidates) < torch.tensor([len(r.candidates) for _, r in linked]).unsqueeze(1)
-            scores = self.linker(
-                states,
-                torch.tensor(contents, device=device),
-                torch.tensor(sources, device=device),
-                mask.to(device),
-                paragraphs,
-                torch.tensor(previous, device=device),
-            )
-            probabilities = scores.float().softmax(-1)
-            best, chosen = probabilities.max(-1)
+            bounds = [r.bounds for _, r in linked]
+            states, paragraphs = window_inputs(tokens, hidden, [r.window for _, r in linked], bounds)
+            contents, _ = window_spans([r.quotes for _, r in linked], bounds, states.device)
+            previous, _ = window_spans([[p or (0, 0) for p in r.previous] for _, r in linked], bounds, states.device)
+            sources, source_mask = window_spans([r.candidates for _, r in linked], bounds, states.device)
+            scores = self.linker(states, contents, sources, source_mask, paragraphs, previous)
+            best, chosen = scores.float().softmax(-1).max(-1)
+            cues = [[no_cue] * len(r.quotes) for _, r in linked]
+            if cue_scorer is not None:
+                spans, mask = window_spans([r.cues for _, r in linked], bounds, states.device)
+                columns = cue_scorer(states, contents, spans, mask, paragraphs).argmax(-1).tolist()
+                cues = [[r.cues[c - 1] if c else None for c in row] for row, (_, r) in zip(columns, linked)]
             first = self.linker.first_source
             for row, (n, r) in enumerate(linked):
                 answers[n] = [
-                    (None if b == 0 else PREVIOUS if b < first else r.candidates[b - first], p)
-                    for b, p in zip(chosen[row, : len(r.quotes)].tolist(), best[row].tolist())
+                    (None if b == 0 else PREVIOUS if b < first else r.candidates[b - first], p, cue)
+                    for b, p, cue in zip(chosen[row].tolist(), best[row].tolist(), cues[row])
                 ]
             return answers
 
@@ -370,6 +360,24 @@ class QuoteAttributor:
             return probabilities
 
         return join
+
+
+def window_spans(
+    spans: list[list[Span]], bounds: list[Span], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each window's token spans as its positions ([CLS] comes first; clipped to the window, at least one token; a
+    (0, 0) span stays [0, 0]: none), padded into one [W, N, 2] batch, and the mask of the real ones ([W, N])."""
+
+    def position(span: Span, window: Span) -> list[int]:
+        if span == (0, 0):
+            return [0, 0]
+        start = max(span[0], window[0])
+        return [start - window[0] + 1, max(min(span[1], window[1]), start + 1) - window[0] + 1]
+
+    width = max(1, max(len(row) for row in spans))
+    positions = [[position(span, b) for span in row] + [[0, 0]] * (width - len(row)) for row, b in zip(spans, bounds)]
+    mask = torch.arange(width) < torch.tensor([len(row) for row in spans]).unsqueeze(1)
+    return torch.tensor(positions, dtype=torch.long, device=device), mask.to(device)
 
 
 def window_inputs(

@@ -1,6 +1,7 @@
 """The model: one encoder, a BIO tagger for content / cue / source, and a speaker linker that scores
 each quote against the source mentions in its window (or none) from the same hidden states; the linker may also
-hold the fragment joiner, which scores whether a content fragment continues the quote of the fragment before it."""
+hold the fragment joiner, which scores whether a content fragment continues the quote of the fragment before it, and
+a cue scorer of the same shape as the linker, which links each quote to its cue."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ class SpeakerLinker(nn.Module):
     pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them; with
     ``previous_speaker``, also 'the previous quote's speaker' (a cue-less continuation), from both quotes'
     states and the paragraphs between them. Columns: none, [previous,] then the sources. With
-    ``fragment_joiner``, it holds the ``FragmentJoiner`` too (``joiner``; saved with it)."""
+    ``fragment_joiner``, it holds the ``FragmentJoiner`` too (``joiner``; saved with it); with ``cues``, a second
+    linker that scores each quote against the cue mentions of its window, or none (``cue_scorer``)."""
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class SpeakerLinker(nn.Module):
         paragraph_span: int = 0,
         previous_speaker: bool = False,
         fragment_joiner: bool = False,
+        cues: bool = False,
     ) -> None:
         super().__init__()
         self.distance_buckets = distance_buckets
@@ -97,6 +100,7 @@ class SpeakerLinker(nn.Module):
         self.previous_speaker = previous_speaker
         self.first_source = 2 if previous_speaker else 1
         self.joiner = FragmentJoiner(hidden_size, inner_size, distance_buckets) if fragment_joiner else None
+        self.cue_scorer = SpeakerLinker(hidden_size, inner_size, distance_buckets, paragraph_span) if cues else None
         if previous_speaker:
             self.previous_gap = nn.Embedding(PREVIOUS_GAP + 1, 16)
             self.previous = nn.Sequential(
@@ -182,7 +186,7 @@ class SpeakerLinker(nn.Module):
 
 class QuoteAttributionModel(nn.Module):
     """Tagger and linker trained together; the loss is the tagger's plus ``linker_weight`` × the linker's (and the
-    fragment joiner's, when the linker has one)."""
+    fragment joiner's and the cue scorer's, when the linker has them)."""
 
     def __init__(self, tagger: nn.Module, linker: SpeakerLinker, linker_weight: float = 1.0) -> None:
         super().__init__()
@@ -209,6 +213,9 @@ class QuoteAttributionModel(nn.Module):
         joins: torch.Tensor | None = None,
         joined: torch.Tensor | None = None,
         join_mask: torch.Tensor | None = None,
+        cues: torch.Tensor | None = None,
+        cue_mask: torch.Tensor | None = None,
+        gold_cue: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         output = self.tagger(
             input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True
@@ -220,6 +227,10 @@ class QuoteAttributionModel(nn.Module):
             scores = self.linker(hidden, contents, sources, source_mask, paragraphs, previous)
             link_loss = nn.functional.cross_entropy(scores[content_mask], self.link_columns(gold_source)[content_mask])
             loss = loss + self.linker_weight * link_loss
+            if self.linker.cue_scorer is not None and cues is not None:
+                cue_scores = self.linker.cue_scorer(hidden, contents, cues, cue_mask, paragraphs)
+                cue_loss = nn.functional.cross_entropy(cue_scores[content_mask], (gold_cue + 1)[content_mask])
+                loss = loss + self.linker_weight * cue_loss
         if loss is not None and self.linker.joiner is not None and join_mask is not None and bool(join_mask.any()):
             logits = self.linker.joiner(hidden, joins, paragraphs)
             join_loss = nn.functional.binary_cross_entropy_with_logits(logits[join_mask], joined[join_mask].float())
@@ -245,6 +256,7 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
     n_quotes = max(1, max(len(f["contents"]) for f in features))
     n_sources = max(len(f["sources"]) for f in features)
     n_joins = max(len(f.get("joins", [])) for f in features)
+    n_cues = max(len(f.get("cues", [])) for f in features)
     batch = {
         "input_ids": torch.full((len(features), length), pad_token_id, dtype=torch.long),
         "attention_mask": torch.zeros((len(features), length), dtype=torch.long),
@@ -259,6 +271,9 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
         "joins": torch.zeros((len(features), n_joins, 4), dtype=torch.long),
         "joined": torch.zeros((len(features), n_joins), dtype=torch.long),
         "join_mask": torch.zeros((len(features), n_joins), dtype=torch.bool),
+        "cues": torch.zeros((len(features), n_cues, 2), dtype=torch.long),
+        "cue_mask": torch.zeros((len(features), n_cues), dtype=torch.bool),
+        "gold_cue": torch.full((len(features), n_quotes), -1, dtype=torch.long),
     }
     for row, feature in enumerate(features):
         n = len(feature["input_ids"])
@@ -281,4 +296,9 @@ def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
             batch["joins"][row, index] = torch.tensor(pair)
             batch["joined"][row, index] = same
             batch["join_mask"][row, index] = True
+        for index, span in enumerate(feature.get("cues", [])):
+            batch["cues"][row, index] = torch.tensor(span)
+            batch["cue_mask"][row, index] = True
+        for index, gold in enumerate(feature.get("gold_cue", [])):
+            batch["gold_cue"][row, index] = gold
     return batch

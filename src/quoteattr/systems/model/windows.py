@@ -98,16 +98,13 @@ continuation: '"…," she said. "…"'); -1 is no speaker in the window, 0… a 
 
 def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int) -> dict[str, list]:
     """Quotes and speaker mentions inside a window (token indices after [CLS]), which mention each quote's
-    speaker is (-1: none in this window; ``PREVIOUS_SPEAKER``: the previous quote's speaker), the previous
-    quote's extent inside the window ([0, 0]: none), the paragraph of every window position, and the fragment
-    joiner's examples (``join_targets``)."""
+    speaker is (-1: none in this window; ``PREVIOUS_SPEAKER``: the previous quote's speaker), the cue mentions
+    inside it and which is each quote's (-1: none in this window), the previous quote's extent inside the window
+    ([0, 0]: none), the paragraph of every window position, and the fragment joiner's examples (``join_targets``)."""
     quotes = sorted(article.quotes, key=lambda quote: quote.spans)
-    sources: list[Span] = []
-    for quote in quotes:
-        found = token_range(tokens.offsets, quote.speaker) if quote.speaker else None
-        if found and start <= found[0] and found[1] <= end and found not in sources:
-            sources.append(found)
-    contents, gold, previous = [], [], []
+    sources = mentions_inside([q.speaker for q in quotes], tokens, start, end)
+    cues = mentions_inside([q.cue for q in quotes], tokens, start, end)
+    contents, gold, gold_cue, previous = [], [], [], []
     extents: list[Span | None] = []  # each quote's extent inside the window, in text order
     for index, quote in enumerate(quotes):
         ranges = [r for r in (token_range(tokens.offsets, span) for span in quote.spans) if r]
@@ -126,14 +123,29 @@ def linker_targets(tokens: ArticleTokens, article: Article, start: int, end: int
             and quote.speaker_entity == quotes[index - 1].speaker_entity
         )
         gold.append(sources.index(speaker) if speaker in sources else PREVIOUS_SPEAKER if continues else -1)
+        cue = token_range(tokens.offsets, quote.cue) if quote.cue else None
+        gold_cue.append(cues.index(cue) if cue in cues else -1)
     return {
         "contents": [list(c) for c in contents],
         "sources": [[s - start + 1, e - start + 1] for s, e in sources],
         "gold_source": gold,
+        "cues": [[s - start + 1, e - start + 1] for s, e in cues],
+        "gold_cue": gold_cue,
         "previous": previous,
         "paragraphs": window_paragraphs(tokens, start, end),
         "joins": join_targets(tokens, quotes, start, end),
     }
+
+
+def mentions_inside(mentions: list[Span | None], tokens: ArticleTokens, start: int, end: int) -> list[Span]:
+    """The distinct token extents of the given character spans (None: no mention) that lie inside [start, end), in
+    the order given."""
+    inside: list[Span] = []
+    for mention in mentions:
+        found = token_range(tokens.offsets, mention) if mention else None
+        if found and start <= found[0] and found[1] <= end and found not in inside:
+            inside.append(found)
+    return inside
 
 
 def join_targets(tokens: ArticleTokens, quotes: list, start: int, end: int) -> list[list[int]]:
