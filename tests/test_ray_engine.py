@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -93,15 +94,30 @@ def single_process(shards: Path, tmp_path: Path) -> list[dict]:
     return [a.to_dict() for a in read_articles(single)]
 
 
-@pytest.mark.slow  # starts a local Ray instance, three times
+@pytest.fixture(scope="module")
+def ray_address() -> Iterator[str]:
+    """One local Ray instance for this module's runs, started in this process: the runs in this process use it as it
+    is (and leave it running), a run in a subprocess joins it by this address. A run that starts Ray itself is
+    README's command (test_readme.py)."""
+    import ray
+
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        yield context.address_info["gcs_address"]
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.slow  # on the module's Ray instance
 def test_on_ray_a_bad_shard_is_reported_a_rerun_redoes_what_changed_and_predictions_equal_one_process(
-    shards: Path, tmp_path: Path, capsys
+    shards: Path, tmp_path: Path, capsys, ray_address: str
 ):
     bad = shards / "shard1.jsonl"
     good_text = bad.read_text(encoding="utf-8")
     bad.write_text(good_text + '{"id": "broken", "text": \n', encoding="utf-8")
     output = tmp_path / "out"
     assert main(ray_command(shards, output)) == 1
+    assert __import__("ray").is_initialized()  # the caller's Ray instance is left running
     captured = capsys.readouterr()
     assert f"failed shard: {bad}: line 8, column 26: invalid JSON" in captured.err and "1 failed" in captured.out
     manifest = json.loads((output / "manifest.json").read_text())
@@ -132,10 +148,11 @@ def test_on_ray_a_bad_shard_is_reported_a_rerun_redoes_what_changed_and_predicti
     assert json.loads((output / "manifest.json").read_text())["system"] == "rules"
 
 
-@pytest.mark.slow  # starts a local Ray instance
-def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path):
+@pytest.mark.slow  # joins the module's Ray instance
+def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path, ray_address: str):
     output = tmp_path / "out"
-    command = [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)[:-2], "--num-workers", "1"]
+    joined = ["--address", ray_address]
+    command = [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)[:-2], "--num-workers", "1", *joined]
     process = subprocess.Popen(
         command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -149,7 +166,7 @@ def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path):
     assert 1 <= len(done_before) and not (output / "manifest.json").exists()
 
     resumed = subprocess.run(
-        [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)],
+        [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output, *joined)],
         env=ENV,
         capture_output=True,
         text=True,

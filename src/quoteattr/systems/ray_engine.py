@@ -275,17 +275,19 @@ def run_on_ray(
     gpus_per_worker: float,
     address: str | None,
 ) -> list[dict[str, Any]]:
-    """The outcome of each row's shard, computed by a pool of actors on a local or joined Ray instance."""
+    """The outcome of each row's shard, computed by a pool of actors on a local or joined Ray instance (or on the
+    caller's, when this process has already started or joined one: it is left running)."""
     import ray
 
-    ray.init(
-        address=address,
-        include_dashboard=False,
-        ignore_reinit_error=True,
-        log_to_driver=False,
-        logging_level="ERROR",
-        configure_logging=True,
-    )
+    ours = not ray.is_initialized()
+    if ours:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+            configure_logging=True,
+        )
     try:
         shards = ray.data.from_items(rows, override_num_blocks=len(rows))
         resources = {"num_cpus": cpus_per_worker, **({"num_gpus": gpus_per_worker} if gpus_per_worker else {})}
@@ -297,7 +299,8 @@ def run_on_ray(
             **resources,
         ).take_all()
     finally:
-        ray.shutdown()
+        if ours:
+            ray.shutdown()
 
 
 def predict_with_ray(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quoteattr.data.schema import Article
 from quoteattr.evaluation.confidence import Outcomes, expected_calibration_error, scored_outcomes
-from quoteattr.systems.model.attributor import QuoteAttributor
+from quoteattr.systems.model.attributor import Analysis, QuoteAttributor
 from quoteattr.systems.model.confidence import calibrate, fit_platt
 from quoteattr.systems.model.decoding_config import DecodingConfig
 
@@ -92,13 +92,16 @@ def describe_fits(fits: dict[str, CalibrationFit]) -> str:
     )
 
 
-def calibration_errors(attributor: QuoteAttributor, articles: list[Article]) -> dict[str, float]:
-    """Expected calibration error of both scores on ``articles``, raw and with the checkpoint's calibration (on
-    every quote decoded, whatever the threshold)."""
-    raw, calibrated, decoding = [], [], every_quote(attributor)
-    for article, analysis in attributor.analyse(articles):
-        raw.append(attributor.attribute(article, analysis, decoding=decoding, calibrated=False))
-        calibrated.append(attributor.attribute(article, analysis, decoding=decoding))
+def scored_both_ways(attributor: QuoteAttributor, article: Article, analysis: Analysis) -> tuple[Article, Article]:
+    """Every quote the checkpoint decodes in an analysed article (whatever the threshold), with raw scores and with
+    the checkpoint's calibration."""
+    decoding = every_quote(attributor)
+    raw = attributor.attribute(article, analysis, decoding=decoding, calibrated=False)
+    return raw, attributor.attribute(article, analysis, decoding=decoding)
+
+
+def calibration_report(articles: list[Article], raw: list[Article], calibrated: list[Article]) -> dict[str, float]:
+    """Expected calibration error of both scores on ``articles``, raw and calibrated (see ``scored_both_ways``)."""
     before, after = scored_outcomes(articles, raw), scored_outcomes(articles, calibrated)
     return {
         "quotes": len(after.quote_scores),
@@ -108,3 +111,10 @@ def calibration_errors(attributor: QuoteAttributor, articles: list[Article]) -> 
         "speaker_ece_before": expected_calibration_error(before.speaker_scores, before.speaker_right),
         "speaker_ece_after": expected_calibration_error(after.speaker_scores, after.speaker_right),
     }
+
+
+def calibration_errors(attributor: QuoteAttributor, articles: list[Article]) -> dict[str, float]:
+    """Expected calibration error of both scores on ``articles``, raw and with the checkpoint's calibration (on
+    every quote decoded, whatever the threshold)."""
+    pairs = [scored_both_ways(attributor, article, analysis) for article, analysis in attributor.analyse(articles)]
+    return calibration_report(articles, [raw for raw, _ in pairs], [calibrated for _, calibrated in pairs])

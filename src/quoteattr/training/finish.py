@@ -47,20 +47,26 @@ def choose_decoding(
 
 
 def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article]]) -> tuple[dict, dict]:
-    """Reports of the checkpoint (end to end, given gold quotes, calibration) and of the rules, per split."""
+    """Reports of the checkpoint (end to end, given gold quotes, calibration) and of the rules, per split; each
+    split's articles go through the encoder (and spaCy) once, for all three."""
     from quoteattr.evaluation.comparison import given_gold_quote_rows, with_gold_quotes_only
     from quoteattr.evaluation.scoring import evaluate_articles
     from quoteattr.systems.rules import RulesAttributor
-    from quoteattr.training.calibration import calibration_errors
+    from quoteattr.training.calibration import calibration_report, scored_both_ways
 
     scores, rules_scores = {}, {}
     rules = RulesAttributor()
     for split_name, gold in splits.items():
-        report = evaluate_articles(gold, list(attributor.predict(gold)), bootstrap=BOOTSTRAP)
+        predicted, linked, raw, calibrated = [], [], [], []
+        for (article, analysis), given in zip(attributor.analyse(gold), with_gold_quotes_only(gold)):
+            predicted.append(attributor.attribute(article, analysis))
+            linked.append(attributor.attribute(given, analysis, keep_quotes=True))
+            for outputs, scored in zip((raw, calibrated), scored_both_ways(attributor, article, analysis)):
+                outputs.append(scored)
+        report = evaluate_articles(gold, predicted, bootstrap=BOOTSTRAP)
         report["speaker_entities"] = "silver" if any(a.meta.get("silver_speaker_entities") for a in gold) else "gold"
-        linked = list(attributor.link(with_gold_quotes_only(gold)))
         report["metrics"].update(given_gold_quote_rows(gold, linked, bootstrap=BOOTSTRAP))
-        report["calibration"] = calibration_errors(attributor, gold)
+        report["calibration"] = calibration_report(gold, raw, calibrated)
         scores[split_name] = report
         rules_scores[split_name] = evaluate_articles(gold, list(rules.predict(gold)), bootstrap=0)
     return scores, rules_scores
