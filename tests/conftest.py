@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,24 @@ LABEL_STUDIO_TOKEN = "quoteattr-test-token-0123456789"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
-def train_command(output: Path, *extra: str) -> list[str]:
-    dataset = output.parent / "smoke-dataset"
+def run_shown(command: str, project: Path, env: dict[str, str] | None = None, timeout: int = 1200) -> str:
+    """A command line as a document shows it, run by bash in ``project`` with this Python's scripts first on PATH;
+    its console output (stdout, then stderr). The test fails, with the output's end, if it exits non-zero."""
+    environment = {**ENV, **(env or {})}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"`{command}` exited {result.returncode}:\n{(result.stdout + result.stderr)[-3000:]}"
+    return result.stdout + result.stderr
+
+
+README_TRAINING = "python training/train.py --config configs/smoke.yaml --output_dir outputs/smoke"
+"""README's training command: the session's smoke run is that command, run as written in the README project."""
+
+
+def train_command(smoke: SmokeRun, output: Path, *extra: str) -> list[str]:
+    """`training/train.py` with the smoke config on the data the smoke run trained on, into ``output``."""
     return [
         sys.executable,
         str(ROOT / "training" / "train.py"),
@@ -41,26 +58,37 @@ def train_command(output: Path, *extra: str) -> list[str]:
         "--output_dir",
         str(output),
         "--dataset_dir",
-        str(dataset),
+        str(smoke.dataset),
         "--annotations_dir",
-        str(ROOT / "data" / "annotations"),
+        str(smoke.project / "data" / "annotations"),
         *extra,
     ]
 
 
+@dataclass(frozen=True)
+class SmokeRun:
+    """The session's smoke run: the README project it ran in, its run folder, a copy of the dataset it trained on
+    (README's later commands rebuild the project's own) and its console output."""
+
+    project: Path
+    output: Path
+    dataset: Path
+    console: str
+
+
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory) -> tuple[Path, str]:
-    """`quoteattr train --config configs/smoke.yaml` with overrides after it; (run folder, console output)."""
-    output = tmp_path_factory.mktemp("smoke") / "run"
-    command = [sys.executable, "-m", "quoteattr.cli", "train", *train_command(output)[2:], "--max_steps", "6"]
-    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return output, result.stdout + result.stderr
+def smoke_run(readme_project: Path) -> SmokeRun:
+    """README's training command (``README_TRAINING``: the smoke config, 8 steps) run as written in the README
+    project."""
+    console = run_shown(README_TRAINING, readme_project, timeout=600)
+    dataset = readme_project.parent / "smoke-dataset"
+    shutil.copytree(readme_project / "outputs" / "dataset", dataset)
+    return SmokeRun(readme_project, readme_project / "outputs" / "smoke", dataset, console)
 
 
 @pytest.fixture(scope="session")
 def checkpoint(smoke_run) -> Path:
-    return smoke_run[0] / "final"
+    return smoke_run.output / "final"
 
 
 @pytest.fixture(scope="session")

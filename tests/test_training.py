@@ -31,16 +31,6 @@ from quoteattr.systems.model.windows import (
 )
 
 
-@pytest.mark.slow
-def test_train_subcommand_reads_the_config_then_the_overrides(smoke_run):
-    output, _ = smoke_run
-    state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
-    assert state["global_step"] == 6 and state["max_steps"] == 6  # the override, not the config's 8
-    assert (
-        json.loads((output / "final" / "config.json").read_text())["quoteattr"]["max_length"] == 128
-    )  # from the config
-
-
 def test_train_help_lists_the_training_arguments():
     result = subprocess.run(
         [sys.executable, "-m", "quoteattr.cli", "train", "--help"], env=ENV, capture_output=True, text=True, timeout=120
@@ -53,12 +43,12 @@ def test_train_help_lists_the_training_arguments():
 
 @pytest.mark.slow
 def test_training_console_is_short_and_plain(smoke_run):
-    _, console = smoke_run
+    console = smoke_run.console
     assert "new tagger head" in console and "(expected)" in console
     for noise in ("UNEXPECTED", "MISSING", "pin_memory", "{'eval_loss'", "'eval_content_exact_precision'"):
         assert noise not in console
     assert "epoch 4: validation content overlap F1" in console
-    assert "trained 6 steps in" in console
+    assert "trained 8 steps in" in console
 
 
 @pytest.mark.slow
@@ -122,14 +112,14 @@ def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_pa
 
 
 @pytest.mark.slow
-def test_two_process_training_matches_one_process(checkpoint: Path, tmp_path: Path):
+def test_two_process_training_matches_one_process(smoke_run, checkpoint: Path, tmp_path: Path):
     """`torchrun --nproc_per_node 2` (gloo on CPU) trains one model: the same as one process with the same batches."""
     from safetensors.torch import load_file
 
     output = tmp_path / "run"
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     result = subprocess.run(
-        launch + train_command(output, "--max_steps", "6")[1:],
+        launch + train_command(smoke_run, output)[1:],
         cwd=ROOT,
         env=ENV,
         capture_output=True,
@@ -300,13 +290,15 @@ def test_quotes_below_the_decoding_minimum_score_are_dropped(checkpoint: Path, g
 
 
 @pytest.mark.slow
-def test_resume_after_interruption(smoke_run, tmp_path: Path):
-    """A run stopped after its step-4 checkpoint (the later ones never written) resumes from it to the end."""
+def test_resume_after_interruption_reads_the_config_then_the_overrides(smoke_run, tmp_path: Path):
+    """`quoteattr train --config … --resume true` on a run stopped after its step-4 checkpoint (the later ones never
+    written) resumes from it, to the step given after the config (6, not the config's 8)."""
     output = tmp_path / "run"
-    shutil.copytree(smoke_run[0], output, ignore=shutil.ignore_patterns("checkpoint-6", "final"))
+    shutil.copytree(smoke_run.output, output, ignore=shutil.ignore_patterns("checkpoint-8", "final"))
     assert sorted(p.name for p in output.glob("checkpoint-*")) == ["checkpoint-4"]
+    command = train_command(smoke_run, output, "--max_steps", "6", "--resume", "true", "--search_decoding", "none")
     resumed = subprocess.run(
-        train_command(output, "--max_steps", "8", "--resume", "true"),
+        [sys.executable, "-m", "quoteattr.cli", "train", *command[2:]],
         cwd=ROOT,
         env=ENV,
         capture_output=True,
@@ -314,12 +306,12 @@ def test_resume_after_interruption(smoke_run, tmp_path: Path):
         timeout=600,
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "trained 4 steps in" in resumed.stdout + resumed.stderr
-    state = json.loads((output / "checkpoint-8" / "trainer_state.json").read_text())
-    assert state["global_step"] == 8
+    assert "trained 2 steps in" in resumed.stdout + resumed.stderr
+    state = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6 and state["max_steps"] == 6  # the override, not the config's 8
     first_logged = min(h["step"] for h in state["log_history"] if "loss" in h)
     assert first_logged == 2  # the history carries over from before the interruption
-    assert (output / "final" / "model.safetensors").exists()
+    assert json.loads((output / "final" / "config.json").read_text())["quoteattr"]["max_length"] == 128  # the config's
 
 
 def test_windows_cover_every_token_with_stride():
@@ -450,7 +442,9 @@ def test_a_checkpoint_in_the_previous_format_still_loads_and_predicts(tmp_path: 
 
 
 @pytest.mark.slow
-def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predicts(checkpoint: Path, tmp_path: Path):
+def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predicts(
+    smoke_run, checkpoint: Path, tmp_path: Path
+):
     """`--model_name_or_path CHECKPOINT --learning_rate 0 --max_steps 1 --search_decoding none` continues every head,
     the decoding settings and the calibration: the new checkpoint's predictions are the old one's, scores included."""
     import shutil
@@ -472,7 +466,7 @@ def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predict
         "--search_decoding",
         "none",
     ]
-    result = subprocess.run(train_command(output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
+    result = subprocess.run(train_command(smoke_run, output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"continuing {start}" in result.stdout + result.stderr
     articles = [read_txt(path) for path in sorted((ROOT / "data" / "raw").rglob("*.txt"))[:8]]
