@@ -79,7 +79,7 @@ def test_the_assembly_ablation_scores_the_joiner_beside_the_rules_it_replaced(
     rows = json.loads(capsys.readouterr().out)["variants"]
     joiner_rows = [f"joiner, threshold {t}" for t in ablation.THRESHOLDS]
     assert [name for name in rows if name.startswith("joiner")] == joiner_rows
-    assert list(rows)[len(joiner_rows) :] == [ablation.RULES]
+    assert list(rows)[len(joiner_rows) :] == [ablation.RULES, ablation.NEAREST_CUE]  # it has a cue scorer
     assert all(set(values) == set(ablation.REPORTED) for values in rows.values())
 
     tokenizer, model, settings = build_model(ModelArguments(max_length=128, stride=32, linker_fragment_joiner=False))
