@@ -48,8 +48,9 @@ README_TRAINING = "python training/train.py --config configs/smoke.yaml --output
 """README's training command: the session's smoke run is that command, run as written in the README project."""
 
 
-def train_command(smoke: SmokeRun, output: Path, *extra: str) -> list[str]:
-    """`training/train.py` with the smoke config on the data the smoke run trained on, into ``output``."""
+def train_command(output: Path, dataset: Path, annotations: Path, *extra: str) -> list[str]:
+    """`training/train.py` with the smoke config on ``dataset`` (built from ``annotations`` if missing), into
+    ``output``."""
     return [
         sys.executable,
         str(ROOT / "training" / "train.py"),
@@ -58,9 +59,9 @@ def train_command(smoke: SmokeRun, output: Path, *extra: str) -> list[str]:
         "--output_dir",
         str(output),
         "--dataset_dir",
-        str(smoke.dataset),
+        str(dataset),
         "--annotations_dir",
-        str(smoke.project / "data" / "annotations"),
+        str(annotations),
         *extra,
     ]
 
@@ -74,6 +75,10 @@ class SmokeRun:
     output: Path
     dataset: Path
     console: str
+
+    def train_command(self, output: Path, *extra: str) -> list[str]:
+        """``train_command`` on the data this run trained on."""
+        return train_command(output, self.dataset, self.project / "data" / "annotations", *extra)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,6 @@ from quoteattr.systems.ray_engine import (
 )
 
 SHARDS = 4
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 STARTER = sorted((ROOT / "data" / "raw" / "starter").glob("*.txt"))
 
 
@@ -108,6 +107,12 @@ def ray_address() -> Iterator[str]:
         ray.shutdown()
 
 
+def joining() -> dict[str, str]:
+    """The environment of a subprocess that joins the module's Ray instance: this process's as it is now (starting
+    Ray put the instance's credentials in it)."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
 @pytest.mark.slow  # on the module's Ray instance
 def test_on_ray_a_bad_shard_is_reported_a_rerun_redoes_what_changed_and_predictions_equal_one_process(
     shards: Path, tmp_path: Path, capsys, ray_address: str
@@ -153,12 +158,13 @@ def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path, ray_a
     output = tmp_path / "out"
     joined = ["--address", ray_address]
     command = [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output)[:-2], "--num-workers", "1", *joined]
-    process = subprocess.Popen(
-        command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    log = tmp_path / "killed.log"
+    with log.open("wb") as console:
+        process = subprocess.Popen(command, env=joining(), stdout=console, stderr=console, start_new_session=True)
     deadline = time.monotonic() + 300
     while not list(output.glob(".shard*.done.json")):  # a shard is complete once its record is written
-        assert process.poll() is None and time.monotonic() < deadline, "the run ended before its first shard"
+        ended = process.poll() is not None or time.monotonic() > deadline
+        assert not ended, f"the run ended before its first shard:\n{log.read_text(errors='replace')[-2000:]}"
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)  # killed mid-run
     process.wait()
@@ -167,7 +173,7 @@ def test_killed_run_resumes_where_it_stopped(shards: Path, tmp_path: Path, ray_a
 
     resumed = subprocess.run(
         [sys.executable, "-m", "quoteattr.cli", *ray_command(shards, output, *joined)],
-        env=ENV,
+        env=joining(),
         capture_output=True,
         text=True,
         timeout=600,

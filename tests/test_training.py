@@ -112,29 +112,27 @@ def test_smoke_checkpoint_reloads_and_predicts_the_same(checkpoint: Path, tmp_pa
 
 
 @pytest.mark.slow
-def test_two_process_training_matches_one_process(smoke_run, checkpoint: Path, tmp_path: Path):
-    """`torchrun --nproc_per_node 2` (gloo on CPU) trains one model: the same as one process with the same batches."""
+def test_two_process_training_matches_one_process(tmp_path: Path):
+    """`torchrun --nproc_per_node 2` (gloo on CPU) trains one model: the same as one process with the same batches
+    (the smoke config's 16 windows of the embedded corpus's first 5 train articles: one batch, halved exactly)."""
     from safetensors.torch import load_file
 
-    output = tmp_path / "run"
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    result = subprocess.run(
-        launch + train_command(smoke_run, output)[1:],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    distributed = output / "final"
-    assert "| processes | 2 |" in (distributed / "README.md").read_text()
-    assert "| processes | 1 |" in (checkpoint / "README.md").read_text()
-    one, two = load_file(checkpoint / "model.safetensors"), load_file(distributed / "model.safetensors")
+    dataset, steps = tmp_path / "dataset", ["--max_steps", "4", "--search_decoding", "none"]
+    launches = {1: [sys.executable], 2: [sys.executable, "-m", "torch.distributed.run", "--standalone"]}
+    finals = {}
+    for processes, launch in launches.items():
+        output = tmp_path / f"run-{processes}"
+        command = train_command(output, dataset, ROOT / "data" / "annotations", *steps)
+        launch = [*launch, "--nproc_per_node", "2"] if processes == 2 else launch
+        result = subprocess.run(launch + command[1:], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        finals[processes] = output / "final"
+        assert f"| processes | {processes} |" in (finals[processes] / "README.md").read_text()
+    one, two = (load_file(finals[n] / "model.safetensors") for n in (1, 2))
     assert one.keys() == two.keys() and max((one[k] - two[k]).abs().max().item() for k in one) < 1e-4
 
     predictions = [tmp_path / "one.jsonl", tmp_path / "two.jsonl"]
-    for system, path in zip((checkpoint, distributed), predictions):
+    for system, path in zip(finals.values(), predictions):
         assert main(["predict", "--system", str(system), str(SEED), "--output", str(path)]) == 0
     one_quotes, two_quotes = (json.loads(path.read_text())["quotes"] for path in predictions)
     assert [rounded(q) for q in one_quotes] == [rounded(q) for q in two_quotes]  # scores equal up to float noise
@@ -296,7 +294,7 @@ def test_resume_after_interruption_reads_the_config_then_the_overrides(smoke_run
     output = tmp_path / "run"
     shutil.copytree(smoke_run.output, output, ignore=shutil.ignore_patterns("checkpoint-8", "final"))
     assert sorted(p.name for p in output.glob("checkpoint-*")) == ["checkpoint-4"]
-    command = train_command(smoke_run, output, "--max_steps", "6", "--resume", "true", "--search_decoding", "none")
+    command = smoke_run.train_command(output, "--max_steps", "6", "--resume", "true", "--search_decoding", "none")
     resumed = subprocess.run(
         [sys.executable, "-m", "quoteattr.cli", "train", *command[2:]],
         cwd=ROOT,
@@ -466,7 +464,7 @@ def test_training_on_from_a_checkpoint_with_no_learning_predicts_what_it_predict
         "--search_decoding",
         "none",
     ]
-    result = subprocess.run(train_command(smoke_run, output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
+    result = subprocess.run(smoke_run.train_command(output, *extra), cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"continuing {start}" in result.stdout + result.stderr
     articles = [read_txt(path) for path in sorted((ROOT / "data" / "raw").rglob("*.txt"))[:8]]
