@@ -155,14 +155,17 @@ def _chosen_sources(
         extent = extents.get(index) if index is not None else None
         return extent if extent and bounds[0] <= extent[0] and extent[1] <= bounds[1] else None
 
+    def held(mentions: list[Span], bounds: Span) -> list[Span]:
+        return [m for m in mentions if bounds[0] <= m[0] and m[1] <= bounds[1]]
+
     requests = [
         LinkRequest(
             window,
             [extents[i] for i in indices],
-            [s for s in candidates if windows[window][0] <= s[0] and s[1] <= windows[window][1]],
+            held(candidates, windows[window]),
             windows[window],
             [within(previous_of.get(i), windows[window]) for i in indices],
-            [c for c in spans["CUE"] if windows[window][0] <= c[0] and c[1] <= windows[window][1]],
+            held(spans["CUE"], windows[window]),
         )
         for window, indices in placed.items()
     ]
