@@ -20,6 +20,32 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if WORKERS > 1:  # pytest-xdist: each worker's torch (and its subprocesses') gets its share of the cores, no more
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // WORKERS)))
+
+WORKER_GROUPS = {
+    "main_job": "readme",
+    "studio": "readme",
+    "smoke_run": "smoke",
+    "checkpoint": "smoke",
+    "ray_address": "ray",
+}
+"""Session state that tests share, by the fixture holding it, and the pytest-xdist group of the tests that use it: a
+group runs on one worker, so each is made once (one main job, one Label Studio server, one smoke run, one Ray)."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test that uses shared session state joins that state's worker group (before xdist reads the groups)."""
+    for item in items:
+        groups = {WORKER_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in WORKER_GROUPS}
+        if len(groups) > 1:
+            raise pytest.UsageError(f"{item.nodeid} uses the state of two worker groups: {sorted(groups)}")
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups.pop()))
+
+
 SEED = ROOT / "data" / "raw" / "seed" / "000_c1fcc0406326b570.txt"
 ANNOTATIONS = ROOT / "data" / "annotations"
 POLNEAR = ROOT.parent / "shared" / "datasets" / "polnear"
@@ -68,27 +94,26 @@ def train_command(output: Path, dataset: Path, annotations: Path, *extra: str) -
 
 @dataclass(frozen=True)
 class SmokeRun:
-    """The session's smoke run: the README project it ran in, its run folder, a copy of the dataset it trained on
-    (README's later commands rebuild the project's own) and its console output."""
+    """The session's smoke run: the project copy it ran in, its run folder and its console output."""
 
     project: Path
     output: Path
-    dataset: Path
     console: str
 
     def train_command(self, output: Path, *extra: str) -> list[str]:
         """``train_command`` on the data this run trained on."""
-        return train_command(output, self.dataset, self.project / "data" / "annotations", *extra)
+        return train_command(
+            output, self.project / "outputs" / "dataset", self.project / "data" / "annotations", *extra
+        )
 
 
 @pytest.fixture(scope="session")
-def smoke_run(readme_project: Path) -> SmokeRun:
-    """README's training command (``README_TRAINING``: the smoke config, 8 steps) run as written in the README
-    project."""
-    console = run_shown(README_TRAINING, readme_project, timeout=600)
-    dataset = readme_project.parent / "smoke-dataset"
-    shutil.copytree(readme_project / "outputs" / "dataset", dataset)
-    return SmokeRun(readme_project, readme_project / "outputs" / "smoke", dataset, console)
+def smoke_run(tmp_path_factory) -> SmokeRun:
+    """README's training command (``README_TRAINING``: the smoke config, 8 steps) run as written in a project copy of
+    its own, so that the tests training on from it need neither the main job nor README's later commands."""
+    project = project_copy(tmp_path_factory.mktemp("smoke"))
+    console = run_shown(README_TRAINING, project, timeout=600)
+    return SmokeRun(project, project / "outputs" / "smoke", console)
 
 
 @pytest.fixture(scope="session")
@@ -222,10 +247,9 @@ EMBEDDED_SLICE = 6
 suite's time stays put however much embedded data grows."""
 
 
-@pytest.fixture(scope="session")
-def readme_project(tmp_path_factory) -> Path:
-    """A scratch copy of what README's commands read: data/ (a pull writes into it) on a slice of each folder."""
-    folder = tmp_path_factory.mktemp("readme")
+def project_copy(folder: Path) -> Path:
+    """A scratch copy, in ``folder``, of what README's commands read: data/ (a pull writes into it) on a slice of each
+    folder, the PolNeAR slice when PolNeAR is here, and links to configs/, training/ and eval/."""
     for name in ("configs", "training", "eval"):
         (folder / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "data", folder / "data")
@@ -242,6 +266,12 @@ def readme_project(tmp_path_factory) -> Path:
     if (POLNEAR / "train").is_dir():
         polnear_slice(POLNEAR, folder / "PolNeAR", {"train": 20, "dev": 4})
     return folder
+
+
+@pytest.fixture(scope="session")
+def readme_project(tmp_path_factory) -> Path:
+    """The project copy README's commands run in, in order."""
+    return project_copy(tmp_path_factory.mktemp("readme"))
 
 
 def polnear_slice(source: Path, target: Path, articles: dict[str, int]) -> None:

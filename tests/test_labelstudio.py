@@ -118,13 +118,15 @@ def test_push_review_pull_round_trip(studio, token, connect, tmp_path: Path, cap
 
 
 def test_push_selects_the_least_sure_articles_with_scores(
-    studio, token, connect, checkpoint: Path, tmp_path: Path, capsys
+    studio, token, connect, readme_project: Path, main_job: str, tmp_path: Path, capsys
 ):
-    """Active learning: the pool is what is neither labelled nor pushed; the N least sure go, with scores."""
+    """Active learning: the pool is what is neither labelled nor pushed; the N least sure go, with scores (the main
+    job's model's)."""
     from quoteattr.data.readers import ingest
     from quoteattr.labelstudio.selection import select_articles
     from quoteattr.systems import load_system
 
+    checkpoint = readme_project / "outputs" / "model" / "final"
     annotations = copy_annotations(tmp_path / "annotations")  # the seed and three starters are labelled already
     starter = ROOT / "data" / "raw" / "starter"
     common = [

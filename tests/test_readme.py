@@ -4,8 +4,8 @@ the PolNeAR commands that only docs/polnear.md and docs/active_learning.md show.
 Where running it exactly as written cannot work in a test, the difference is named here: the set-up
 line's `pip install` half is what `.ci/run` runs; the test commands (`python -m pytest …`) are what runs
 this file, so they are not run again inside it; the main job trains with `configs/smoke.yaml` (a few
-minutes as written); the smoke training command is the session's smoke run (conftest's `smoke_run`, run as
-written in the same project), which other tests train on from; the PolNeAR commands read a 20 + 4 article slice of
+minutes as written); the Ray commands run in a test of their own, beside the other tests that start Ray (`ray stop`
+stops every Ray instance of the machine); the PolNeAR commands read a 20 + 4 article slice of
 the corpus, and its training run (without the decoding search) and the active-learning simulation (one round of one
 strategy) get overrides that make them smoke runs (they take about an hour and 40 minutes as written);
 `docs/make_results.py --collect` is left out (it would copy the smoke run's numbers into docs/results/);
@@ -116,15 +116,16 @@ def model_wheel_uninstalled():
     subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", "quoteattr-model-news"], capture_output=True)
 
 
+def uses_ray(command: str) -> bool:
+    return command.startswith("ray ") or "--engine ray" in command
+
+
 @pytest.mark.slow
-def test_main_job_and_the_commands_after_it(readme_project: Path, main_job: str, smoke_run, model_wheel_uninstalled):
+def test_main_job_and_the_commands_after_it(readme_project: Path, main_job: str, model_wheel_uninstalled):
     project = readme_project
     assert "the systems side by side" in main_job and (project / "outputs" / "model" / "final" / "README.md").exists()
-    assert README_TRAINING in shown_commands() and (smoke_run.output / "final" / "README.md").exists()
     for command in shown_commands()[2:]:
-        if command == README_TRAINING:
-            continue  # the session's smoke run is this command, run as written in this project
-        if not needs_polnear(command) and not for_label_studio(command) and not is_the_test_command(command):
+        if not any(skip(command) for skip in (needs_polnear, for_label_studio, is_the_test_command, uses_ray)):
             printed = run(command, project)
             if command.startswith(("quoteattr export", "quoteattr predict")):
                 assert_quiet(printed)  # no library warning, LOAD REPORT or transformers bar (ONNX export included)
@@ -137,12 +138,28 @@ def test_main_job_and_the_commands_after_it(readme_project: Path, main_job: str,
     )
     assert (project / "outputs" / "compare-all" / "report.md").exists()
     assert (project / "outputs" / "seed-news.jsonl").exists()
+    assert (project / "outputs" / "smoke" / "final" / "README.md").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")
+def test_ray_commands(readme_project: Path):
+    """README's Ray commands, after the `ingest` whose output the cluster command reads."""
+    [ingest] = [command for command in shown_commands() if command.startswith("quoteattr ingest")]
+    for command in [ingest, *filter(uses_ray, shown_commands())]:
+        run(command, readme_project)
+    assert (readme_project / "outputs" / "sharded" / "manifest.json").exists()
+    assert (readme_project / "outputs" / "sharded-cluster" / "manifest.json").exists()
 
 
 def test_readme_is_user_documentation_of_at_most_15000_characters():
     text = README.read_text(encoding="utf-8")
     assert len(text.encode("utf-8")) <= 15_000  # counted as bytes: the stricter count, for any reader
     assert not re.search(r"#\d+|\.\./shared", text)  # no issue numbers, no paths outside the repository
+
+
+def test_the_sessions_smoke_run_is_readmes_training_command():
+    assert README_TRAINING in shown_commands()
 
 
 def test_readme_shows_the_fast_tier():
