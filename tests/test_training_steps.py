@@ -4,6 +4,7 @@ the decoding search, the steps after training, the console lines, and the main j
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -78,6 +79,24 @@ def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(cap
     with pytest.raises(SystemExit):
         main(["train", "--help-all"])
     assert "--learning_rate" in capsys.readouterr().out
+
+
+def test_max_eval_articles_limits_every_scored_split_the_extra_gold_too(tmp_path: Path):
+    from quoteattr.dataset.store import load_split_articles
+    from quoteattr.training.arguments import DataArguments
+    from quoteattr.training.trainer import EXTRA_GOLD, load_splits
+
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    for export in sorted(ANNOTATIONS.glob("*.json"))[:16]:
+        shutil.copy(export, annotations)
+    data = DataArguments(str(tmp_path / "dataset"), str(annotations), test_split="test", max_eval_articles=1)
+    load_splits(data, seed=13)  # builds the dataset from the annotations
+    held_out = load_split_articles(tmp_path / "dataset", "test")
+    extra = write(tmp_path / "extra.jsonl", "".join(json.dumps(a.to_dict()) + "\n" for a in held_out))
+    data.extra_gold = str(extra)
+    splits, _ = load_splits(data, seed=13)
+    assert len(held_out) > 1 and [len(splits[name]) for name in ("validation", "test", EXTRA_GOLD)] == [1, 1, 1]
 
 
 def test_windows_and_the_trainer_around_them(untrained, few_gold, tmp_path: Path):

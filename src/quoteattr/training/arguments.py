@@ -94,7 +94,9 @@ class DataArguments:
         },
     )
     max_train_articles: int | None = field(default=None, metadata={"help": "train on the first N articles only"})
-    max_eval_articles: int | None = field(default=None, metadata={"help": "score the first N articles only"})
+    max_eval_articles: int | None = field(
+        default=None, metadata={"help": "score the first N articles of each scored split only (extra_gold too)"}
+    )
 
 
 @dataclass

@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]], Path]:
     """Articles per split from the built dataset (built first from annotations_dir when missing), and
-    ``extra_gold``'s articles, which must share no text with the train or validation split."""
+    ``extra_gold``'s articles, which must share no text with the train or validation split; ``max_eval_articles``
+    limits every split scored (the extra gold too)."""
     from quoteattr.dataset.store import load_split_articles
 
     dataset_dir = Path(data.dataset_dir)
@@ -59,7 +60,7 @@ def load_splits(data: DataArguments, seed: int) -> tuple[dict[str, list[Article]
             raise InputError(f"{dataset_dir}: no split {name!r} (has {sorted(available)})")
         splits[name] = load_split_articles(dataset_dir, name)[:limit]
     if data.extra_gold:
-        splits[EXTRA_GOLD] = extra_gold_articles(data.extra_gold)
+        splits[EXTRA_GOLD] = extra_gold_articles(data.extra_gold)[: data.max_eval_articles]
         seen = {article.text for name in (data.train_split, data.validation_split) for article in splits[name]}
         shared = sum(article.text in seen for article in splits[EXTRA_GOLD])
         if shared:
