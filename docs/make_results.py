@@ -15,7 +15,8 @@ NAME is ``docs/results/NAME.json``, the file a producer wrote, copied unchanged:
   scored on two corpora), a row per system and columns per part.
 - ``training/active_learning.py``: its ``results.json``.
 - ``eval/linker_ablation.py``, ``eval/assembly_ablation.py``: the file their ``--output`` writes (F1s per
-  variant); ``eval/exact_losses.py``: likewise (gold quotes by why they are not matched exactly).
+  variant); ``eval/exact_losses.py``: likewise (gold quotes by why they are not matched exactly);
+  ``eval/speakers_by_quote.py``: likewise (each gold quote with each system's speaker entity).
 - ``training/benchmark_runtimes.py``, ``training/benchmark_streaming.py``, ``training/benchmark.py``: the file
   their ``--output`` writes.
 
@@ -170,6 +171,29 @@ def render_losses(result: dict, view: str) -> list[str]:
     return [*table(["where the exact match is lost", "gold quotes", "share"], rows), "", *provenance(result)]
 
 
+def render_speakers(result: dict, view: str) -> list[str]:
+    """Each gold quote with each system's speaker entity, marked right or wrong, and each system's count."""
+    systems = list(result["right_entity"])
+
+    def cell(given: dict) -> str:
+        return f"{'✓' if given['right'] else '✗'} {given['entity'] or '(nobody)'}"
+
+    rows = [
+        [quote["type"], short(quote["quote"]), quote["gold"] or "", *(cell(quote["systems"][s]) for s in systems)]
+        for quote in result["quotes"]
+    ]
+    total = result["gold_quotes"]
+    rows.append(["", "**right entity**", "", *(f"**{result['right_entity'][s]}/{total}**" for s in systems)])
+    header = ["type", "quote", "gold speaker", *(f"`{s}`" for s in systems)]
+    return [*table(header, rows), "", *provenance(result)]
+
+
+def short(text: str, width: int = 60) -> str:
+    """A table cell's text: one line, at most ``width`` characters, pipes escaped."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def render_active_learning(result: dict, view: str) -> list[str]:
     rows = result["rows"]
     strategies = list(dict.fromkeys(row["strategy"] for row in rows))
@@ -320,6 +344,8 @@ def renderer(result: dict):
         return render_variants
     if "reasons" in result:
         return render_losses
+    if "right_entity" in result:
+        return render_speakers
     if "rows" in result:
         return render_active_learning
     if "runtimes" in result:

@@ -198,3 +198,13 @@ def test_the_files_the_eval_scripts_write_render(make_results):
     assert shown.startswith("`C` on `G`:") and "| variant | content exact F1 | attribution F1 |" in shown
     assert "| joiner, threshold 0.5 | 0.610 | 0.700 |" in shown and "| grouping rules |  |  |" in shown
     assert "| exact | 3 | 0.750 |" in "\n".join(make_results.renderer(losses)(losses, "full"))
+    given = {"rules.jsonl": {"entity": "UN", "right": False}, "model.jsonl": {"entity": "Ann Lee", "right": True}}
+    speakers = {
+        "command": "python eval/speakers_by_quote.py --gold G --pred rules.jsonl model.jsonl",
+        "gold_quotes": 1,
+        "right_entity": {"rules.jsonl": 0, "model.jsonl": 1},
+        "quotes": [{"article": "a", "type": "direct", "quote": '"A | B"', "gold": "Ann Lee", "systems": given}],
+    }
+    shown = "\n".join(make_results.renderer(speakers)(speakers, "full"))
+    assert "| type | quote | gold speaker | `rules.jsonl` | `model.jsonl` |" in shown
+    assert '| direct | "A \\| B" | Ann Lee | ✗ UN | ✓ Ann Lee |' in shown and "| **0/1** | **1/1** |" in shown

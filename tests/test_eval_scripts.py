@@ -1,4 +1,5 @@
-"""The diagnostic scripts in eval/: where exact matches are lost, the speaker-choice and the assembly ablations."""
+"""The diagnostic scripts in eval/: where exact matches are lost, each quote's speakers, the speaker-choice and the
+assembly ablations."""
 
 from __future__ import annotations
 
@@ -50,6 +51,38 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
     assert written["reasons"] == reasons and written["gold_quotes"] == 3
     assert exact_losses.main(["--gold", str(tmp_path / "missing.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'missing.jsonl'}")
+
+
+def test_speakers_by_quote_gives_each_systems_entity_for_each_gold_quote(tmp_path: Path, capsys):
+    text = '"We will rebuild," Mayor Ann Lee said. She said the plan would work. Bo Chen said it rains.'
+    at = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
+    gold = Article(
+        "a",
+        text,
+        quotes=[
+            Quote([at('"We will rebuild,"')], "direct", speaker_entity="Ann Lee"),
+            Quote([at("the plan would work")], "indirect", speaker_entity="Ann Lee"),
+            Quote([at("it rains")], "indirect", speaker_entity="Bo Chen"),
+        ],
+    )
+    first = Article("a", text, quotes=[Quote([at("We will rebuild")], "direct", speaker_entity="ann lee")])
+    wrong = Quote([at("it rains")], "indirect", speaker_entity="Ann Lee")  # the wrong person
+    second = Article("a", text, quotes=[Quote([at("the plan would work")], "indirect"), wrong])
+    paths = [tmp_path / name for name in ("gold.jsonl", "first.jsonl", "second.jsonl")]
+    for path, article in zip(paths, (gold, first, second)):
+        write_articles(path, [article])
+    args = ["--gold", str(paths[0]), "--pred", str(paths[1]), str(paths[2])]
+    assert script("speakers_by_quote").main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["right_entity"] == {str(paths[1]): 1, str(paths[2]): 0} and result["gold_quotes"] == 3
+    by_quote = [{path: given["entity"] for path, given in q["systems"].items()} for q in result["quotes"]]
+    assert [list(entities.values()) for entities in by_quote] == [
+        ["ann lee", "(not found)"],  # the first names her (case aside); the second has no quote there
+        ["(not found)", None],  # the second finds the quote and names nobody
+        ["(not found)", "Ann Lee"],
+    ]
+    assert script("speakers_by_quote").main(["--gold", str(paths[0]), "--pred", str(tmp_path / "none.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.jsonl'}")
 
 
 def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: Path, gold, tmp_path: Path, capsys):
