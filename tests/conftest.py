@@ -35,15 +35,25 @@ WORKER_GROUPS = {
 group runs on one worker, so each is made once (one main job, one Label Studio server, one smoke run, one Ray)."""
 
 
+SPANS_GROUPS = pytest.StashKey[list[str]]()
+"""The worker groups of a test that uses the state of more than one (it fails, naming them)."""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test that uses shared session state joins that state's worker group (before xdist reads the groups)."""
     for item in items:
-        groups = {WORKER_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in WORKER_GROUPS}
-        if len(groups) > 1:
-            raise pytest.UsageError(f"{item.nodeid} uses the state of two worker groups: {sorted(groups)}")
+        groups = sorted({WORKER_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in WORKER_GROUPS})
         if groups:
-            item.add_marker(pytest.mark.xdist_group(groups.pop()))
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
+        if len(groups) > 1:
+            item.stash[SPANS_GROUPS] = groups
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if SPANS_GROUPS in item.stash:  # its worker would make the other group's state a second time
+        pytest.fail(f"uses the session state of two worker groups, {item.stash[SPANS_GROUPS]}: see WORKER_GROUPS")
 
 
 SEED = ROOT / "data" / "raw" / "seed" / "000_c1fcc0406326b570.txt"
