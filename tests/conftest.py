@@ -166,6 +166,12 @@ def polnear_dir() -> Path:
     return POLNEAR
 
 
+def at(text: str, part: str, after: int = 0) -> tuple[int, int]:
+    """The character span of the first ``part`` in ``text`` at or after ``after``."""
+    start = text.index(part, after)
+    return (start, start + len(part))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

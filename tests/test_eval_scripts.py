@@ -7,7 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, at
 from quoteattr.data.schema import Article, Quote
 from quoteattr.data.writers import write_articles
 
@@ -21,22 +21,21 @@ def script(name: str):
 
 def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Path, capsys):
     text = 'Ann said that the plan would fail. "We will rebuild," Bo said, "every house." Cy said it rains.'
-    at = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
     gold = Article(
         "a",
         text,
         quotes=[
-            Quote([at("that the plan would fail")], "indirect"),
-            Quote([at('"We will rebuild,"'), at('"every house."')], "direct"),
-            Quote([at("it rains")], "indirect"),
+            Quote([at(text, "that the plan would fail")], "indirect"),
+            Quote([at(text, '"We will rebuild,"'), at(text, '"every house."')], "direct"),
+            Quote([at(text, "it rains")], "indirect"),
         ],
     )
     predicted = Article(
         "a",
         text,
         quotes=[
-            Quote([at("the plan would fail")], "indirect"),  # the edge is off by "that"
-            Quote([at('"We will rebuild,"')], "direct"),  # one fragment of two
+            Quote([at(text, "the plan would fail")], "indirect"),  # the edge is off by "that"
+            Quote([at(text, '"We will rebuild,"')], "direct"),  # one fragment of two
         ],
     )
     write_articles(tmp_path / "gold.jsonl", [gold])
@@ -55,19 +54,18 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
 
 def test_speakers_by_quote_gives_each_systems_entity_for_each_gold_quote(tmp_path: Path, capsys):
     text = '"We will rebuild," Mayor Ann Lee said. She said the plan would work. Bo Chen said it rains.'
-    at = lambda words: (text.index(words), text.index(words) + len(words))  # noqa: E731
     gold = Article(
         "a",
         text,
         quotes=[
-            Quote([at('"We will rebuild,"')], "direct", speaker_entity="Ann Lee"),
-            Quote([at("the plan would work")], "indirect", speaker_entity="Ann Lee"),
-            Quote([at("it rains")], "indirect", speaker_entity="Bo Chen"),
+            Quote([at(text, '"We will rebuild,"')], "direct", speaker_entity="Ann Lee"),
+            Quote([at(text, "the plan would work")], "indirect", speaker_entity="Ann Lee"),
+            Quote([at(text, "it rains")], "indirect", speaker_entity="Bo Chen"),
         ],
     )
-    first = Article("a", text, quotes=[Quote([at("We will rebuild")], "direct", speaker_entity="ann lee")])
-    wrong = Quote([at("it rains")], "indirect", speaker_entity="Ann Lee")  # the wrong person
-    second = Article("a", text, quotes=[Quote([at("the plan would work")], "indirect"), wrong])
+    first = Article("a", text, quotes=[Quote([at(text, "We will rebuild")], "direct", speaker_entity="ann lee")])
+    wrong = Quote([at(text, "it rains")], "indirect", speaker_entity="Ann Lee")  # the wrong person
+    second = Article("a", text, quotes=[Quote([at(text, "the plan would work")], "indirect"), wrong])
     paths = [tmp_path / name for name in ("gold.jsonl", "first.jsonl", "second.jsonl")]
     for path, article in zip(paths, (gold, first, second)):
         write_articles(path, [article])

@@ -3,14 +3,9 @@ once where it shows, and its look-alikes (an apostrophe, a scare quote inside a 
 
 from __future__ import annotations
 
-from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, validate_article
+from conftest import at
+from quoteattr.data.schema import Article, Quote, entities_from_quotes, validate_article
 from quoteattr.dataset.phenomena import PHENOMENA, count_phenomena, curly_single_marks, names_entity
-
-
-def at(text: str, part: str, after: int = 0) -> Span:
-    """The span of the first ``part`` in ``text`` at or after ``after``."""
-    start = text.index(part, after)
-    return (start, start + len(part))
 
 
 def article(text: str, quotes: list[Quote]) -> Article:

@@ -82,6 +82,7 @@ def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(cap
 
 
 def test_max_eval_articles_limits_every_scored_split_the_extra_gold_too(tmp_path: Path):
+    from quoteattr.data.writers import write_articles
     from quoteattr.dataset.store import load_split_articles
     from quoteattr.training.arguments import DataArguments
     from quoteattr.training.trainer import EXTRA_GOLD, load_splits
@@ -93,8 +94,8 @@ def test_max_eval_articles_limits_every_scored_split_the_extra_gold_too(tmp_path
     data = DataArguments(str(tmp_path / "dataset"), str(annotations), test_split="test", max_eval_articles=1)
     load_splits(data, seed=13)  # builds the dataset from the annotations
     held_out = load_split_articles(tmp_path / "dataset", "test")
-    extra = write(tmp_path / "extra.jsonl", "".join(json.dumps(a.to_dict()) + "\n" for a in held_out))
-    data.extra_gold = str(extra)
+    write_articles(tmp_path / "extra.jsonl", held_out)
+    data.extra_gold = str(tmp_path / "extra.jsonl")
     splits, _ = load_splits(data, seed=13)
     assert len(held_out) > 1 and [len(splits[name]) for name in ("validation", "test", EXTRA_GOLD)] == [1, 1, 1]
 
