@@ -1,7 +1,8 @@
 """Speaker entity and attribution F1 of a checkpoint on gold articles with each step around its speaker choice
-turned off in turn: the linker's previous-speaker option (a cue-less continuation takes the previous quote's
-speaker) and the named people and organisations offered to pronouns as antecedents. Same articles, same
-encoder pass; only the step differs.
+turned off in turn: the learned antecedent scorer (replaced by the rules it replaced: the latest compatible
+entity), the named people and organisations offered to pronouns and descriptions as antecedents, and the linker's
+previous-speaker option (a cue-less continuation takes the previous quote's speaker). Same articles, same encoder
+pass; only the step differs.
 
     python eval/linker_ablation.py --checkpoint outputs/finetuned/final --gold outputs/test_gold.jsonl
 """
@@ -10,11 +11,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from functools import partial
+from unittest import mock
 
 import torch
 
 from quoteattr.data.readers import read_articles
 from quoteattr.evaluation.ablation import ablation_main, variant_f1s
+from quoteattr.systems import mention_resolver
+from quoteattr.systems.antecedents import nearest_compatible
+from quoteattr.systems.model import assembly
 from quoteattr.systems.model.attributor import QuoteAttributor
 
 REPORTED = ("speaker_entity", "attribution", "content_overlap")
@@ -44,7 +50,10 @@ def report(checkpoint: str, gold_path: str) -> dict:
     attributor = QuoteAttributor.from_pretrained(checkpoint)
     analysed = list(attributor.analyse(gold))
     rows = {"checkpoint as shipped": scores(attributor, gold, analysed)}
-    rows["without named people as pronoun antecedents"] = scores(attributor, gold, analysed, without_named=True)
+    rules = partial(mention_resolver.resolve_mentions, chooser=nearest_compatible)
+    with mock.patch.object(assembly, "resolve_mentions", rules):
+        rows["the latest compatible antecedent instead of the learned scorer"] = scores(attributor, gold, analysed)
+    rows["without named people as antecedents"] = scores(attributor, gold, analysed, without_named=True)
     if attributor.linker.previous_speaker:
         closed_previous_option(attributor.linker)
         rows["without the previous-speaker option"] = scores(attributor, gold, analysed)

@@ -91,7 +91,8 @@ def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: P
     rows = json.loads(capsys.readouterr().out)["variants"]
     assert list(rows) == [
         "checkpoint as shipped",
-        "without named people as pronoun antecedents",
+        "the latest compatible antecedent instead of the learned scorer",
+        "without named people as antecedents",
         "without the previous-speaker option",
     ]
     assert all(set(values) == {"speaker_entity", "attribution", "content_overlap"} for values in rows.values())

@@ -3,7 +3,8 @@
 Content → quote spans (discontinuous fragments kept), Cue → cue, Source → speaker mention,
 ``Attribution-no-source`` → a quote without speaker; ``Discard``/``Discuss`` are not quotes. The type
 follows the quotation marks (quotemarks.quote_type). Speaker entities are silver: each source mention is
-resolved by the rules' SpeakerResolver and the method is recorded in ``meta.speaker_resolution``.
+resolved from its text by ``mention_resolver`` (the model's resolver) and the method is recorded in
+``meta.speaker_resolution``.
 """
 
 from __future__ import annotations

@@ -4,19 +4,21 @@ whole corpora whose mentions are already annotated (PolNeAR sources). Its output
 Names are the last run of capitalised words in a mention ("Trump campaign manager Kellyanne Conway"
 → "Kellyanne Conway"), read in the part of an apposition that holds a name ("Igor Konashenkov, the
 ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
-Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name; a
-pronoun takes the most recent compatible named speaker; a description takes the latest entity named
-with all its words ("the Russian major general"); generic groups ("Critics", "Police") and other
-descriptions stay unresolved.
+Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name. A mention
+that names nobody (a pronoun, a description: "she", "the company", "the Russian major general") takes the entity
+the learned antecedent scorer (``antecedents``) picks among those named before it, or none; generic groups
+("Critics", "Police") are descriptions too.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from quoteattr.data.schema import Span
+from quoteattr.systems.antecedents import Chooser, packaged_choice
 
 PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 GROUP_PRONOUNS = {"they", "it", "we", "them"}
@@ -188,6 +190,10 @@ class _Entity:
     name: str
     kind: str
     gender: str | None = None
+    words: set[str] = field(default_factory=set)
+    last: int = -1
+    mentions: int = 0
+    spoke: bool = False
 
 
 def _name_run(words: list[str]) -> list[str]:
@@ -265,63 +271,95 @@ def _before_affiliation(words: list[str]) -> list[str]:
 
 
 DESCRIPTION_STOPWORDS = LEADING | {"of", "for", "and", "in", "on", "at", "to", "by", "s"}
-
-
-def _described(mention: str, history: list[_Entity], seen_as: dict[int, set[str]]) -> _Entity | None:
-    """A description ("the Russian major general") → the latest entity named with all of its words
-    ("Major General Igor Konashenkov, the Russian Defense Ministry's spokesman"), else None."""
-    words = {w.lower() for w in _WORD.findall(mention)} - DESCRIPTION_STOPWORDS
-    if len(words) < 2:
-        return None
-    return next((e for e in reversed(history) if words <= seen_as.get(id(e), set())), None)
+WORDS_BEFORE = 2
+"""Words just before a mention that count as seen with its entity (a title outside the name: 'Judge Ana Ruiz')."""
 
 
 def resolve_mentions(
-    text: str, mentions: list[Span], context: Callable[[], list[tuple[Span, str]]] | None = None
+    text: str,
+    mentions: list[Span],
+    context: Callable[[], list[tuple[Span, str]]] | None = None,
+    chooser: Chooser = packaged_choice,
 ) -> list[tuple[str | None, str]]:
-    """(entity name or None, method) for each mention, processed in text order. ``context`` gives the other
-    people and organisations the article names ((span, "person" or "org"), e.g. ``named_mentions``); it is asked
-    for only when a mention is a pronoun, which then takes the nearest compatible one before it, speaker or not."""
+    """(entity name or None, method) for each mention, processed in text order. A mention that names nobody (a
+    pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
+    scorer by default). ``context`` gives the other people and organisations the article names ((span, "person" or
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a mention needs them."""
     entities: dict[str, _Entity] = {}
-    history: list[_Entity] = []
     results: dict[int, tuple[_Entity | None, str]] = {}
-    seen_as: dict[int, set[str]] = {}  # the words of every named mention of an entity
+    kinds = [mention_kind(text[start:end]) for start, end in mentions]
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    pronouns = PERSON_PRONOUNS.keys() | GROUP_PRONOUNS
-    if context is not None and any(text[s:e].strip().lower() in pronouns for s, e in mentions):
+    if context is not None and any(kind != "name" for kind in kinds):
         events += [(span, None, kind) for span, kind in context() if not _overlaps_any(span, mentions)]
+    latest_speaker: _Entity | None = None
     for span, index, kind in sorted(events, key=lambda event: event[0]):
         mention = text[span[0] : span[1]]
-        if index is None:  # a name no quote is linked to: only a pronoun's antecedent, never a speaker's name
+        if index is None:  # a name no quote is linked to: only an antecedent, never a speaker's name
             found = _named(mention, entities, kind, _gender_before(text, span[0]), grow=False)
-            if found is not None:
-                history.append(found)
+            _seen(found, text, span, spoke=False)
             continue
-        words = _WORD.findall(mention)
-        lower = [w.lower() for w in words]
-        if len(words) == 1 and lower[0] in PERSON_PRONOUNS:
-            gender = PERSON_PRONOUNS[lower[0]]
-            found = next((e for e in reversed(history) if e.kind == "person" and e.gender in (None, gender)), None)
-            if found is not None:
-                found.gender = gender
-                history.append(found)
-            results[index] = (found, "pronoun")
-            continue
-        if len(words) == 1 and lower[0] in GROUP_PRONOUNS:
-            found = next((e for e in reversed(history) if e.kind == "org"), None)
-            results[index] = (found, "pronoun")
-            continue
-        named = _named(mention, entities)
-        if named is None:
-            described = _described(mention, history, seen_as)
-            if described is not None:
-                history.append(described)
-            results[index] = (described, "description" if described else "unresolved")
-            continue
-        _remember(named, mention, history, seen_as)
-        results[index] = (named, "name")
+        if kinds[index] == "name":
+            found, method = _named(mention, entities), "name"
+        else:
+            found = _antecedent(mention, kinds[index], span, entities, latest_speaker, chooser)
+            method = ("pronoun" if kinds[index] != "description" else "description") if found else "unresolved"
+        _seen(found, text, span, spoke=True)
+        latest_speaker = found or latest_speaker
+        results[index] = (found, method)
     # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
+
+
+def mention_kind(mention: str) -> str:
+    """The kind of a mention: "name" when it names its speaker, else one of ``MENTION_KINDS``."""
+    words = [w.lower() for w in _WORD.findall(mention)]
+    if len(words) == 1 and words[0] in PERSON_PRONOUNS:
+        return "person_pronoun"
+    if len(words) == 1 and words[0] in GROUP_PRONOUNS:
+        return "group_pronoun"
+    return "name" if _name_run(_naming_words(mention)) else "description"
+
+
+def _antecedent(
+    mention: str,
+    kind: str,
+    span: Span,
+    entities: dict[str, _Entity],
+    latest_speaker: _Entity | None,
+    chooser: Chooser,
+) -> _Entity | None:
+    """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it."""
+    gender = PERSON_PRONOUNS.get(mention.strip().lower()) if kind == "person_pronoun" else None
+    agrees = lambda entity: gender is None or entity.gender in (None, gender)  # noqa: E731 (a pronoun's gender)
+    candidates = sorted(
+        (e for e in {id(e): e for e in entities.values()}.values() if e.last >= 0 and agrees(e)), key=lambda e: -e.last
+    )
+    content = [w for w in (_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(mention)) if w]
+    content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
+    rows = []
+    for rank, entity in enumerate(candidates):
+        shared = sum(w in entity.words for w in content)
+        rows.append(
+            {
+                "person": float(entity.kind == "person"),
+                "gender_match": float(gender is not None and entity.gender == gender),
+                "head_match": float(kind == "description" and bool(content) and content[-1] in entity.words),
+                "word_overlap": shared / len(content) if kind == "description" and content else 0.0,
+                "unseen_words": float(len(content) - shared) if kind == "description" else 0.0,
+                "organisation_word": float(bool(content) and content[-1] in ORG_WORDS and entity.kind == "org"),
+                "recency": math.log1p(rank),
+                "distance": math.log1p(max(0, span[0] - entity.last) / 100),
+                "spoke": float(entity.spoke),
+                "latest_speaker": float(entity is latest_speaker),
+                "mentions": math.log1p(entity.mentions),
+                "content_words": float(len(content)),
+            }
+        )
+    chosen = chooser(kind, [entity.name for entity in candidates], rows)
+    found = None if chosen is None else candidates[chosen]
+    if found is not None and gender is not None and found.kind == "person" and found.gender is None:
+        found.gender = gender
+    return found
 
 
 def _named(
@@ -352,10 +390,13 @@ def _named(
     return entity
 
 
-def _remember(entity: _Entity | None, mention: str, history: list[_Entity], seen_as: dict[int, set[str]]) -> None:
-    if entity is not None:
-        history.append(entity)
-        seen_as.setdefault(id(entity), set()).update(w.lower() for w in _WORD.findall(mention))
+def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
+    """Note a mention of ``entity``: its words and the few before it, where and whether it was a speaker's."""
+    if entity is None:
+        return
+    before = _WORD.findall(text[max(0, span[0] - 40) : span[0]])[-WORDS_BEFORE:]
+    entity.words.update(_POSSESSIVE.sub("", w.lower()) for w in [*before, *_WORD.findall(text[span[0] : span[1]])])
+    entity.last, entity.mentions, entity.spoke = span[0], entity.mentions + 1, entity.spoke or spoke
 
 
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")

@@ -1,0 +1,100 @@
+"""Choosing the entity a pronoun or a description speaker refers to: a pair scorer over the mention and each entity
+named before it, with a 'none' option, learned from hand-labelled speaker entities (``training/train_antecedents.py``
+writes the packaged weights). It replaces the rules that took the latest compatible entity."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+MENTION_KINDS = ("person_pronoun", "group_pronoun", "description")
+"""A mention that names nobody: 'he'/'she', 'it'/'they'/'we', or a description ('the company', 'the judge')."""
+FEATURES = (
+    "person",
+    "gender_match",
+    "head_match",
+    "word_overlap",
+    "unseen_words",
+    "organisation_word",
+    "recency",
+    "distance",
+    "spoke",
+    "latest_speaker",
+    "mentions",
+)
+"""What the scorer sees of a (mention, candidate) pair: the candidate is a person; its known gender is a pronoun's
+(a known other gender rules a candidate out); the mention's last word, or the share of its words, was seen with the
+candidate (in its mentions or just before them: 'Judge Ana Ruiz'), and how many of its words were not ('the
+Syrian general' after 'the Russian general'); the mention's last word is an organisation's ('the union') and the
+candidate an organisation; how many candidates were mentioned since (log); the characters
+since its latest mention (log of hundreds); it was linked as a speaker before; it is the latest speaker; how often it
+was mentioned (log)."""
+SCORER_FILE = "antecedent_scorer.json"
+
+Chooser = Callable[[str, list[str], list[dict[str, float]]], "int | None"]
+"""(mention kind, candidates' names, candidates' features) → the index of the chosen candidate, or None. A row
+may hold more than ``FEATURES``: ``content_words``, the mention's word count without stopwords (the rules use it)."""
+
+
+@dataclass(frozen=True)
+class AntecedentScorer:
+    """A linear score per candidate (weights per mention kind) against a learned score of 'none of them'."""
+
+    weights: dict[str, dict[str, float]]
+    none: dict[str, float]
+
+    def scores(self, kind: str, rows: list[dict[str, float]]) -> list[float]:
+        weights = self.weights[kind]
+        return [sum(weights[name] * row[name] for name in FEATURES) for row in rows]
+
+    def choose(self, kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+        """The best-scoring candidate, or None when 'none' outscores it (or there is no candidate)."""
+        if not rows:
+            return None
+        scores = self.scores(kind, rows)
+        best = max(range(len(rows)), key=scores.__getitem__)
+        return best if scores[best] > self.none[kind] else None
+
+    def probabilities(self, kind: str, rows: list[dict[str, float]]) -> list[float]:
+        """Softmax over 'none' (first) and the candidates: what training fits."""
+        scores = [self.none[kind], *self.scores(kind, rows)]
+        top = max(scores)
+        exps = [math.exp(score - top) for score in scores]
+        return [value / sum(exps) for value in exps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), "weights": self.weights, "none": self.none}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> AntecedentScorer:
+        if values.get("features") != list(FEATURES):
+            raise ValueError(f"antecedent scorer features {values.get('features')} are not {list(FEATURES)}")
+        return cls({kind: dict(values["weights"][kind]) for kind in MENTION_KINDS}, dict(values["none"]))
+
+
+@lru_cache(maxsize=1)
+def packaged_scorer() -> AntecedentScorer:
+    """The scorer shipped with quoteattr (learned from the embedded gold's train split)."""
+    text = resources.files("quoteattr.systems").joinpath(SCORER_FILE).read_text(encoding="utf-8")
+    return AntecedentScorer.from_dict(json.loads(text)["scorer"])
+
+
+def packaged_choice(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+    return packaged_scorer().choose(kind, names, rows)
+
+
+def nearest_compatible(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+    """The rules the scorer replaced, as a chooser: a pronoun takes the latest compatible entity (a person of its
+    gender, or an organisation); a description the latest entity seen with all of its words (two or more)."""
+    if kind == "person_pronoun":
+        fits = [i for i, row in enumerate(rows) if row["person"]]
+    elif kind == "group_pronoun":
+        fits = [i for i, row in enumerate(rows) if not row["person"]]
+    else:
+        fits = [i for i, row in enumerate(rows) if row["word_overlap"] == 1.0 and row["content_words"] >= 2]
+    return min(fits, key=lambda i: rows[i]["recency"]) if fits else None

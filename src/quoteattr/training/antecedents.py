@@ -1,0 +1,122 @@
+"""Fitting the antecedent scorer on hand-labelled speaker entities: every pronoun or description speaker of the gold
+articles, its candidates as the resolver sees them (speakers before it and the article's named people and
+organisations outside quotes), and the candidate the gold names, or none; scored by entity F1 given gold mentions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+
+from quoteattr.data.schema import Article, Span, overlaps_any
+from quoteattr.evaluation.scoring import prf, same_entity
+from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, Chooser
+from quoteattr.systems.entity_mentions import named_mentions
+from quoteattr.systems.mention_resolver import mention_kind, resolve_mentions
+
+L2_CHOICES = (0.001, 0.01, 0.1)
+"""Weight penalties tried; the one with the best validation F1 is kept."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One mention to resolve: its kind, its candidates' features, and the gold candidate (None: none of them)."""
+
+    kind: str
+    rows: list[dict[str, float]]
+    target: int | None
+
+
+def speaker_mentions(article: Article) -> tuple[list[Span], dict[Span, str | None]]:
+    """The gold speaker mentions in text order, and the entity the gold gives each."""
+    entities = {quote.speaker: quote.speaker_entity for quote in article.quotes if quote.speaker}
+    return sorted(entities), entities
+
+
+def outside_quotes(article: Article):
+    """The article's named people and organisations outside its gold quotes (as the model's resolver gets them)."""
+    contents = [span for quote in article.quotes for span in quote.spans]
+    return lambda: [m for m in named_mentions(article.text) if not overlaps_any(m[0], contents)]
+
+
+class _GoldChoice:
+    """A chooser that records each choice's features and picks the candidate the gold names (teacher forcing)."""
+
+    def __init__(self, gold_names: list[str | None]) -> None:
+        self.pending = list(gold_names)
+        self.examples: list[Example] = []
+
+    def __call__(self, kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+        gold = self.pending.pop(0)
+        target = next((i for i, name in enumerate(names) if gold and same_entity(name, gold)), None)
+        self.examples.append(Example(kind, rows, target))
+        return target
+
+
+def gold_examples(articles: Iterable[Article]) -> list[Example]:
+    """Every pronoun and description speaker mention of ``articles`` as a training example."""
+    examples = []
+    for article in articles:
+        mentions, entities = speaker_mentions(article)
+        needing = [entities[m] for m in mentions if mention_kind(article.text[m[0] : m[1]]) != "name"]
+        recorder = _GoldChoice(needing)
+        resolve_mentions(article.text, mentions, outside_quotes(article), recorder)
+        examples.extend(recorder.examples)
+    return examples
+
+
+def fit(examples: list[Example], l2: float, steps: int = 300) -> AntecedentScorer:
+    """Weights per mention kind and a 'none' score per kind, by cross-entropy over none and the candidates."""
+    torch.manual_seed(0)
+    weights = torch.zeros(len(MENTION_KINDS), len(FEATURES), requires_grad=True)
+    none = torch.zeros(len(MENTION_KINDS), requires_grad=True)
+    batches = [
+        (
+            MENTION_KINDS.index(e.kind),
+            torch.tensor([[row[name] for name in FEATURES] for row in e.rows]).reshape(-1, len(FEATURES)),
+            0 if e.target is None else e.target + 1,
+        )
+        for e in examples
+    ]
+    optimiser = torch.optim.LBFGS([weights, none], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        optimiser.zero_grad()
+        total = l2 * weights.pow(2).sum()
+        for kind, features, target in batches:
+            scores = torch.cat([none[kind : kind + 1], features @ weights[kind]])
+            total = total + torch.nn.functional.cross_entropy(scores.unsqueeze(0), torch.tensor([target])) / len(
+                batches
+            )
+        total.backward()
+        return total
+
+    optimiser.step(loss)
+    return AntecedentScorer(
+        {kind: dict(zip(FEATURES, map(float, weights[k].detach().tolist()))) for k, kind in enumerate(MENTION_KINDS)},
+        {kind: float(none[k].detach()) for k, kind in enumerate(MENTION_KINDS)},
+    )
+
+
+def entity_f1s(articles: Iterable[Article], chooser: Chooser) -> dict[str, float]:
+    """Speaker entity F1 of the resolver on the gold speaker mentions, by the mention's kind ('pronoun' for both
+    pronoun kinds, 'description', 'name') and over all: a mention counts where gold or resolver names an entity."""
+    counts: Counter = Counter()
+    for article in articles:
+        mentions, entities = speaker_mentions(article)
+        resolved = resolve_mentions(article.text, mentions, outside_quotes(article), chooser)
+        for mention, (name, _) in zip(mentions, resolved):
+            kind = mention_kind(article.text[mention[0] : mention[1]]).replace("person_", "").replace("group_", "")
+            gold = entities[mention]
+            right = bool(name and gold and same_entity(name, gold))
+            for group in (kind, "all"):
+                counts[group, "right"] += right
+                counts[group, "predicted"] += bool(name)
+                counts[group, "gold"] += bool(gold)
+    groups = ("pronoun", "description", "name", "all")
+    return {
+        group: round(prf(*(counts[group, key] for key in ("right", "right", "predicted", "gold")))[2], 4)
+        for group in groups
+    }
