@@ -10,6 +10,8 @@ pass; only the step differs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from unittest import mock
@@ -32,6 +34,14 @@ def closed_previous_option(linker: torch.nn.Module) -> None:
     linker._previous_column = lambda *args: torch.full_like(score(*args), -torch.inf)
 
 
+@contextmanager
+def antecedents_by_rule() -> Iterator[None]:
+    """Speaker entities resolved, inside the block, by the rules the antecedent scorer replaced."""
+    rules = partial(mention_resolver.resolve_mentions, chooser=nearest_compatible)
+    with mock.patch.object(assembly, "resolve_mentions", rules):
+        yield
+
+
 def scores(attributor: QuoteAttributor, gold: list, analysed: list, without_named: bool = False) -> dict[str, float]:
     predicted = [
         attributor.attribute(article, replace(analysis, named=[]) if without_named else analysis)
@@ -50,8 +60,7 @@ def report(checkpoint: str, gold_path: str) -> dict:
     attributor = QuoteAttributor.from_pretrained(checkpoint)
     analysed = list(attributor.analyse(gold))
     rows = {"checkpoint as shipped": scores(attributor, gold, analysed)}
-    rules = partial(mention_resolver.resolve_mentions, chooser=nearest_compatible)
-    with mock.patch.object(assembly, "resolve_mentions", rules):
+    with antecedents_by_rule():
         rows["the latest compatible antecedent instead of the learned scorer"] = scores(attributor, gold, analysed)
     rows["without named people as antecedents"] = scores(attributor, gold, analysed, without_named=True)
     if attributor.linker.previous_speaker:

@@ -98,6 +98,17 @@ def test_the_linker_ablation_turns_each_step_off_in_turn(untrained_checkpoint: P
     assert all(set(values) == {"speaker_entity", "attribution", "content_overlap"} for values in rows.values())
 
 
+def test_the_linker_ablations_rules_variant_resolves_by_the_rules():
+    from quoteattr.systems.model import assembly
+
+    text = "Major General Igor Konashenkov, the Russian spokesman, said so. The Syrian general disagreed."
+    mentions = [at(text, "Major General Igor Konashenkov, the Russian spokesman"), at(text, "The Syrian general")]
+    learned = assembly.resolve_mentions(text, mentions)[1][0]
+    with script("linker_ablation").antecedents_by_rule():
+        by_rule = assembly.resolve_mentions(text, mentions)[1][0]
+    assert (learned, by_rule) == ("Igor Konashenkov", None)  # the scorer's known error, which the rule avoids
+
+
 def test_the_assembly_ablation_scores_the_joiner_beside_the_rules_it_replaced(
     untrained_checkpoint: Path, gold, tmp_path: Path, capsys
 ):

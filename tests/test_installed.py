@@ -39,6 +39,8 @@ def test_installed_wheel_finds_its_package_data_and_builds(tmp_path: Path):
         "record = {'id': 'a', 'text': 'He said it.', 'quotes': [{'spans': [[3, 10]], 'type': 'indirect'}]}\n"
         "from quoteattr.training.model_card import TEMPLATE_PATH\n"
         f"assert str(TEMPLATE_PATH).startswith({str(site)!r}) and '{{{{ card_data }}}}' in TEMPLATE_PATH.read_text()\n"
+        "from quoteattr.systems.antecedents import packaged_scorer\n"
+        "assert packaged_scorer().none\n"
         "print(evaluate.load(METRIC_PATH).compute(predictions=[record], references=[record])['content_exact_f1'])\n"
     )
     result = subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import at
 from quoteattr.systems.mention_resolver import resolve_mentions
 
 
@@ -39,7 +40,7 @@ def test_names_come_from_the_part_of_the_mention_that_names(mention: str, name: 
     "mention",
     ["The Russian Defense Ministry's spokesman", "Critics", "Police", "the spokesman", "The Russian major general"],
 )
-def test_descriptions_and_generic_groups_stay_unresolved(mention: str):
+def test_descriptions_and_generic_groups_with_nobody_named_before_them_stay_unresolved(mention: str):
     assert resolve(f"{mention} said on Monday.", mention) == [None]
 
 
@@ -67,18 +68,26 @@ def test_a_description_takes_the_entity_named_with_its_words():
     assert resolve(text, *mentions) == ["Igor Konashenkov", "Igor Konashenkov", "Igor Konashenkov"]
 
 
+@pytest.mark.xfail(strict=True, reason="a known error of the learned scorer: a word never seen with the entity")
+def test_a_description_with_a_word_its_entity_was_never_seen_with_stays_unresolved():
+    text = "Major General Igor Konashenkov, the Russian spokesman, said so. The Syrian general disagreed."
+    assert resolve(text, "Major General Igor Konashenkov, the Russian spokesman", "The Syrian general")[1] is None
+
+
 def test_an_organisation_description_takes_the_organisation_of_its_word():
     text = "The Harbour Workers Union called a strike. Port owners said no. The union said it would not back down."
-    named = [("The Harbour Workers Union", "org")]
-    assert resolve_with_context(text, ["Port owners", "The union"], named) == [None, "Harbour Workers Union"]
+    mentions = ("The Harbour Workers Union", "Port owners", "The union")
+    assert resolve(text, *mentions) == ["Harbour Workers Union", None, "Harbour Workers Union"]
 
 
-def test_a_pronoun_never_takes_an_entity_of_the_other_gender():
-    text = "Mr. Tom Berg spoke first. Ann Lee was silent. Later she said no."
-    named = [("Tom Berg", "person"), ("Ann Lee", "person")]
-    assert resolve_with_context(text, ["she"], named) == ["Ann Lee"]
-    text = "Ann Lee was silent. Mr. Tom Berg spoke at length. Later she said no."
-    assert resolve_with_context(text, ["she"], [("Ann Lee", "person"), ("Tom Berg", "person")]) == ["Ann Lee"]
+def test_a_pronoun_takes_only_an_entity_that_agrees_with_it():
+    text = "Ann Lee was silent. Mr. Tom Berg spoke at length. Later she, tired, said no."
+    assert resolve_with_context(text, ["she,"], [("Ann Lee", "person"), ("Tom Berg", "person")]) == ["Ann Lee"]
+    text = "Ann Lee arrived at the Harbour Workers Union. She said no."
+    assert resolve_with_context(text, ["She"], [("Harbour Workers Union", "org")]) == [None]  # not an organisation
+    text = "The Harbour Workers Union met. Tom Berg said so. It said no."
+    named = [("Harbour Workers Union", "org")]
+    assert resolve_with_context(text, ["Tom Berg", "It"], named) == ["Tom Berg", "Harbour Workers Union"]
 
 
 def resolve_with_context(text: str, mentions: list[str], named: list[tuple[str, str]]) -> list[str | None]:
@@ -100,8 +109,18 @@ def test_a_pronoun_goes_to_the_nearest_named_person_before_it_speaker_or_not():
     assert resolve_with_context(text, ["Mayor Ann Lee", "he"], named) == ["Ann Lee", "Tom Barre"]
 
 
-def test_named_people_are_asked_for_only_when_a_pronoun_or_a_description_needs_them():
+def test_named_people_are_asked_for_only_when_a_pronoun_needs_them():
     asked = []
-    text = "Ann Lee said it would rain."
-    resolve_mentions(text, [(0, 7)], lambda: asked.append(True) or [])
+    text = "Ann Lee said it would rain. The union agreed. Then she left."
+    resolve_mentions(text, [(0, 7), at(text, "The union")], lambda: asked.append(True) or [])
     assert asked == []
+    resolve_mentions(text, [(0, 7), at(text, "she")], lambda: asked.append(True) or [])
+    assert asked == [True]
+
+
+def test_a_name_resolves_alike_whether_a_description_speaks_or_not():
+    text = "Bill Clinton spoke in 1998. Officials said little. Hillary Clinton said more."
+    named = lambda: [((0, 12), "person")]  # noqa: E731
+    alone = resolve_mentions(text, [at(text, "Hillary Clinton")], named)
+    beside = resolve_mentions(text, [at(text, "Officials"), at(text, "Hillary Clinton")], named)
+    assert alone[0] == beside[1] == ("Hillary Clinton", "name")

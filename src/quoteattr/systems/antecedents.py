@@ -85,14 +85,16 @@ def packaged_scorer() -> AntecedentScorer:
 
 
 def packaged_choice(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+    """The packaged scorer's choice: ``resolve_mentions``' default chooser."""
     return packaged_scorer().choose(kind, names, rows)
 
 
 def nearest_compatible(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
-    """The rules the scorer replaced, as a chooser: a pronoun takes the latest compatible entity (a person of its
-    gender, or an organisation); a description the latest entity seen with all of its words (two or more)."""
+    """The rules the scorer replaced, as a chooser over the same candidates (those that agree with the mention) and
+    the same words seen with them: a pronoun takes the latest candidate ('it', 'they', 'we': the latest
+    organisation); a description the latest candidate seen with all of its words (two or more)."""
     if kind == "person_pronoun":
-        fits = [i for i, row in enumerate(rows) if row["person"]]
+        fits = list(range(len(rows)))
     elif kind == "group_pronoun":
         fits = [i for i, row in enumerate(rows) if not row["person"]]
     else:

@@ -1,5 +1,5 @@
-"""Every person and organisation an article names, from spaCy's named entities: the antecedents a pronoun
-speaker may have besides the speakers linked so far ("Coach Hana Ito was blunt. '…,' she said.")."""
+"""Every person and organisation an article names, from spaCy's named entities: the antecedents a pronoun or a
+description speaker may have besides the speakers linked so far ("Coach Hana Ito was blunt. '…,' she said.")."""
 
 from __future__ import annotations
 

@@ -284,12 +284,13 @@ def resolve_mentions(
     """(entity name or None, method) for each mention, processed in text order. A mention that names nobody (a
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
     scorer by default). ``context`` gives the other people and organisations the article names ((span, "person" or
-    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a mention needs them."""
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun needs them
+    (a speaker's name may join one of them, so an article without pronoun speakers resolves its names alone)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    if context is not None and any(kind != "name" for kind in kinds):
+    if context is not None and any(kind.endswith("_pronoun") for kind in kinds):
         events += [(span, None, kind) for span, kind in context() if not _overlaps_any(span, mentions)]
     latest_speaker: _Entity | None = None
     for span, index, kind in sorted(events, key=lambda event: event[0]):
@@ -302,7 +303,7 @@ def resolve_mentions(
             found, method = _named(mention, entities), "name"
         else:
             found = _antecedent(mention, kinds[index], span, entities, latest_speaker, chooser)
-            method = ("pronoun" if kinds[index] != "description" else "description") if found else "unresolved"
+            method = "pronoun" if kinds[index] != "description" else "description" if found else "unresolved"
         _seen(found, text, span, spoke=True)
         latest_speaker = found or latest_speaker
         results[index] = (found, method)
@@ -328,13 +329,14 @@ def _antecedent(
     latest_speaker: _Entity | None,
     chooser: Chooser,
 ) -> _Entity | None:
-    """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it."""
-    gender = PERSON_PRONOUNS.get(mention.strip().lower()) if kind == "person_pronoun" else None
-    agrees = lambda entity: gender is None or entity.gender in (None, gender)  # noqa: E731 (a pronoun's gender)
+    """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it that agree
+    with it: 'he' and 'she' a person not known to be of the other gender, 'it' an organisation."""
+    words = [w.lower() for w in _WORD.findall(mention)]
+    gender = PERSON_PRONOUNS.get(words[0]) if kind == "person_pronoun" else None
     candidates = sorted(
-        (e for e in {id(e): e for e in entities.values()}.values() if e.last >= 0 and agrees(e)), key=lambda e: -e.last
+        (e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender)), key=lambda e: -e.last
     )
-    content = [w for w in (_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(mention)) if w]
+    content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
     content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
     rows = []
     for rank, entity in enumerate(candidates):
@@ -360,6 +362,12 @@ def _antecedent(
     if found is not None and gender is not None and found.kind == "person" and found.gender is None:
         found.gender = gender
     return found
+
+
+def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None) -> bool:
+    if kind == "person_pronoun":
+        return entity.kind == "person" and entity.gender in (None, gender)
+    return entity.kind == "org" if words == ["it"] else True  # "they" may be one person
 
 
 def _named(

@@ -5,7 +5,7 @@ organisations outside quotes), and the candidate the gold names, or none; scored
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -35,7 +35,7 @@ def speaker_mentions(article: Article) -> tuple[list[Span], dict[Span, str | Non
     return sorted(entities), entities
 
 
-def outside_quotes(article: Article):
+def outside_quotes(article: Article) -> Callable[[], list[tuple[Span, str]]]:
     """The article's named people and organisations outside its gold quotes (as the model's resolver gets them)."""
     contents = [span for quote in article.quotes for span in quote.spans]
     return lambda: [m for m in named_mentions(article.text) if not overlaps_any(m[0], contents)]
@@ -50,7 +50,8 @@ class _GoldChoice:
 
     def __call__(self, kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
         gold = self.pending.pop(0)
-        target = next((i for i, name in enumerate(names) if gold and same_entity(name, gold)), None)
+        exact = [i for i, name in enumerate(names) if gold and name.lower() == gold.lower()]
+        target = next(iter(exact), next((i for i, name in enumerate(names) if gold and same_entity(name, gold)), None))
         self.examples.append(Example(kind, rows, target))
         return target
 
@@ -69,7 +70,6 @@ def gold_examples(articles: Iterable[Article]) -> list[Example]:
 
 def fit(examples: list[Example], l2: float, steps: int = 300) -> AntecedentScorer:
     """Weights per mention kind and a 'none' score per kind, by cross-entropy over none and the candidates."""
-    torch.manual_seed(0)
     weights = torch.zeros(len(MENTION_KINDS), len(FEATURES), requires_grad=True)
     none = torch.zeros(len(MENTION_KINDS), requires_grad=True)
     batches = [
@@ -103,7 +103,7 @@ def fit(examples: list[Example], l2: float, steps: int = 300) -> AntecedentScore
 def entity_f1s(articles: Iterable[Article], chooser: Chooser) -> dict[str, float]:
     """Speaker entity F1 of the resolver on the gold speaker mentions, by the mention's kind ('pronoun' for both
     pronoun kinds, 'description', 'name') and over all: a mention counts where gold or resolver names an entity."""
-    counts: Counter = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     for article in articles:
         mentions, entities = speaker_mentions(article)
         resolved = resolve_mentions(article.text, mentions, outside_quotes(article), chooser)

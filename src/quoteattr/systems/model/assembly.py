@@ -181,8 +181,8 @@ def _resolve_entities(
     text: str, quotes: list[Quote], inherits: dict[int, int], context: Callable[[], list] | None
 ) -> None:
     """Give each quote its speaker's entity: mentions resolved together (with the article's named people outside
-    the quotes as pronoun antecedents); a continuation (``inherits``: quote → its previous quote) takes the
-    previous quote's, in text order, so a chain of continuations takes the first speaker."""
+    the quotes as antecedents of pronouns and descriptions); a continuation (``inherits``: quote → its previous
+    quote) takes the previous quote's, in text order, so a chain of continuations takes the first speaker."""
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     contents = [span for quote in quotes for span in quote.spans]
     outside = None if context is None else lambda: [m for m in context() if not overlaps_any(m[0], contents)]
