@@ -30,8 +30,6 @@ def test_the_scorer_takes_the_best_candidate_unless_none_scores_higher():
     assert scorer(none=1.0).choose("description", ["a", "b", "c"], rows) == 1
     assert scorer(none=3.0).choose("description", ["a", "b", "c"], rows) is None
     assert scorer(none=0.0).choose("description", [], []) is None
-    probabilities = scorer(none=1.0).probabilities("description", rows)
-    assert sum(probabilities) == pytest.approx(1.0) and probabilities.index(max(probabilities)) == 2  # none first
 
 
 def test_a_scorer_of_other_features_is_refused():

@@ -5,7 +5,6 @@ writes the packaged weights). It replaces the rules that took the latest compati
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,13 +58,6 @@ class AntecedentScorer:
         scores = self.scores(kind, rows)
         best = max(range(len(rows)), key=scores.__getitem__)
         return best if scores[best] > self.none[kind] else None
-
-    def probabilities(self, kind: str, rows: list[dict[str, float]]) -> list[float]:
-        """Softmax over 'none' (first) and the candidates: what training fits."""
-        scores = [self.none[kind], *self.scores(kind, rows)]
-        top = max(scores)
-        exps = [math.exp(score - top) for score in scores]
-        return [value / sum(exps) for value in exps]
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(FEATURES), "weights": self.weights, "none": self.none}

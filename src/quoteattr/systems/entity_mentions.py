@@ -3,9 +3,10 @@ description speaker may have besides the speakers linked so far ("Coach Hana Ito
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
-from quoteattr.data.schema import Span
+from quoteattr.data.schema import Span, overlaps_any
 
 KINDS = {"PERSON": "person", "ORG": "org", "GPE": "org", "NORP": "org"}
 """spaCy labels → the resolver's kinds (a country or a people speaks as a group: "it", "they")."""
@@ -36,3 +37,11 @@ def named_mentions(text: str) -> list[tuple[Span, str]]:
                 if end > entity.start_char:
                     found.append(((start + entity.start_char, start + end), KINDS[entity.label_]))
     return found
+
+
+def outside(
+    context: Callable[[], list[tuple[Span, str]]], contents: list[Span]
+) -> Callable[[], list[tuple[Span, str]]]:
+    """``context``'s named mentions that lie outside ``contents`` (a name inside a quote is not an antecedent), still
+    asked for only when called."""
+    return lambda: [mention for mention in context() if not overlaps_any(mention[0], contents)]

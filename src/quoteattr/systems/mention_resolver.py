@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from quoteattr.data.schema import Span
+from quoteattr.data.schema import Span, overlaps_any
 from quoteattr.systems.antecedents import Chooser, packaged_choice
 
 PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
@@ -291,7 +291,7 @@ def resolve_mentions(
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
     if context is not None and any(kind.endswith("_pronoun") for kind in kinds):
-        events += [(span, None, kind) for span, kind in context() if not _overlaps_any(span, mentions)]
+        events += [(span, None, kind) for span, kind in context() if not overlaps_any(span, mentions)]
     latest_speaker: _Entity | None = None
     for span, index, kind in sorted(events, key=lambda event: event[0]):
         mention = text[span[0] : span[1]]
@@ -414,7 +414,3 @@ def _gender_before(text: str, start: int) -> str | None:
     """ "m" or "f" from an honorific just before a name ("Mrs. Okafor"), else None."""
     honorific = _HONORIFIC.search(text[max(0, start - 6) : start])
     return None if honorific is None else ("m" if honorific.group(1) == "Mr" else "f")
-
-
-def _overlaps_any(span: Span, others: list[Span]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in others)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
-from quoteattr.data.schema import Article, Span, overlaps_any
+from quoteattr.data.schema import Article, Span
 from quoteattr.evaluation.scoring import prf, same_entity
 from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, Chooser
-from quoteattr.systems.entity_mentions import named_mentions
+from quoteattr.systems.entity_mentions import named_mentions, outside
 from quoteattr.systems.mention_resolver import mention_kind, resolve_mentions
 
 L2_CHOICES = (0.001, 0.01, 0.1)
@@ -37,8 +38,13 @@ def speaker_mentions(article: Article) -> tuple[list[Span], dict[Span, str | Non
 
 def outside_quotes(article: Article) -> Callable[[], list[tuple[Span, str]]]:
     """The article's named people and organisations outside its gold quotes (as the model's resolver gets them)."""
-    contents = [span for quote in article.quotes for span in quote.spans]
-    return lambda: [m for m in named_mentions(article.text) if not overlaps_any(m[0], contents)]
+    return outside(lambda: list(_named_in(article.text)), [span for quote in article.quotes for span in quote.spans])
+
+
+@lru_cache(maxsize=1024)
+def _named_in(text: str) -> tuple[tuple[Span, str], ...]:
+    """spaCy's entities of an article, found once however many fits and choosers score it."""
+    return tuple(named_mentions(text))
 
 
 class _GoldChoice:
@@ -51,7 +57,8 @@ class _GoldChoice:
     def __call__(self, kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
         gold = self.pending.pop(0)
         exact = [i for i, name in enumerate(names) if gold and name.lower() == gold.lower()]
-        target = next(iter(exact), next((i for i, name in enumerate(names) if gold and same_entity(name, gold)), None))
+        matching = exact or [i for i, name in enumerate(names) if gold and same_entity(name, gold)]
+        target = matching[0] if matching else None
         self.examples.append(Example(kind, rows, target))
         return target
 
@@ -107,8 +114,8 @@ def entity_f1s(articles: Iterable[Article], chooser: Chooser) -> dict[str, float
     for article in articles:
         mentions, entities = speaker_mentions(article)
         resolved = resolve_mentions(article.text, mentions, outside_quotes(article), chooser)
-        for mention, (name, _) in zip(mentions, resolved):
-            kind = mention_kind(article.text[mention[0] : mention[1]]).replace("person_", "").replace("group_", "")
+        for mention, (name, method) in zip(mentions, resolved):
+            kind = "description" if method == "unresolved" else method  # "name", "pronoun" or "description"
             gold = entities[mention]
             right = bool(name and gold and same_entity(name, gold))
             for group in (kind, "all"):

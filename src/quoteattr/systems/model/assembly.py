@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from quoteattr.data.quotemarks import CLOSERS, OPENERS, STRAIGHT, inside_quotation, quote_type, quoted_regions
 from quoteattr.data.schema import Article, Quote, Span, entities_from_quotes, overlaps_any, trimmed_span
+from quoteattr.systems.entity_mentions import outside
 from quoteattr.systems.mention_resolver import resolve_mentions
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.systems.model.windows import ArticleTokens, central_window, char_span, token_range
@@ -185,8 +186,8 @@ def _resolve_entities(
     quote) takes the previous quote's, in text order, so a chain of continuations takes the first speaker."""
     mentions = sorted({q.speaker for q in quotes if q.speaker})
     contents = [span for quote in quotes for span in quote.spans]
-    outside = None if context is None else lambda: [m for m in context() if not overlaps_any(m[0], contents)]
-    names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions, outside))))
+    named = None if context is None else outside(context, contents)
+    names = dict(zip(mentions, (name for name, _ in resolve_mentions(text, mentions, named))))
     for quote in quotes:
         quote.speaker_entity = names.get(quote.speaker) if quote.speaker else None
     for index in sorted(inherits, key=lambda i: quotes[i].spans):
