@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -196,8 +195,10 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
     config = pre.parse_known_args(argv)[0].config
     if config:
         parser.full.set_defaults(**read_config(Path(config), parser.names))
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not has_accelerator():
-        parser.full.set_defaults(use_cpu=True)  # accelerate joins torchrun's processes into one gloo group on CPU
+    if not has_accelerator():
+        # CPU training says so: accelerate then joins torchrun's processes into one gloo group, and bf16 mixed
+        # precision (autocast on the CPU) is allowed
+        parser.full.set_defaults(use_cpu=True)
     if config:
         parser.full.source = config
         _parse(parser.full, ["--config", config])  # the file's own values, checked before the command line's
