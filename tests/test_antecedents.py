@@ -11,12 +11,12 @@ import pytest
 
 from conftest import ANNOTATIONS, ROOT, at
 from quoteattr.data.schema import Article, Quote
-from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, packaged_scorer
+from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, nearest_compatible, packaged_scorer
 from quoteattr.training.antecedents import Example, fit, gold_examples
 
 
 def row(**values: float) -> dict[str, float]:
-    return {name: values.get(name, 0.0) for name in FEATURES}
+    return {name: values.get(name, 0.0) for name in (*FEATURES, "content_words")}
 
 
 def scorer(none: float) -> AntecedentScorer:
@@ -62,7 +62,25 @@ def test_gold_examples_target_the_candidate_the_gold_names():
     pronoun, description = gold_examples([Article("a", text, quotes=quotes)])
     assert (pronoun.kind, description.kind) == ("person_pronoun", "description")
     assert len(pronoun.rows) == 1 and pronoun.target == 0  # Mr. Ravi Menon is a man: not a candidate for "she"
-    assert len(description.rows) == 2 and description.target is None  # the gold's entity is not named before
+    assert len(description.rows) == 3 and description.target is None  # the gold's entity is not named before
+    assert description.rows[-1]["new_entity"] == 1.0  # the new entity "Striker" is not the gold's either
+
+
+@pytest.mark.parametrize(("gold", "target"), [("Defence Ministry", "new"), ("Northland Defence Ministry", None)])
+def test_a_description_targets_its_new_entity_only_when_its_own_name_is_the_golds(gold: str, target):
+    """'the defence ministry' names a new entity when the gold calls it that; not when the gold's name only holds
+    its words (the text names it later: that is no new entity, and the partial match would reward a bare noun)."""
+    text = 'Officials met in Ostvik. "We are ready," the defence ministry said.'
+    quote = Quote([at(text, '"We are ready,"')], "direct", speaker=at(text, "the defence ministry"), speaker_entity=gold)
+    (example,) = gold_examples([Article("a", text, quotes=[quote])])
+    assert example.rows[-1]["new_entity"] == 1.0
+    assert example.target == (len(example.rows) - 1 if target == "new" else None)
+
+
+def test_the_rules_never_take_a_new_entity():
+    rows = [row(word_overlap=1.0, content_words=2.0), row(new_entity=1.0, content_words=2.0)]
+    assert nearest_compatible("description", ["Ostvik Ministry", "Defence Ministry"], rows) == 0
+    assert nearest_compatible("description", ["Defence Ministry"], rows[1:]) is None
 
 
 def load_script():

@@ -74,6 +74,17 @@ def test_a_description_with_a_word_its_entity_was_never_seen_with_stays_unresolv
     assert resolve(text, "Major General Igor Konashenkov, the Russian spokesman", "The Syrian general")[1] is None
 
 
+def test_a_definite_organisation_description_named_nowhere_before_is_a_new_entity():
+    """'the defence ministry' names an organisation of its own, which 'the ministry' then refers to; a headline's
+    bare 'union' or a person's description does not (the text names them, if at all, elsewhere)."""
+    text = (
+        "Strike looms, union warns. The defence ministry said the base would close. A spokesman for the navy disagreed. "
+        "The ministry said it was final."
+    )
+    mentions = ("union", "The defence ministry", "A spokesman for the navy", "The ministry")
+    assert resolve(text, *mentions) == [None, "Defence Ministry", None, "Defence Ministry"]
+
+
 def test_an_organisation_description_takes_the_organisation_of_its_word():
     text = "The Harbour Workers Union called a strike. Port owners said no. The union said it would not back down."
     mentions = ("The Harbour Workers Union", "Port owners", "The union")

@@ -1,6 +1,7 @@
 """Learn the antecedent scorer (which entity a pronoun or description speaker refers to) from the hand-labelled
 speaker entities of the embedded gold's train split, keep the weight penalty that scores best on its validation
-split, and report speaker entity F1 given gold mentions beside the rules it replaced (the latest compatible entity).
+split, and report speaker entity F1 given gold mentions beside the rules it replaced (the latest compatible entity)
+and beside itself without its new-entity option (a description naming an organisation never named before it).
 
     python training/train_antecedents.py --output src/quoteattr/systems/antecedent_scorer.json
 """
@@ -15,7 +16,7 @@ from quoteattr.data.errors import InputError, exit_status
 from quoteattr.data.writers import show_result, write_json
 from quoteattr.dataset.store import split_articles
 from quoteattr.labelstudio.annotations import load_gold
-from quoteattr.systems.antecedents import nearest_compatible
+from quoteattr.systems.antecedents import nearest_compatible, without_new_entity
 from quoteattr.training.antecedents import L2_CHOICES, entity_f1s, fit, gold_examples
 
 SCRIPT = "training/train_antecedents.py"
@@ -41,7 +42,11 @@ def report(annotations: str, output: str, seed: int, argv: list[str]) -> dict:
             "scorer": scorer.to_dict(),
         },
     )
-    variants = {"latest compatible entity (the rules replaced)": nearest_compatible, "learned scorer": scorer.choose}
+    variants = {
+        "latest compatible entity (the rules replaced)": nearest_compatible,
+        "learned scorer, no new entities": without_new_entity(scorer.choose),
+        "learned scorer": scorer.choose,
+    }
     return {
         "checkpoint": "the speaker resolver (any checkpoint)",
         "gold": f"{annotations}, gold speaker mentions",

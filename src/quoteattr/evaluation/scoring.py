@@ -78,7 +78,8 @@ def prf(tp_pred: float, tp_gold: float, n_pred: float, n_gold: float) -> tuple[f
     return precision, recall, f1
 
 
-def _norm_name(name: str) -> str:
+def normalised_name(name: str) -> str:
+    """An entity name lower-cased, without possessives, punctuation or "the" ("the Teachers’ Union" → "teachers union")."""
     name = re.sub(r"[’']s\b", "", name.lower())
     words = [w for w in re.findall(r"\w+", name) if w != "the"]
     return " ".join(words)
@@ -87,7 +88,7 @@ def _norm_name(name: str) -> str:
 def same_entity(a: str, b: str) -> bool:
     """Names agree when equal after normalisation or when one is a whole-word part of the other
     ("Konashenkov" ~ "Igor Konashenkov")."""
-    x, y = _norm_name(a), _norm_name(b)
+    x, y = normalised_name(a), normalised_name(b)
     if not x or not y:
         return False
     return x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} "

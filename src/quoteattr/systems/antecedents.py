@@ -1,6 +1,8 @@
 """Choosing the entity a pronoun or a description speaker refers to: a pair scorer over the mention and each entity
-named before it, with a 'none' option, learned from hand-labelled speaker entities (``training/train_antecedents.py``
-writes the packaged weights). It replaces the rules that took the latest compatible entity."""
+named before it, with a 'none' option and, for a description, a 'new entity' option (the description names an
+organisation never named before it: 'the defence ministry'), learned from hand-labelled speaker entities
+(``training/train_antecedents.py`` writes the packaged weights). It replaces the rules that took the latest compatible
+entity."""
 
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ FEATURES = (
     "spoke",
     "latest_speaker",
     "mentions",
+    "new_entity",
+    "new_organisation",
+    "new_modified",
+    "new_definite",
 )
 """What the scorer sees of a (mention, candidate) pair: the candidate is a person; its known gender is a pronoun's
 (a known other gender rules a candidate out); the mention's last word, or the share of its words, was seen with the
@@ -32,7 +38,9 @@ candidate (in its mentions or just before them: 'Judge Ana Ruiz'), and how many 
 Syrian general' after 'the Russian general'); the mention's last word is an organisation's ('the union') and the
 candidate an organisation; how many candidates were mentioned since (log); the characters
 since its latest mention (log of hundreds); it was linked as a speaker before; it is the latest speaker; how often it
-was mentioned (log)."""
+was mentioned (log). The 'new entity' row of a description has only the last four: it is that row; the
+description's last word is an organisation's; it has words before that last one ('the defence ministry', not 'the
+ministry'); it starts with 'the' (a headline's bare 'union' names an organisation the text names later)."""
 SCORER_FILE = "antecedent_scorer.json"
 
 Chooser = Callable[[str, list[str], list[dict[str, float]]], "int | None"]
@@ -81,10 +89,22 @@ def packaged_choice(kind: str, names: list[str], rows: list[dict[str, float]]) -
     return packaged_scorer().choose(kind, names, rows)
 
 
+def without_new_entity(chooser: Chooser) -> Chooser:
+    """``chooser`` among the entities named before a mention only (a description's new-entity row left out)."""
+
+    def choose(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
+        if rows and rows[-1]["new_entity"]:  # the new-entity row comes last
+            names, rows = names[:-1], rows[:-1]
+        return chooser(kind, names, rows)
+
+    return choose
+
+
+@without_new_entity
 def nearest_compatible(kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
     """The rules the scorer replaced, as a chooser over the same candidates (those that agree with the mention) and
     the same words seen with them: a pronoun takes the latest candidate ('it', 'they', 'we': the latest
-    organisation); a description the latest candidate seen with all of its words (two or more)."""
+    organisation); a description the latest candidate seen with all of its words (two or more), never a new entity."""
     if kind == "person_pronoun":
         fits = list(range(len(rows)))
     elif kind == "group_pronoun":

@@ -6,8 +6,9 @@ Names are the last run of capitalised words in a mention ("Trump campaign manage
 ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
 Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name. A mention
 that names nobody (a pronoun, a description: "she", "the company", "the Russian major general") takes the entity
-the learned antecedent scorer (``antecedents``) picks among those named before it, or none; generic groups
-("Critics", "Police") are descriptions too.
+the learned antecedent scorer (``antecedents``) picks among those named before it, or none, or (a description) a new
+entity named by its own words ("the defence ministry" → "Defence Ministry"); generic groups ("Critics", "Police")
+are descriptions too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from quoteattr.data.schema import Span, overlaps_any
-from quoteattr.systems.antecedents import Chooser, packaged_choice
+from quoteattr.systems.antecedents import FEATURES, Chooser, packaged_choice
 
 PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 GROUP_PRONOUNS = {"they", "it", "we", "them"}
@@ -330,7 +331,8 @@ def _antecedent(
     chooser: Chooser,
 ) -> _Entity | None:
     """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it that agree
-    with it: 'he' and 'she' a person not known to be of the other gender, 'it' an organisation."""
+    with it ('he' and 'she' a person not known to be of the other gender, 'it' an organisation), or, for a
+    description, the new entity it names (its row comes after the candidates')."""
     words = [w.lower() for w in _WORD.findall(mention)]
     gender = PERSON_PRONOUNS.get(words[0]) if kind == "person_pronoun" else None
     candidates = sorted(
@@ -355,13 +357,43 @@ def _antecedent(
                 "latest_speaker": float(entity is latest_speaker),
                 "mentions": math.log1p(entity.mentions),
                 "content_words": float(len(content)),
+                "new_entity": 0.0,
+                "new_organisation": 0.0,
+                "new_modified": 0.0,
+                "new_definite": 0.0,
             }
         )
-    chosen = chooser(kind, [entity.name for entity in candidates], rows)
+    names = [entity.name for entity in candidates]
+    new_name = _own_name(_WORD.findall(mention)) if kind == "description" and content else None
+    if new_name:
+        names.append(new_name)
+        rows.append(
+            {
+                **dict.fromkeys(FEATURES, 0.0),
+                "new_entity": 1.0,
+                "new_organisation": float(content[-1] in ORG_WORDS),
+                "new_modified": float(len(content) > 1),
+                "new_definite": float(words[0] == "the"),
+                "content_words": float(len(content)),
+            }
+        )
+    chosen = chooser(kind, names, rows)
+    if chosen is not None and chosen == len(candidates):
+        return entities.setdefault(new_name.lower(), _Entity(new_name, "org"))
     found = None if chosen is None else candidates[chosen]
     if found is not None and gender is not None and found.kind == "person" and found.gender is None:
         found.gender = gender
     return found
+
+
+def _own_name(words: list[str]) -> str | None:
+    """The name a description gives a new entity: its words without the leading article or owner's possessive,
+    capitalised ("the city's water department" → "City Water Department"); None for a description of no word."""
+    words = [_POSSESSIVE.sub("", w) for w in words]
+    while words and words[0].lower() in LEADING:
+        words = words[1:]
+    named = [w if w.lower() in DESCRIPTION_STOPWORDS else w[:1].upper() + w[1:] for w in words if w]
+    return " ".join(named) or None
 
 
 def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None) -> bool:

@@ -1,6 +1,7 @@
 """Fitting the antecedent scorer on hand-labelled speaker entities: every pronoun or description speaker of the gold
 articles, its candidates as the resolver sees them (speakers before it and the article's named people and
-organisations outside quotes), and the candidate the gold names, or none; scored by entity F1 given gold mentions."""
+organisations outside quotes, and for a description the new entity it would name), and the candidate the gold names, or
+none; scored by entity F1 given gold mentions."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import lru_cache
 import torch
 
 from quoteattr.data.schema import Article, Span
-from quoteattr.evaluation.scoring import prf, same_entity
+from quoteattr.evaluation.scoring import normalised_name, prf, same_entity
 from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, Chooser
 from quoteattr.systems.entity_mentions import named_mentions, outside
 from quoteattr.systems.mention_resolver import mention_kind, resolve_mentions
@@ -56,8 +57,11 @@ class _GoldChoice:
 
     def __call__(self, kind: str, names: list[str], rows: list[dict[str, float]]) -> int | None:
         gold = self.pending.pop(0)
+        new = [bool(row["new_entity"]) for row in rows]
         exact = [i for i, name in enumerate(names) if gold and name.lower() == gold.lower()]
-        matching = exact or [i for i, name in enumerate(names) if gold and same_entity(name, gold)]
+        named = [i for i, name in enumerate(names) if gold and not new[i] and same_entity(name, gold)]
+        own = [i for i, name in enumerate(names) if gold and new[i] and normalised_name(name) == normalised_name(gold)]
+        matching = exact or named or own  # a new entity only when its own name is the gold's, not a part of it
         target = matching[0] if matching else None
         self.examples.append(Example(kind, rows, target))
         return target
