@@ -71,7 +71,8 @@ def test_a_description_targets_its_new_entity_only_when_its_own_name_is_the_gold
     """'the defence ministry' names a new entity when the gold calls it that; not when the gold's name only holds
     its words (the text names it later: that is no new entity, and the partial match would reward a bare noun)."""
     text = 'Officials met in Ostvik. "We are ready," the defence ministry said.'
-    quote = Quote([at(text, '"We are ready,"')], "direct", speaker=at(text, "the defence ministry"), speaker_entity=gold)
+    speaker = at(text, "the defence ministry")
+    quote = Quote([at(text, '"We are ready,"')], "direct", speaker=speaker, speaker_entity=gold)
     (example,) = gold_examples([Article("a", text, quotes=[quote])])
     assert example.rows[-1]["new_entity"] == 1.0
     assert example.target == (len(example.rows) - 1 if target == "new" else None)

@@ -78,8 +78,8 @@ def test_a_definite_organisation_description_named_nowhere_before_is_a_new_entit
     """'the defence ministry' names an organisation of its own, which 'the ministry' then refers to; a headline's
     bare 'union' or a person's description does not (the text names them, if at all, elsewhere)."""
     text = (
-        "Strike looms, union warns. The defence ministry said the base would close. A spokesman for the navy disagreed. "
-        "The ministry said it was final."
+        "Strike looms, union warns. The defence ministry said the base would close. "
+        "A spokesman for the navy disagreed. The ministry said it was final."
     )
     mentions = ("union", "The defence ministry", "A spokesman for the navy", "The ministry")
     assert resolve(text, *mentions) == [None, "Defence Ministry", None, "Defence Ministry"]

@@ -79,7 +79,7 @@ def prf(tp_pred: float, tp_gold: float, n_pred: float, n_gold: float) -> tuple[f
 
 
 def normalised_name(name: str) -> str:
-    """An entity name lower-cased, without possessives, punctuation or "the" ("the Teachers’ Union" → "teachers union")."""
+    """An entity name lower-cased, without possessives, punctuation or "the" ("the Teachers’ Union": teachers union)."""
     name = re.sub(r"[’']s\b", "", name.lower())
     words = [w for w in re.findall(r"\w+", name) if w != "the"]
     return " ".join(words)
