@@ -1,6 +1,6 @@
-"""Where a system's overlap-matched quotes lose their exact match: grouping (the fragments are not the gold's
-fragments: joined, split or a piece missing) or the tagger's edges (the same fragments, an edge off), and for
-edges, what lies between the predicted and the gold edge.
+"""Where a system's overlap-matched quotes lose their exact match: grouping (the fragments are not the gold's:
+one missing, or one too many, as when the sentence after a quote's cue is joined to it) or the tagger's edges (the
+same fragments, an edge off), and for edges, what lies between the predicted and the gold edge.
 
     python eval/exact_losses.py --gold outputs/polnear/dev.jsonl \
         --pred outputs/polnear/compare/outputs_polnear_model_final.jsonl
@@ -41,7 +41,7 @@ def loss(text: str, gold: Quote, pred: Quote) -> str | None:
     if gold.spans == pred.spans:
         return None
     if len(gold.spans) != len(pred.spans):
-        return "grouping: fragments joined" if len(pred.spans) < len(gold.spans) else "grouping: fragments split"
+        return "grouping: a fragment missing" if len(pred.spans) < len(gold.spans) else "grouping: a fragment too many"
     kinds = {edge_kind(text, g, p) for g, p in zip(gold.spans, pred.spans) if g != p}
     worst = max(kinds, key=["punctuation", "that", "1-2 words", "3+ words"].index)
     return f"edges: {worst}"

@@ -20,7 +20,7 @@ def script(name: str):
 
 
 def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Path, capsys):
-    text = 'Ann said that the plan would fail. "We will rebuild," Bo said, "every house." Cy said it rains.'
+    text = 'Ann said that the plan would fail. "We will rebuild," Bo said, "every house." Cy said it rains. "Go," Di said. "Now."'
     gold = Article(
         "a",
         text,
@@ -28,6 +28,8 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
             Quote([at(text, "that the plan would fail")], "indirect"),
             Quote([at(text, '"We will rebuild,"'), at(text, '"every house."')], "direct"),
             Quote([at(text, "it rains")], "indirect"),
+            Quote([at(text, '"Go,"')], "direct"),
+            Quote([at(text, '"Now."')], "direct"),  # the sentence after the cue: a quote of its own
         ],
     )
     predicted = Article(
@@ -36,6 +38,7 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
         quotes=[
             Quote([at(text, "the plan would fail")], "indirect"),  # the edge is off by "that"
             Quote([at(text, '"We will rebuild,"')], "direct"),  # one fragment of two
+            Quote([at(text, '"Go,"'), at(text, '"Now."')], "direct"),  # two quotes joined
         ],
     )
     write_articles(tmp_path / "gold.jsonl", [gold])
@@ -44,10 +47,15 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
     args = ["--gold", str(tmp_path / "gold.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]
     assert exact_losses.main([*args, "--output", str(tmp_path / "losses.json")]) == 0
     reasons = json.loads(capsys.readouterr().out)["reasons"]
-    assert reasons == {"edges: that": 1, "grouping: fragments joined": 1, "not found": 1}
+    assert reasons == {
+        "edges: that": 1,
+        "grouping: a fragment missing": 1,
+        "grouping: a fragment too many": 1,
+        "not found": 2,
+    }
     written = json.loads((tmp_path / "losses.json").read_text())
     assert written["command"] == f"python eval/exact_losses.py {' '.join(args)} --output {tmp_path / 'losses.json'}"
-    assert written["reasons"] == reasons and written["gold_quotes"] == 3
+    assert written["reasons"] == reasons and written["gold_quotes"] == 5
     assert exact_losses.main(["--gold", str(tmp_path / "missing.jsonl"), "--pred", str(tmp_path / "pred.jsonl")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'missing.jsonl'}")
 
