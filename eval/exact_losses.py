@@ -1,6 +1,8 @@
 """Where a system's overlap-matched quotes lose their exact match: grouping (the fragments are not the gold's:
 one missing, or one too many, as when the sentence after a quote's cue is joined to it) or the tagger's edges (the
-same fragments, an edge off), and for edges, what lies between the predicted and the gold edge.
+same fragments, an edge off), and for edges, what lies between the predicted and the gold edge. A gold quote
+no predicted quote is matched to is "not found", or "inside a quote matched to another" where a predicted quote
+that took another gold quote covers part of it (two quotes joined into one).
 
     python eval/exact_losses.py --gold outputs/polnear/dev.jsonl \
         --pred outputs/polnear/compare/outputs_polnear_model_final.jsonl
@@ -15,7 +17,7 @@ from collections import Counter
 
 from quoteattr.data.errors import InputError, exit_status
 from quoteattr.data.readers import read_articles
-from quoteattr.data.schema import Quote, Span
+from quoteattr.data.schema import Quote, Span, overlaps_any
 from quoteattr.data.writers import show_result
 from quoteattr.evaluation.scoring import match_quotes
 
@@ -65,8 +67,11 @@ def report(gold_path: str, pred_path: str) -> dict:
         found = predicted.get(article_id)
         pred_quotes = found.quotes if found else []
         pairs = match_quotes(article.quotes, pred_quotes)
-        if len(article.quotes) > len(pairs):
-            reasons["not found"] += len(article.quotes) - len(pairs)
+        matched = {gi for gi, _ in pairs}
+        for gi, quote in enumerate(article.quotes):
+            if gi not in matched:
+                inside = any(overlaps_any(span, pred.spans) for pred in pred_quotes for span in quote.spans)
+                reasons["not found: inside a quote matched to another" if inside else "not found"] += 1
         for gi, pi in pairs:
             reasons[loss(article.text, article.quotes[gi], pred_quotes[pi]) or "exact"] += 1
     total = sum(reasons.values())

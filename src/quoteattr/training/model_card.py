@@ -41,6 +41,7 @@ HYPERPARAMETERS = (
     "weight_decay",
     "warmup_steps",
     "lr_scheduler_type",
+    "bf16",
     "seed",
     "metric_for_best_model",
     "processes",
