@@ -147,6 +147,11 @@ def test_model_card_yaml_parses_and_its_model_index_holds_the_scores(tmp_path: P
     }
 
 
+def test_model_card_is_named_as_the_hub_repository_it_is_pushed_to(tmp_path: Path):
+    path = build_model_card(tmp_path, training_args={**TRAINING_ARGS, "hub_model_id": "newsroom/quoteattr-polnear"})
+    assert ModelCard.load(path).data.model_name == "quoteattr-polnear"
+
+
 def test_model_card_keeps_every_section_the_slow_tests_read(tmp_path: Path):
     text = build_model_card(tmp_path).read_text(encoding="utf-8")
     assert text.startswith("---\n") and text.endswith("--output preds.jsonl`.\n")

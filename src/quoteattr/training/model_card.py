@@ -301,8 +301,9 @@ def write_model_card(
 ) -> Path:
     """README.md with a YAML model-index block (metrics per split) and the run's facts in prose; ``settings`` are the
     checkpoint's (its window and decoding: a continued checkpoint keeps its own); ``best`` is the Trainer's choice
-    of checkpoint (``BestCheckpoint.from_trainer_state(trainer.state)``). Returns its path."""
-    name = Path(training_args["output_dir"]).name
+    of checkpoint (``BestCheckpoint.from_trainer_state(trainer.state)``). The model is named as its Hub repository
+    (``hub_model_id``, else the output folder, which ``--push_to_hub`` names the repository after). Returns its path."""
+    name = (training_args.get("hub_model_id") or training_args["output_dir"]).rstrip("/").split("/")[-1]
     dataset_dir = Path(dataset_dir)
     card = ModelCard.from_template(
         _card_data(name, model_args["model_name_or_path"], _eval_results(scores, dataset_dir)),
