@@ -1,8 +1,8 @@
-"""Where a system's overlap-matched quotes lose their exact match: grouping (the fragments are not the gold's:
-one missing, or one too many, as when the sentence after a quote's cue is joined to it) or the tagger's edges (the
-same fragments, an edge off), and for edges, what lies between the predicted and the gold edge. A gold quote
-no predicted quote is matched to is "not found", or "inside a quote matched to another" where a predicted quote
-that took another gold quote covers part of it (two quotes joined into one).
+"""Where a system's overlap-matched quotes lose their exact match: grouping (fewer fragments than the gold's, as
+when one span runs over a quote's interrupting cue, or more, as when the sentence after a quote's cue is joined to
+it) or the tagger's edges (the same fragments, an edge off), and for edges, what lies between the predicted and the
+gold edge. A gold quote no predicted quote is matched to is "not found", or "overlaps another's match" where a
+predicted quote matched to another gold quote overlaps it (mostly two gold quotes joined into one).
 
     python eval/exact_losses.py --gold outputs/polnear/dev.jsonl \
         --pred outputs/polnear/compare/outputs_polnear_model_final.jsonl
@@ -43,7 +43,7 @@ def loss(text: str, gold: Quote, pred: Quote) -> str | None:
     if gold.spans == pred.spans:
         return None
     if len(gold.spans) != len(pred.spans):
-        return "grouping: a fragment missing" if len(pred.spans) < len(gold.spans) else "grouping: a fragment too many"
+        return "grouping: fewer fragments" if len(pred.spans) < len(gold.spans) else "grouping: more fragments"
     kinds = {edge_kind(text, g, p) for g, p in zip(gold.spans, pred.spans) if g != p}
     worst = max(kinds, key=["punctuation", "that", "1-2 words", "3+ words"].index)
     return f"edges: {worst}"
@@ -67,11 +67,12 @@ def report(gold_path: str, pred_path: str) -> dict:
         found = predicted.get(article_id)
         pred_quotes = found.quotes if found else []
         pairs = match_quotes(article.quotes, pred_quotes)
-        matched = {gi for gi, _ in pairs}
+        matched_gold = {gi for gi, _ in pairs}
+        matched_pred = [pred_quotes[pi] for _, pi in pairs]
         for gi, quote in enumerate(article.quotes):
-            if gi not in matched:
-                inside = any(overlaps_any(span, pred.spans) for pred in pred_quotes for span in quote.spans)
-                reasons["not found: inside a quote matched to another" if inside else "not found"] += 1
+            if gi not in matched_gold:
+                taken = any(overlaps_any(span, pred.spans) for pred in matched_pred for span in quote.spans)
+                reasons["not found: overlaps another's match" if taken else "not found"] += 1
         for gi, pi in pairs:
             reasons[loss(article.text, article.quotes[gi], pred_quotes[pi]) or "exact"] += 1
     total = sum(reasons.values())

@@ -52,10 +52,10 @@ def test_exact_losses_sorts_each_gold_quote_by_why_it_is_not_exact(tmp_path: Pat
     reasons = json.loads(capsys.readouterr().out)["reasons"]
     assert reasons == {
         "edges: that": 1,
-        "grouping: a fragment missing": 1,
-        "grouping: a fragment too many": 1,
+        "grouping: fewer fragments": 1,
+        "grouping: more fragments": 1,
         "not found": 1,
-        "not found: inside a quote matched to another": 1,
+        "not found: overlaps another's match": 1,
     }
     written = json.loads((tmp_path / "losses.json").read_text())
     assert written["command"] == f"python eval/exact_losses.py {' '.join(args)} --output {tmp_path / 'losses.json'}"
