@@ -24,6 +24,7 @@ from quoteattr.evaluation.scoring import evaluate_articles
 from quoteattr.systems.model.decoding_config import DecodingConfig
 from quoteattr.training.calibration import CalibrationFit, fit_score
 from quoteattr.training.export import runtime_card_section
+from quoteattr.training.finish import push
 from quoteattr.training.model_card import CARD_METRICS, BestCheckpoint, DataTerms, read_data_terms, write_model_card
 
 LICENCE = "research use only: do not redistribute"
@@ -150,6 +151,18 @@ def test_model_card_yaml_parses_and_its_model_index_holds_the_scores(tmp_path: P
 def test_model_card_is_named_as_the_hub_repository_it_is_pushed_to(tmp_path: Path):
     path = build_model_card(tmp_path, training_args={**TRAINING_ARGS, "hub_model_id": "newsroom/quoteattr-polnear"})
     assert ModelCard.load(path).data.model_name == "quoteattr-polnear"
+
+
+def test_push_creates_the_repository_the_card_is_named_for_then_uploads(tmp_path: Path, monkeypatch):
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "create_repo", lambda repo, **kw: calls.append(("create", repo, kw)))
+    monkeypatch.setattr(huggingface_hub, "upload_folder", lambda **kw: calls.append(("upload", kw["repo_id"], kw)))
+    final_dir = tmp_path / "tiny-run" / "final"
+    push(final_dir, SimpleNamespace(hub_model_id=None, hub_token="t"))
+    assert [(kind, repo) for kind, repo, _ in calls] == [("create", "tiny-run"), ("upload", "tiny-run")]
+    assert calls[0][2]["exist_ok"] and calls[1][2]["folder_path"] == str(final_dir)
 
 
 def test_model_card_keeps_every_section_the_slow_tests_read(tmp_path: Path):

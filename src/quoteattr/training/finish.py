@@ -74,9 +74,12 @@ def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article
 
 def push(final_dir: Path, training_args: Any) -> None:
     """Upload the exported checkpoint, card included, to the Hub (``--push_to_hub true``)."""
-    from huggingface_hub import upload_folder
+    from huggingface_hub import create_repo, upload_folder
 
-    repo = training_args.hub_model_id or final_dir.parent.name
+    from quoteattr.training.model_card import hub_repository
+
+    repo = hub_repository(training_args.hub_model_id, final_dir.parent)
+    create_repo(repo, token=training_args.hub_token, exist_ok=True)
     upload_folder(repo_id=repo, folder_path=str(final_dir), token=training_args.hub_token)
     logger.info("pushed to the hub as %s", repo)
 

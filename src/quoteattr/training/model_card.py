@@ -282,6 +282,11 @@ def _training_variables(
     }
 
 
+def hub_repository(hub_model_id: str | None, output_dir: str | Path) -> str:
+    """The Hub repository a run is pushed to (``--push_to_hub true``): ``hub_model_id``, else its output folder."""
+    return hub_model_id or Path(output_dir).resolve().name
+
+
 def write_model_card(
     folder: Path,
     settings: dict[str, Any],
@@ -303,7 +308,7 @@ def write_model_card(
     checkpoint's (its window and decoding: a continued checkpoint keeps its own); ``best`` is the Trainer's choice
     of checkpoint (``BestCheckpoint.from_trainer_state(trainer.state)``). The model is named as its Hub repository
     (``hub_model_id``, else the output folder, which ``--push_to_hub`` names the repository after). Returns its path."""
-    name = (training_args.get("hub_model_id") or training_args["output_dir"]).rstrip("/").split("/")[-1]
+    name = hub_repository(training_args.get("hub_model_id"), training_args["output_dir"]).split("/")[-1]
     dataset_dir = Path(dataset_dir)
     card = ModelCard.from_template(
         _card_data(name, model_args["model_name_or_path"], _eval_results(scores, dataset_dir)),
