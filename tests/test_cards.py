@@ -17,6 +17,7 @@ from huggingface_hub import DatasetCard, ModelCard
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from conftest import ROOT
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article, Quote
 from quoteattr.dataset.card import dataset_card
 from quoteattr.dataset.phenomena import PHENOMENA
@@ -163,6 +164,18 @@ def test_push_creates_the_repository_the_card_is_named_for_then_uploads(tmp_path
     push(final_dir, SimpleNamespace(hub_model_id=None, hub_token="t"))
     assert [(kind, repo) for kind, repo, _ in calls] == [("create", "tiny-run"), ("upload", "tiny-run")]
     assert calls[0][2]["exist_ok"] and calls[1][2]["folder_path"] == str(final_dir)
+
+
+def test_a_failed_push_is_an_error_that_names_the_exported_checkpoint(tmp_path: Path, monkeypatch):
+    import huggingface_hub
+
+    def refuse(repo, **kw):
+        raise OSError("401 Unauthorized")
+
+    monkeypatch.setattr(huggingface_hub, "create_repo", refuse)
+    final_dir = tmp_path / "tiny-run" / "final"
+    with pytest.raises(InputError, match=f"^{re.escape(str(final_dir))}: exported, but not pushed .*401 Unauthorized"):
+        push(final_dir, SimpleNamespace(hub_model_id="newsroom/tiny", hub_token=None))
 
 
 def test_model_card_keeps_every_section_the_slow_tests_read(tmp_path: Path):

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from quoteattr.data.errors import InputError
 from quoteattr.data.schema import Article
 from quoteattr.data.writers import write_json
 from quoteattr.systems.model.attributor import QuoteAttributor
@@ -73,14 +74,18 @@ def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article
 
 
 def push(final_dir: Path, training_args: Any) -> None:
-    """Upload the exported checkpoint, card included, to the Hub (``--push_to_hub true``)."""
+    """Upload the exported checkpoint, card included, to the Hub (``--push_to_hub true``); a refused or failed upload
+    is an error that names the checkpoint, which stays as exported."""
     from huggingface_hub import create_repo, upload_folder
 
     from quoteattr.training.model_card import hub_repository
 
     repo = hub_repository(training_args.hub_model_id, final_dir.parent)
-    create_repo(repo, token=training_args.hub_token, exist_ok=True)
-    upload_folder(repo_id=repo, folder_path=str(final_dir), token=training_args.hub_token)
+    try:
+        create_repo(repo, token=training_args.hub_token, exist_ok=True)
+        upload_folder(repo_id=repo, folder_path=str(final_dir), token=training_args.hub_token)
+    except OSError as error:  # the Hub's HTTP errors, no network, no token
+        raise InputError(f"{final_dir}: exported, but not pushed to the Hub as {repo}: {error}") from error
     logger.info("pushed to the hub as %s", repo)
 
 
