@@ -172,6 +172,13 @@ def at(text: str, part: str, after: int = 0) -> tuple[int, int]:
     return (start, start + len(part))
 
 
+def valid_bio(sequence) -> bool:
+    """Whether tag ids are valid BIO: every inside tag follows its own B- or I- tag."""
+    from quoteattr.systems.model.tag_decoding import _CONTINUED
+
+    return all(tag not in _CONTINUED or (i and sequence[i - 1] in _CONTINUED[tag]) for i, tag in enumerate(sequence))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from conftest import valid_bio
 from quoteattr.data.schema import Article
 from quoteattr.systems.model.assembly import NEAREST_CUE, assemble_article
 from quoteattr.systems.model.decoding_config import DecodingConfig
@@ -250,13 +251,6 @@ def test_edge_commas_outside_quotations_are_trimmed():
 def test_viterbi_finds_the_best_valid_sequence():
     import itertools
 
-    from quoteattr.systems.model.tag_decoding import _CONTINUED
-
-    def valid(sequence) -> bool:
-        return all(
-            tag not in _CONTINUED or (i and sequence[i - 1] in _CONTINUED[tag]) for i, tag in enumerate(sequence)
-        )
-
     rng = np.random.default_rng(7)
     for _ in range(40):
         n = int(rng.integers(1, 5))
@@ -264,9 +258,9 @@ def test_viterbi_finds_the_best_valid_sequence():
         logits[:, [LABEL2ID["I-CONTENT"], LABEL2ID["I-CUE"]]] += rng.choice([0.0, 2.0])  # inside tags often win alone
         scores = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
         total = lambda sequence, scores=scores: sum(scores[i, tag] for i, tag in enumerate(sequence))  # noqa: E731
-        best = max((s for s in itertools.product(range(len(LABELS)), repeat=n) if valid(s)), key=total)
+        best = max((s for s in itertools.product(range(len(LABELS)), repeat=n) if valid_bio(s)), key=total)
         found = tuple(int(t) for t in viterbi_tags(logits))
-        assert valid(found) and abs(total(found) - total(best)) < 1e-5
+        assert valid_bio(found) and abs(total(found) - total(best)) < 1e-5
 
 
 def test_bio_tags_become_spans_per_role():

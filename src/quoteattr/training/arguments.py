@@ -51,6 +51,10 @@ class ModelArguments:
         default=True,
         metadata={"help": "a learned step links each quote to its cue (else the cue nearest its speaker)"},
     )
+    tagger_crf: bool = field(
+        default=False,
+        metadata={"help": "a CRF over the tagger's tags, trained with it: tag sequences scored as a whole"},
+    )
     paragraph_marker: bool = field(
         default=True, metadata={"help": f"show line breaks to the encoder as '{PARAGRAPH_MARKER}' tokens"}
     )

@@ -156,6 +156,7 @@ def checkpoint_settings(model_args: ModelArguments) -> dict[str, Any]:
             "previous_speaker": model_args.linker_previous_speaker,
             "fragment_joiner": model_args.linker_fragment_joiner,
             "cues": model_args.linker_cues,
+            "tag_transitions": model_args.tagger_crf,
         },
         "paragraph_marker": PARAGRAPH_MARKER if model_args.paragraph_marker else None,
         "decoding": DecodingConfig().replace(**model_args.decoding_options).to_dict(),
@@ -204,6 +205,7 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
         "previous_speaker": model_args.linker_previous_speaker and not model.linker.previous_speaker,
         "fragment_joiner": model_args.linker_fragment_joiner and model.linker.joiner is None,
         "cues": model_args.linker_cues and model.linker.cue_scorer is None,
+        "tag_transitions": model_args.tagger_crf and model.linker.transitions is None,
     }
     if any(new_parts.values()):
         model.linker = grown_linker(model.linker, settings["linker"], [part for part, new in new_parts.items() if new])
@@ -217,7 +219,12 @@ def continue_checkpoint(path: str, model_args: ModelArguments) -> tuple[Any, Any
     return attributor.tokenizer, model, settings
 
 
-LINKER_PARTS = {"previous_speaker": "previous", "fragment_joiner": "joiner", "cues": "cue_scorer"}
+LINKER_PARTS = {
+    "previous_speaker": "previous",
+    "fragment_joiner": "joiner",
+    "cues": "cue_scorer",
+    "tag_transitions": "transitions",
+}
 """Optional parts of a linker (its setting → the prefix of its weights) that a continued checkpoint may lack."""
 
 

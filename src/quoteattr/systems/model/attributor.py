@@ -111,6 +111,8 @@ class QuoteAttributor:
         self.linker = (linker if linker is not None else model.linker).eval()
         self.encoder = encoder if encoder is not None else TorchEncoder(model.tagger)
         self.device = next(self.linker.parameters()).device
+        transitions = self.linker.transitions
+        self.transitions = None if transitions is None else transitions.scores.detach().float().cpu().numpy()
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None) -> QuoteAttributor:
@@ -258,7 +260,7 @@ class QuoteAttributor:
         decoding = decoding or self.decoding
         calibration = (self.settings.get("calibration") or {}) if calibrated else {}
         logits = merge_window_logits(len(analysis.tokens.ids), analysis.windows, analysis.logits)
-        spans = decode_roles(article.text, analysis.tokens, logits, decoding)
+        spans = decode_roles(article.text, analysis.tokens, logits, decoding, self.transitions)
         choose = self._linker_choice(analysis.tokens, analysis.hidden)
         attributed = assemble_article(
             article,

@@ -21,7 +21,8 @@ SEARCH_METRICS = ("attribution", "content_overlap", "content_exact")
 
 @dataclass(frozen=True)
 class DecodingConfig:
-    """How tag scores become quotes. ``tags``: the best valid BIO sequence (viterbi) or token by token (argmax);
+    """How tag scores become quotes. ``tags``: the best valid BIO sequence (viterbi; under the tagger's CRF
+    transitions when the checkpoint has them) or token by token (argmax);
     ``content_gap_tokens``: content spans split by at most this many untagged tokens are joined;
     ``min_content_words``: shorter content spans are dropped; ``join_threshold``: the fragment joiner's probability
     at which a fragment continues the quote before it; ``trim_commas``: a fragment's edge commas

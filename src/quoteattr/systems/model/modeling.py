@@ -1,7 +1,8 @@
 """The model: one encoder, a BIO tagger for content / cue / source, and a speaker linker that scores
 each quote against the source mentions in its window (or none) from the same hidden states; the linker may also
 hold the fragment joiner, which scores whether a content fragment continues the quote of the fragment before it, and
-a cue scorer of the same shape as the linker, which links each quote to its cue."""
+a cue scorer of the same shape as the linker, which links each quote to its cue, and the tag transitions of a CRF
+trained with the tagger (the tag sequence scored as a whole, not token by token)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from quoteattr.systems.model.windows import PREVIOUS_SPEAKER
+from quoteattr.systems.model.windows import LABELS, PREVIOUS_SPEAKER
 
 
 def bucket_distance(distance: torch.Tensor, buckets: int) -> torch.Tensor:
@@ -76,13 +77,56 @@ class FragmentJoiner(nn.Module):
         return self.score(torch.cat(features, dim=-1)).squeeze(-1)
 
 
+class TagTransitions(nn.Module):
+    """A linear-chain CRF over the tagger's logits: a learned score for each tag following each other tag, trained by
+    the sequence's negative log-likelihood (so a span's edges are learned with its neighbours' tags), decoded by
+    Viterbi with the same scores. The scores are held ``SCALE`` times smaller than they act: Adam's steps move them
+    that much faster than the encoder's weights at the same learning rate, as a table learned from zero needs."""
+
+    SCALE = 50.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw = nn.Parameter(torch.zeros(len(LABELS), len(LABELS)))
+
+    @property
+    def scores(self) -> torch.Tensor:
+        """[from, to] transition scores."""
+        return self.SCALE * self.raw
+
+    def nll(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The mean negative log-likelihood per scored token of the gold tags; ``labels`` -100 outside each
+        sequence's scored tokens, which must be contiguous ([CLS] before them, [SEP] and padding after)."""
+        mask = labels >= 0
+        first = mask.float().argmax(1)  # where each sequence's scored tokens start
+        lengths = mask.sum(1)
+        keep = lengths > 0
+        logits, labels, first, lengths = logits[keep].float(), labels[keep], first[keep], lengths[keep]
+        positions = (first.unsqueeze(1) + torch.arange(logits.shape[1], device=logits.device)).clamp(
+            max=logits.shape[1] - 1
+        )
+        emissions = torch.gather(logits, 1, positions.unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
+        tags = torch.gather(labels, 1, positions).clamp(min=0)
+        inside = torch.arange(logits.shape[1], device=logits.device).unsqueeze(0) < lengths.unsqueeze(1)
+        transitions = self.scores
+        gold = torch.gather(emissions, 2, tags.unsqueeze(-1)).squeeze(-1)
+        gold = gold + torch.cat([torch.zeros_like(gold[:, :1]), transitions[tags[:, :-1], tags[:, 1:]]], dim=1)
+        gold = (gold * inside).sum(1)
+        alpha = emissions[:, 0]
+        for step in range(1, emissions.shape[1]):
+            moved = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1) + emissions[:, step]
+            alpha = torch.where(inside[:, step].unsqueeze(1), moved, alpha)
+        return (torch.logsumexp(alpha, dim=1) - gold).sum() / lengths.sum()
+
+
 class SpeakerLinker(nn.Module):
     """Scores (quote, source mention) pairs and a 'no speaker here' option for every quote, from the
     pooled states, their token distance and (``paragraph_span`` > 0) the paragraphs between them; with
     ``previous_speaker``, also 'the previous quote's speaker' (a cue-less continuation), from both quotes'
     states and the paragraphs between them. Columns: none, [previous,] then the sources. With
     ``fragment_joiner``, it holds the ``FragmentJoiner`` too (``joiner``; saved with it); with ``cues``, a second
-    linker that scores each quote against the cue mentions of its window, or none (``cue_scorer``)."""
+    linker that scores each quote against the cue mentions of its window, or none (``cue_scorer``); with
+    ``tag_transitions``, the tagger's CRF (``transitions``, a ``TagTransitions``)."""
 
     def __init__(
         self,
@@ -93,8 +137,10 @@ class SpeakerLinker(nn.Module):
         previous_speaker: bool = False,
         fragment_joiner: bool = False,
         cues: bool = False,
+        tag_transitions: bool = False,
     ) -> None:
         super().__init__()
+        self.transitions = TagTransitions() if tag_transitions else None
         self.distance_buckets = distance_buckets
         self.paragraph_span = paragraph_span
         self.previous_speaker = previous_speaker
@@ -217,11 +263,15 @@ class QuoteAttributionModel(nn.Module):
         cue_mask: torch.Tensor | None = None,
         gold_cue: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
+        transitions = self.linker.transitions
         output = self.tagger(
-            input_ids=input_ids, attention_mask=attention_mask, labels=labels, output_hidden_states=True
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            labels=labels if transitions is None else None,
+            output_hidden_states=True,
         )
         result = {"logits": output.logits}
-        loss = output.loss
+        loss = output.loss if transitions is None or labels is None else transitions.nll(output.logits, labels)
         hidden = output.hidden_states[-1]
         if loss is not None and contents is not None and content_mask is not None and bool(content_mask.any()):
             scores = self.linker(hidden, contents, sources, source_mask, paragraphs, previous)

@@ -71,6 +71,28 @@ def _viterbi_stretch(logits: np.ndarray) -> list[int]:
     return tags[::-1]
 
 
+_FORBIDDEN = np.zeros((len(LABELS), len(LABELS)))
+for _inside, _allowed in _CONTINUED.items():
+    _FORBIDDEN[[tag for tag in range(len(LABELS)) if tag not in _allowed], _inside] = -math.inf
+"""[from, to]: -inf where an inside tag would follow a tag other than its own B- and I-."""
+
+
+def crf_viterbi_tags(logits: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """The best valid BIO sequence under a CRF: the tagger's logits as emission scores plus its learned
+    [from, to] transition scores (``TagTransitions``); no inside tag opens the article."""
+    allowed = transitions + _FORBIDDEN
+    score = logits[0] + np.where(_OPENING_OF >= 0, -math.inf, 0.0)
+    back = np.empty((max(len(logits) - 1, 0), len(LABELS)), dtype=np.int64)
+    for position in range(1, len(logits)):
+        total = score[:, None] + allowed
+        back[position - 1] = total.argmax(0)
+        score = total.max(0) + logits[position]
+    tags = [int(score.argmax())]
+    for previous in back[::-1]:
+        tags.append(int(previous[tags[-1]]))
+    return np.array(tags[::-1], dtype=np.int64)
+
+
 _ROLE_OF = np.array([-1] + [ROLES.index(label[2:]) for label in LABELS[1:]], dtype=np.int64)
 _IS_INSIDE = np.array([label.startswith("I-") for label in LABELS])
 
@@ -110,15 +132,22 @@ def clean_content_spans(
 
 
 def decode_roles(
-    text: str, tokens: ArticleTokens, logits: np.ndarray, decoding: DecodingConfig
+    text: str,
+    tokens: ArticleTokens,
+    logits: np.ndarray,
+    decoding: DecodingConfig,
+    transitions: np.ndarray | None = None,
 ) -> dict[str, list[Span]]:
-    """BIO decoding (the best valid sequence with ``tags: viterbi``, or token by token), then short
+    """BIO decoding (the best valid sequence with ``tags: viterbi``, under the CRF's ``transitions`` when the
+    checkpoint has them, or token by token), then short
     gaps inside content filled and stray fragments dropped. With ``source_candidate_bias`` > 0, the source
     mentions a decoding with that much more weight on SOURCE tags finds besides (clear of every decoded
     span) come back as ``CANDIDATE``: more mentions for the linker to choose from, not speakers by themselves."""
 
     def decode(scores: np.ndarray) -> dict[str, list[Span]]:
-        return decode_spans(viterbi_tags(scores) if decoding.tags == "viterbi" else scores.argmax(-1))
+        if decoding.tags == "argmax":
+            return decode_spans(scores.argmax(-1))
+        return decode_spans(viterbi_tags(scores) if transitions is None else crf_viterbi_tags(scores, transitions))
 
     spans = clean_content_spans(decode(logits), tokens, text, decoding.content_gap_tokens, decoding.min_content_words)
     if decoding.source_candidate_bias:
