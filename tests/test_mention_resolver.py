@@ -120,6 +120,22 @@ def test_a_pronoun_goes_to_the_nearest_named_person_before_it_speaker_or_not():
     assert resolve_with_context(text, ["Mayor Ann Lee", "he"], named) == ["Ann Lee", "Tom Barre"]
 
 
+def test_namesakes_with_different_first_names_are_different_people():
+    text = "Clinton spoke first. Hillary Clinton said yes. Bill Clinton said no. Clinton then left."
+    last = at(text, "Clinton then")
+    mentions = [at(text, "Clinton"), at(text, "Hillary Clinton"), at(text, "Bill Clinton"), (last[0], last[0] + 7)]
+    assert [name for name, _ in resolve_mentions(text, mentions)] == [
+        "Hillary Clinton",  # a surname seen first is the person its full name later names
+        "Hillary Clinton",
+        "Bill Clinton",
+        "Bill Clinton",  # a bare surname: the latest namesake
+    ]
+    text = "Jeb Bush spoke. George W. Bush, his brother, did not. George Bush left."
+    mentions = [at(text, "George W. Bush"), at(text, "George Bush")]
+    named = [(at(text, "Jeb Bush"), "person")]
+    assert [name for name, _ in resolve_mentions(text, mentions, lambda: named)] == ["George W. Bush"] * 2
+
+
 def test_named_people_are_asked_for_only_when_a_pronoun_needs_them():
     asked = []
     text = "Ann Lee said it would rain. The union agreed. Then she left."

@@ -51,6 +51,16 @@ def test_speaker_before_and_after_and_pronoun_chain(rules):
     assert ("indirect", "that the costs had doubled", "said", "He", "Tom Baker") in found
 
 
+def test_namesakes_with_different_first_names_are_different_speakers(rules):
+    text = (
+        "Hillary Clinton said on Monday that the plan would work.\n\n"
+        "Bill Clinton said on Tuesday that it would not.\n\n"
+        '"We will see," Clinton said.'
+    )
+    entities = [entity for *_, entity in predict(rules, text)]
+    assert entities == ["Hillary Clinton", "Bill Clinton", "Hillary Clinton"]  # a bare surname: the first named
+
+
 def test_according_to_and_organisation_speaker(rules):
     text = (
         "According to the World Health Organization, cases fell by half last year.\n\n"

@@ -4,7 +4,8 @@ whole corpora whose mentions are already annotated (PolNeAR sources). Its output
 Names are the last run of capitalised words in a mention ("Trump campaign manager Kellyanne Conway"
 → "Kellyanne Conway"), read in the part of an apposition that holds a name ("Igor Konashenkov, the
 ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
-Ministry's spokesman") does not name the speaker; people cluster by surname, organisations by name. A mention
+Ministry's spokesman") does not name the speaker; people cluster by surname unless their first names differ
+("Bill Clinton" is not "Hillary Clinton"), organisations by name. A mention
 that names nobody (a pronoun, a description: "she", "the company", "the Russian major general") takes the entity
 the learned antecedent scorer (``antecedents``) picks among those named before it, or none, or (a description) a new
 entity named by its own words ("the defence ministry" → "Defence Ministry"); generic groups ("Critics", "Police")
@@ -421,13 +422,30 @@ def _named(
         or (len(run) == 1 and run[0].isupper())
     )
     name = " ".join(run + org_tail).replace("’s", "").replace("'s", "")
-    key = name.lower() if is_org else run[-1].lower().replace("’s", "").replace("'s", "")
-    entity = entities.get(key)
+    entity = entities.get(name.lower()) if is_org else _same_person(name, entities, gender)
     if entity is None:
+        key = name.lower() if is_org else f"{name.lower()}/{len(entities)}"  # people: one key each, namesakes apart
         entity = entities[key] = _Entity(name, "org" if is_org else "person", gender)
     elif grow and len(name.split()) > len(entity.name.split()):
         entity.name = name
     return entity
+
+
+def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) -> _Entity | None:
+    """The person ``name`` refers to among those seen: people cluster by surname, but a first name that differs
+    from a known one is someone else ("Bill Clinton" is not "Hillary Clinton"); a bare surname is the latest seen
+    with it whose known gender agrees ("Mrs. Clinton")."""
+    words = name.lower().split()
+    namesakes = [
+        e
+        for e in entities.values()
+        if e.kind == "person" and e.name.lower().split()[-1] == words[-1] and gender in (None, e.gender or gender)
+    ]
+    if len(words) == 1:
+        return max(namesakes, key=lambda e: e.last, default=None)
+    same_first = [e for e in namesakes if e.name.lower().split()[0] == words[0]]
+    surname_only = [e for e in namesakes if len(e.name.split()) == 1]
+    return max(same_first or surname_only, key=lambda e: e.last, default=None)
 
 
 def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:

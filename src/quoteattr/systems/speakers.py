@@ -84,8 +84,8 @@ def _canonical(text: str) -> str:
 
 
 class SpeakerResolver:
-    """Named mentions cluster by surname (people) or name (organisations); pronouns take the most
-    recent compatible speaker; definite descriptions take the entity whose appositions share their words."""
+    """Named mentions cluster by surname unless first names differ (people) or by name (organisations); pronouns take
+    the most recent compatible speaker; definite descriptions take the entity whose appositions share their words."""
 
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
@@ -96,9 +96,9 @@ class SpeakerResolver:
         for ent in doc.ents:
             if ent.label_ not in NAMED_LABELS:
                 continue
-            key = _name_key(ent.text, ent.label_)
-            cluster = self.clusters.get(key)
             name = _canonical(ent.text)
+            key = self._namesake_key(_name_key(ent.text, ent.label_), name, ent.label_)
+            cluster = self.clusters.get(key)
             if cluster is None:
                 cluster = self.clusters[key] = _Cluster(name=name, label=ent.label_)
             elif len(name.split()) > len(cluster.name.split()):
@@ -154,7 +154,7 @@ class SpeakerResolver:
             tokens = tokens[1:]
         name = " ".join(t.text for t in tokens)
         label = "PERSON" if len(tokens) > 1 else "ORG"  # "Ana Ruiz" vs a one-word "Union"
-        key = _name_key(name, label)
+        key = self._namesake_key(_name_key(name, label), name, label)
         cluster = self.clusters.get(key)
         if cluster is None:
             cluster = self.clusters[key] = _Cluster(name=name, label=label)
@@ -162,6 +162,16 @@ class SpeakerResolver:
             self.by_token[token.i] = cluster
         cluster.mentions.append((tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)))
         return cluster
+
+    def _namesake_key(self, key: str, name: str, label: str) -> str:
+        """A person's cluster key: the surname, or the surname and first name where the surname's cluster is someone
+        with another first name ("Bill Clinton" after "Hillary Clinton"); a bare surname stays with the surname's."""
+        words = [w.lower() for w in name.split() if w.lower() not in HONORIFICS]
+        cluster = self.clusters.get(key)
+        known = [w.lower() for w in cluster.name.split() if w.lower() not in HONORIFICS] if cluster else []
+        if label != "PERSON" or len(words) < 2 or len(known) < 2 or known[0] == words[0]:
+            return key
+        return f"{key} {words[0]}"
 
     def add_mention(self, name: str, span: Span) -> None:
         for cluster in self.clusters.values():
