@@ -130,6 +130,10 @@ def test_namesakes_with_different_first_names_are_different_people():
         "Bill Clinton",
         "Bill Clinton",  # a bare surname: the latest namesake
     ]
+    text = "German Chancellor Angela Merkel spoke. Chancellor Merkel said yes. Angela Merkel said no."
+    mentions = [at(text, "German Chancellor Angela Merkel"), at(text, "Chancellor Merkel"), at(text, "Angela", 40)]
+    mentions[2] = (mentions[2][0], mentions[2][0] + len("Angela Merkel"))
+    assert [name for name, _ in resolve_mentions(text, mentions)] == ["Angela Merkel"] * 3  # titles are no given names
     text = "Jeb Bush spoke. George W. Bush, his brother, did not. George Bush left."
     mentions = [at(text, "George W. Bush"), at(text, "George Bush")]
     named = [(at(text, "Jeb Bush"), "person")]

@@ -4,8 +4,8 @@ whole corpora whose mentions are already annotated (PolNeAR sources). Its output
 Names are the last run of capitalised words in a mention ("Trump campaign manager Kellyanne Conway"
 → "Kellyanne Conway"), read in the part of an apposition that holds a name ("Igor Konashenkov, the
 ministry's spokesman" → "Igor Konashenkov"); a name that only owns a description ("the Defense
-Ministry's spokesman") does not name the speaker; people cluster by surname unless their first names differ
-("Bill Clinton" is not "Hillary Clinton"), organisations by name. A mention
+Ministry's spokesman") does not name the speaker; people cluster by surname unless their given names share no
+word ("Bill Clinton" is not "Hillary Clinton"), organisations by name. A mention
 that names nobody (a pronoun, a description: "she", "the company", "the Russian major general") takes the entity
 the learned antecedent scorer (``antecedents``) picks among those named before it, or none, or (a description) a new
 entity named by its own words ("the defence ministry" → "Defence Ministry"); generic groups ("Critics", "Police")
@@ -89,6 +89,9 @@ TITLES = {
     "mr",
     "mrs",
     "ms",
+    "miss",
+    "chancellor",
+    "lady",
     "dr",
     "sen",
     "rep",
@@ -432,20 +435,28 @@ def _named(
 
 
 def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) -> _Entity | None:
-    """The person ``name`` refers to among those seen: people cluster by surname, but a first name that differs
-    from a known one is someone else ("Bill Clinton" is not "Hillary Clinton"); a bare surname is the latest seen
-    with it whose known gender agrees ("Mrs. Clinton")."""
-    words = name.lower().split()
+    """The person ``name`` refers to among those seen: people cluster by surname, but names whose given names share
+    no word are different people ("Bill Clinton" is not "Hillary Clinton"; "George W. Bush" is "George Bush", and
+    "Chancellor Angela Merkel" is "Angela Merkel"); a name without a given name is the latest namesake whose known
+    gender agrees, a full name the latest with a given name in common, else one known by surname alone."""
+    given = _given_names(name)
     namesakes = [
         e
         for e in entities.values()
-        if e.kind == "person" and e.name.lower().split()[-1] == words[-1] and gender in (None, e.gender or gender)
+        if e.kind == "person"
+        and e.name.lower().split()[-1] == name.lower().split()[-1]
+        and gender in (None, e.gender or gender)
     ]
-    if len(words) == 1:
+    if not given:
         return max(namesakes, key=lambda e: e.last, default=None)
-    same_first = [e for e in namesakes if e.name.lower().split()[0] == words[0]]
-    surname_only = [e for e in namesakes if len(e.name.split()) == 1]
-    return max(same_first or surname_only, key=lambda e: e.last, default=None)
+    sharing = [e for e in namesakes if _given_names(e.name) & given]
+    surname_only = [e for e in namesakes if not _given_names(e.name)]
+    return max(sharing or surname_only, key=lambda e: e.last, default=None)
+
+
+def _given_names(name: str) -> set[str]:
+    """The words of a person's name before the surname, titles left out ("Chancellor Angela Merkel": angela)."""
+    return {word.strip(".") for word in name.lower().split()[:-1]} - TITLES - LEADING - {""}
 
 
 def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:

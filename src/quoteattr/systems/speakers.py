@@ -69,6 +69,11 @@ class _Cluster:
     last_seen: int = -1
 
 
+def _given_names(name: str) -> set[str]:
+    """The words of a person's name before the surname, titles and honorifics left out."""
+    return {word.lower().strip(".") for word in name.split()[:-1]} - TITLES - HONORIFICS - {""}
+
+
 def _name_key(text: str, label: str) -> str:
     words = [w for w in text.replace("’s", "").replace("'s", "").split() if w.lower() not in HONORIFICS]
     if not words:
@@ -164,14 +169,13 @@ class SpeakerResolver:
         return cluster
 
     def _namesake_key(self, key: str, name: str, label: str) -> str:
-        """A person's cluster key: the surname, or the surname and first name where the surname's cluster is someone
-        with another first name ("Bill Clinton" after "Hillary Clinton"); a bare surname stays with the surname's."""
-        words = [w.lower() for w in name.split() if w.lower() not in HONORIFICS]
-        cluster = self.clusters.get(key)
-        known = [w.lower() for w in cluster.name.split() if w.lower() not in HONORIFICS] if cluster else []
-        if label != "PERSON" or len(words) < 2 or len(known) < 2 or known[0] == words[0]:
+        """A person's cluster key: the surname, or the surname and given names where the surname's cluster is someone
+        whose given names share no word with these ("Bill Clinton" after "Hillary Clinton"; "Chancellor Angela
+        Merkel" is "Angela Merkel"); a name without a given name stays with the surname's."""
+        given, cluster = _given_names(name), self.clusters.get(key)
+        if label != "PERSON" or cluster is None or not given or not _given_names(cluster.name):
             return key
-        return f"{key} {words[0]}"
+        return key if given & _given_names(cluster.name) else f"{key} {' '.join(sorted(given))}"
 
     def add_mention(self, name: str, span: Span) -> None:
         for cluster in self.clusters.values():
