@@ -10,7 +10,7 @@ import torch
 from conftest import valid_bio
 from quoteattr.systems.model.modeling import TagTransitions
 from quoteattr.systems.model.tag_decoding import crf_viterbi_tags
-from quoteattr.systems.model.windows import IGNORE, LABELS
+from quoteattr.systems.model.windows import IGNORE, LABEL2ID, LABELS
 
 
 def sequence_score(emissions: torch.Tensor, transitions: torch.Tensor, tags: tuple[int, ...]) -> torch.Tensor:
@@ -73,7 +73,12 @@ def test_a_checkpoint_with_a_crf_trains_by_its_likelihood_and_decodes_with_its_t
     QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(tmp_path / "final")
     loaded = QuoteAttributor.from_pretrained(tmp_path / "final", device="cpu")
     np.testing.assert_allclose(loaded.transitions, model.linker.transitions.scores.detach().numpy())
-    assert isinstance(loaded.predict("The mayor said the budget was late."), object)
+    text = "The mayor said on Monday that the budget for the new bridge was late."
+    loaded.transitions[:] = -1e4  # only O → B-CONTENT and into I-CONTENT: decoding must find one quote, all content
+    loaded.transitions[:, LABEL2ID["I-CONTENT"]] = loaded.transitions[LABEL2ID["O"], LABEL2ID["B-CONTENT"]] = 0
+    assert len(loaded.predict(text).quotes) == 1
+    loaded.transitions[:, 1:] = -1e4  # no tag but O may follow any tag: no quote
+    assert loaded.predict(text).quotes == []
 
     plain = build_model(ModelArguments(max_length=128, stride=32))[1].linker
     grown = grown_linker(plain, {**settings["linker"], "tag_transitions": False}, ["tag_transitions"])
