@@ -439,18 +439,16 @@ def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) ->
     no word are different people ("Bill Clinton" is not "Hillary Clinton"; "George W. Bush" is "George Bush", and
     "Chancellor Angela Merkel" is "Angela Merkel"); a name without a given name is the latest namesake whose known
     gender agrees, a full name the latest with a given name in common, else one known by surname alone."""
-    given = _given_names(name)
+    surname, given = name.lower().split()[-1], _given_names(name)
     namesakes = [
-        e
+        (e, _given_names(e.name))
         for e in entities.values()
-        if e.kind == "person"
-        and e.name.lower().split()[-1] == name.lower().split()[-1]
-        and gender in (None, e.gender or gender)
+        if e.kind == "person" and e.name.lower().split()[-1] == surname and gender in (None, e.gender or gender)
     ]
     if not given:
-        return max(namesakes, key=lambda e: e.last, default=None)
-    sharing = [e for e in namesakes if _given_names(e.name) & given]
-    surname_only = [e for e in namesakes if not _given_names(e.name)]
+        return max((e for e, _ in namesakes), key=lambda e: e.last, default=None)
+    sharing = [e for e, known in namesakes if known & given]
+    surname_only = [e for e, known in namesakes if not known]
     return max(sharing or surname_only, key=lambda e: e.last, default=None)
 
 

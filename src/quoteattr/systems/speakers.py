@@ -89,8 +89,9 @@ def _canonical(text: str) -> str:
 
 
 class SpeakerResolver:
-    """Named mentions cluster by surname unless first names differ (people) or by name (organisations); pronouns take
-    the most recent compatible speaker; definite descriptions take the entity whose appositions share their words."""
+    """Named mentions cluster by surname unless their given names share no word (people) or by name (organisations);
+    pronouns take the most recent compatible speaker; definite descriptions take the entity whose appositions share
+    their words."""
 
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
@@ -172,10 +173,11 @@ class SpeakerResolver:
         """A person's cluster key: the surname, or the surname and given names where the surname's cluster is someone
         whose given names share no word with these ("Bill Clinton" after "Hillary Clinton"; "Chancellor Angela
         Merkel" is "Angela Merkel"); a name without a given name stays with the surname's."""
-        given, cluster = _given_names(name), self.clusters.get(key)
-        if label != "PERSON" or cluster is None or not given or not _given_names(cluster.name):
+        cluster = self.clusters.get(key)
+        given, known = _given_names(name), _given_names(cluster.name) if cluster else set()
+        if label != "PERSON" or not given or not known or given & known:
             return key
-        return key if given & _given_names(cluster.name) else f"{key} {' '.join(sorted(given))}"
+        return f"{key} {' '.join(sorted(given))}"
 
     def add_mention(self, name: str, span: Span) -> None:
         for cluster in self.clusters.values():
