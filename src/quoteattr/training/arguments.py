@@ -121,11 +121,20 @@ class RunArguments:
     early_stopping_patience: int = field(
         default=3, metadata={"help": "evaluations without improvement before stopping"}
     )
+    average_checkpoints: int = field(
+        default=1,
+        metadata={
+            "help": "also try the weight averages of the last 2 … N saved checkpoints and keep the one that beats "
+            "the chosen checkpoint on validation by metric_for_best_model (1: off)"
+        },
+    )
     config: str | None = field(default=None, metadata={"help": "YAML file with any of these arguments"})
 
     def __post_init__(self) -> None:
         if self.search_decoding is None:
             self.search_decoding = "none"
+        if self.average_checkpoints < 1:
+            raise ValueError(f"--average_checkpoints must be at least 1, not {self.average_checkpoints}")
         if self.search_decoding not in (*SEARCH_METRICS, "none"):
             raise ValueError(f"--search_decoding must be one of {', '.join(SEARCH_METRICS)} or none")
         try:
@@ -207,7 +216,29 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
         parser.full.source = config
         _parse(parser.full, ["--config", config])  # the file's own values, checked before the command line's
         parser.full.source = "command line"
-    return _parse(parser.full, argv)
+    parsed = _parse(parser.full, argv)
+    overridden = any(argument not in ("--config", config) for argument in argv)
+    check_averaging(parsed[2], parsed[3], source=config if config and not overridden else "command line")
+    return parsed
+
+
+def check_averaging(run_args: RunArguments, training_args: Any, source: str) -> None:
+    """``--average_checkpoints N`` needs the last N checkpoints on disk (the best one is kept besides them) and an F1
+    to choose by; a run that cannot average stops before training (``source``: the config when nothing overrides it)."""
+    count = run_args.average_checkpoints
+    if count == 1:
+        return
+    metric = (training_args.metric_for_best_model or "loss").removeprefix("eval_")
+    if not metric.endswith("_f1"):
+        raise InputError(f"{source}: --average_checkpoints chooses by an F1; set metric_for_best_model to one")
+    needed = count + 1 if training_args.load_best_model_at_end else count
+    limit = training_args.save_total_limit
+    if training_args.save_strategy in ("no", "best") or (limit is not None and limit < needed):
+        raise InputError(
+            f"{source}: --average_checkpoints {count} needs the last {count} checkpoints saved "
+            f"(save_strategy steps or epoch, save_total_limit at least {needed}; "
+            f"not {training_args.save_strategy}, {limit})"
+        )
 
 
 def _parse(parser: Any, argv: list[str]) -> tuple[Any, ...]:

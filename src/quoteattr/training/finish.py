@@ -1,5 +1,6 @@
-"""What a training run does after the last step, each a step of its own: choose decoding on validation, fit
-calibration, export the checkpoint, score it and the rules baseline, write the card, push."""
+"""What a training run does after the last step, each a step of its own: average the last checkpoints (when
+asked), choose decoding on validation, fit calibration, export the checkpoint, score it and the rules baseline,
+write the card, push."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from quoteattr.data.schema import Article
 from quoteattr.data.writers import write_json
 from quoteattr.systems.model.attributor import QuoteAttributor
 from quoteattr.training.arguments import EXTRA_GOLD
+from quoteattr.training.averaging import AveragingResult
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,32 @@ def choose_decoding(
     table, fits = find_decoding(attributor, validation, run_args.search_decoding, run_args.grid)
     logger.info("decoding chosen on validation: %s", attributor.decoding.describe())
     return table, fits
+
+
+def average_run_checkpoints(
+    trainer: Any, model: Any, tokenizer: Any, settings: dict[str, Any], validation: list[Article], count: int
+) -> AveragingResult:
+    """``--average_checkpoints``: the averages of the run's last saved checkpoints against the Trainer's choice, each
+    scored on validation by ``metric_for_best_model`` as the per-epoch evaluation scores (same articles, same
+    decoding); ``model`` ends up with the winner's weights."""
+    import evaluate
+
+    from quoteattr.evaluation import METRIC_PATH
+    from quoteattr.training.averaging import average_checkpoints
+    from quoteattr.training.validation import validation_scores
+
+    args, state = trainer.args, trainer.state
+    metric_name = args.metric_for_best_model.removeprefix("eval_")
+    metric = evaluate.load(METRIC_PATH)
+
+    def score(candidate: Any) -> float:
+        attributor = QuoteAttributor(candidate, tokenizer, settings)
+        return validation_scores(attributor, validation, metric, args.per_device_eval_batch_size)[metric_name]
+
+    chosen = state.best_metric if args.load_best_model_at_end and state.best_metric is not None else score(model)
+    result = average_checkpoints(model, args.output_dir, count, metric_name, chosen, score)
+    logger.info("checkpoint averaging: %s", result.describe())
+    return result
 
 
 def score_checkpoint(attributor: QuoteAttributor, splits: dict[str, list[Article]]) -> tuple[dict, dict]:
@@ -109,6 +137,8 @@ def finish_run(
     model = trainer.model if torch.cuda.is_available() else trainer.model.to(torch.device("cpu"))
     attributor = QuoteAttributor(model, tokenizer, settings)
     validation = splits[data_args.validation_split]
+    count = run["run_args"].average_checkpoints
+    averaging = average_run_checkpoints(trainer, model, tokenizer, settings, validation, count) if count > 1 else None
     decoding_table, fits = choose_decoding(attributor, validation, run["run_args"])
     attributor.save_pretrained(final_dir)
     scored = {name: splits[name] for name in (data_args.validation_split, data_args.test_split) if name}
@@ -133,6 +163,7 @@ def finish_run(
         rules_scores=rules_scores,
         calibration=fits,
         best=BestCheckpoint.from_trainer_state(trainer.state),
+        averaging=averaging,
     )
     write_json(final_dir / "eval_results.json", scores)
     logger.info("checkpoint with its card: %s", final_dir)

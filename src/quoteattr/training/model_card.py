@@ -17,6 +17,7 @@ from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 
 from quoteattr.data.schema import QUOTE_TYPES
 from quoteattr.systems.model.decoding_config import checkpoint_decoding
+from quoteattr.training.averaging import AveragingResult
 from quoteattr.training.base_model import hub_id, provenance
 from quoteattr.training.calibration import MIN_EXAMPLES, CalibrationFit, describe_fits
 
@@ -303,6 +304,7 @@ def write_model_card(
     rules_scores: dict[str, dict[str, Any]] | None = None,
     calibration: dict[str, CalibrationFit] | None = None,
     best: BestCheckpoint | None = None,
+    averaging: AveragingResult | None = None,
 ) -> Path:
     """README.md with a YAML model-index block (metrics per split) and the run's facts in prose; ``settings`` are the
     checkpoint's (its window and decoding: a continued checkpoint keeps its own); ``best`` is the Trainer's choice
@@ -328,6 +330,7 @@ def write_model_card(
         calibration_rows=_calibration_rows(scores),
         calibration_fit=describe_fits(calibration or {}) or "not fitted",
         calibration_minimum=MIN_EXAMPLES,
+        averaging=averaging.describe() if averaging else None,
         train_split=data_args.get("train_split"),
     )
     path = Path(folder) / "README.md"

@@ -4,7 +4,6 @@ with stride, early stopping on validation F1 from the project's ``evaluate`` mod
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from quoteattr.systems.model.windows import (
 )
 from quoteattr.training.arguments import EXTRA_GOLD, DataArguments, ModelArguments, RunArguments, parse_arguments
 from quoteattr.training.base_model import resolve_model_path
+from quoteattr.training.validation import validation_scores
 
 logger = logging.getLogger(__name__)
 
@@ -110,21 +110,6 @@ def window_features(
                 }
             )
     return features
-
-
-def validation_scores(attributor: Any, articles: list[Article], metric: Any, batch_size: int) -> dict[str, float]:
-    """The headline and per-type F1s of ``attributor`` on ``articles``, decoded exactly as its exported checkpoint
-    will decode them (tagger, linker and decoding settings), through the project's ``evaluate`` module."""
-    predictions = list(attributor.predict(articles, batch_size=batch_size))
-    result = metric.compute(
-        predictions=[json.dumps(a.to_dict()) for a in predictions],
-        references=[json.dumps(a.to_dict()) for a in articles],
-    )
-    headline = {k: v for k, v in result.items() if "/" not in k and k.endswith(("_precision", "_recall", "_f1"))}
-    typed = {
-        k: v for k, v in result.items() if k.startswith(("content_overlap/", "attribution/")) and k.endswith("_f1")
-    }
-    return {**headline, **typed}
 
 
 def prepare_training_arguments(training_args: Any) -> bool:

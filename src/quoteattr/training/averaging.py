@@ -1,0 +1,93 @@
+"""Checkpoint averaging: the mean of the weights of a run's last saved checkpoints (as fairseq's
+``average_checkpoints.py`` does along one run), kept only when it scores higher on validation than the checkpoint
+the Trainer chose, decoded as that checkpoint is."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AveragingResult:
+    """What averaging tried and chose, for the card: each candidate's averaged steps and validation score."""
+
+    metric: str
+    chosen_score: float
+    single_score: float
+    candidates: list[tuple[list[int], float]] = field(default_factory=list)
+    kept: list[int] | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One sentence for the card."""
+        if not self.candidates:
+            return self.reason
+        tried = ", ".join(f"{score:.4f} for the average of steps {_steps(steps)}" for steps, score in self.candidates)
+        kept = f"the average of steps {_steps(self.kept)}" if self.kept else "the checkpoint chosen"
+        return f"validation {self.metric} {self.single_score:.4f} for the checkpoint chosen, {tried}: {kept} is kept"
+
+
+def _steps(steps: list[int] | None) -> str:
+    return ", ".join(str(step) for step in steps or [])
+
+
+def saved_checkpoints(output_dir: str | Path) -> list[tuple[int, Path]]:
+    """The run's ``checkpoint-N`` folders with their step N, oldest first."""
+    found = []
+    for path in Path(output_dir).glob("checkpoint-*"):
+        if (match := re.fullmatch(r"checkpoint-(\d+)", path.name)) and (path / "model.safetensors").is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def averaged_state(paths: list[Path]) -> dict[str, Any]:
+    """The element-wise mean of the checkpoints' floating-point weights (other tensors from the last one)."""
+    from safetensors.torch import load_file
+
+    states = [load_file(str(path / "model.safetensors")) for path in paths]
+    if any(state.keys() != states[-1].keys() for state in states):
+        raise ValueError(f"checkpoints {[str(p) for p in paths]} do not hold the same weights")
+    averaged = {}
+    for name, last in states[-1].items():
+        if last.is_floating_point():
+            averaged[name] = sum(state[name].double() for state in states).div(len(states)).to(last.dtype)
+        else:
+            averaged[name] = last
+    return averaged
+
+
+def average_checkpoints(
+    model: Any,
+    output_dir: str | Path,
+    count: int,
+    metric: str,
+    single_score: float,
+    score: Callable[[Any], float],
+) -> AveragingResult:
+    """Try the averages of the last 2 … ``count`` saved checkpoints, each scored by ``score(model)``, and leave in
+    ``model`` the best of them when it beats ``single_score`` (the Trainer's choice, whose weights ``model`` holds
+    on entry and holds again otherwise)."""
+    saved = saved_checkpoints(output_dir)[-count:]
+    if len(saved) < 2:
+        reason = f"not averaged: {len(saved)} saved checkpoint (averaging needs 2)"
+        return AveragingResult(metric, single_score, single_score, reason=reason)
+    single = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    candidates, best = [], (single_score, None, single)
+    for size in range(2, len(saved) + 1):
+        steps = [step for step, _ in saved[-size:]]
+        state = averaged_state([path for _, path in saved[-size:]])
+        model.load_state_dict(state)
+        result = score(model)
+        logger.info("average of steps %s: validation %s %.4f", _steps(steps), metric, result)
+        candidates.append((steps, result))
+        if result > best[0]:
+            best = (result, steps, state)
+    model.load_state_dict(best[2])
+    return AveragingResult(metric, best[0], single_score, candidates, best[1])
