@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ANNOTATIONS, ROOT, at
 from quoteattr.data.schema import Article, Quote
-from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, nearest_compatible, packaged_scorer
+from quoteattr.systems.antecedents import FEATURES, SCORER_KINDS, AntecedentScorer, nearest_compatible, packaged_scorer
 from quoteattr.training.antecedents import Example, fit, gold_examples
 
 
@@ -20,9 +20,9 @@ def row(**values: float) -> dict[str, float]:
 
 
 def scorer(none: float) -> AntecedentScorer:
-    weights = {kind: {name: 0.0 for name in FEATURES} for kind in MENTION_KINDS}
+    weights = {kind: {name: 0.0 for name in FEATURES} for kind in SCORER_KINDS}
     weights["description"]["head_match"] = 2.0
-    return AntecedentScorer(weights, {kind: none for kind in MENTION_KINDS})
+    return AntecedentScorer(weights, {kind: none for kind in SCORER_KINDS})
 
 
 def test_the_scorer_takes_the_best_candidate_unless_none_scores_higher():
@@ -99,7 +99,7 @@ def test_the_packaged_scorer_is_what_training_writes_and_beats_the_rules_on_vali
     arguments = ["--annotations", str(ANNOTATIONS), "--output", str(output), "--results", str(results)]
     assert load_script().main(arguments) == 0
     written = AntecedentScorer.from_dict(json.loads(output.read_text())["scorer"])
-    for kind in MENTION_KINDS:
+    for kind in SCORER_KINDS:
         assert written.none[kind] == pytest.approx(packaged_scorer().none[kind], abs=1e-3)
         for name in FEATURES:
             assert written.weights[kind][name] == pytest.approx(packaged_scorer().weights[kind][name], abs=1e-3)

@@ -155,3 +155,24 @@ def test_a_name_resolves_alike_whether_a_description_speaks_or_not():
     alone = resolve_mentions(text, [at(text, "Hillary Clinton")], named)
     beside = resolve_mentions(text, [at(text, "Officials"), at(text, "Hillary Clinton")], named)
     assert alone[0] == beside[1] == ("Hillary Clinton", "name")
+
+
+def test_a_headline_description_takes_the_entity_the_body_names_after_it():
+    body = "Votes will be counted again, the Regional Electoral Commission said. Its president, Ana Ruiz, agreed."
+    text = f"Mayoral vote to be recounted, commission says\n\n{body}"
+    resolved = resolve(text, "commission", "the Regional Electoral Commission", "Its president, Ana Ruiz")
+    assert resolved == ["Regional Electoral Commission", "Regional Electoral Commission", "Ana Ruiz"]
+    # without a blank line after it the first line is the body's first sentence: nothing after a mention is its own
+    assert resolve(text.replace("\n\n", " "), "commission", "the Regional Electoral Commission")[0] is None
+
+
+def test_a_headline_mention_is_resolved_with_the_headline_weights_after_the_body():
+    text = "Shops to open, union says\n\nThe Bakers' Union said shops would open. It said more later."
+    asked = []
+
+    def chooser(kind, names, rows):
+        asked.append((kind, names))
+        return 0 if names else None
+
+    resolve_mentions(text, [at(text, "union"), at(text, "The Bakers' Union"), at(text, "It")], None, chooser)
+    assert asked == [("group_pronoun", ["Bakers' Union"]), ("headline", ["Bakers' Union", "Union"])]

@@ -15,6 +15,10 @@ from typing import Any
 
 MENTION_KINDS = ("person_pronoun", "group_pronoun", "description")
 """A mention that names nobody: 'he'/'she', 'it'/'they'/'we', or a description ('the company', 'the judge')."""
+HEADLINE = "headline"
+SCORER_KINDS = (*MENTION_KINDS, HEADLINE)
+"""The scorer's weight sets: one per kind of mention, and one for the mentions of a headline ('…, commission says'),
+which are resolved after the body, among the entities it names (a cataphor: the first named counts as the nearest)."""
 FEATURES = (
     "person",
     "gender_match",
@@ -74,7 +78,7 @@ class AntecedentScorer:
     def from_dict(cls, values: dict[str, Any]) -> AntecedentScorer:
         if values.get("features") != list(FEATURES):
             raise ValueError(f"antecedent scorer features {values.get('features')} are not {list(FEATURES)}")
-        return cls({kind: dict(values["weights"][kind]) for kind in MENTION_KINDS}, dict(values["none"]))
+        return cls({kind: dict(values["weights"][kind]) for kind in SCORER_KINDS}, dict(values["none"]))
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from quoteattr.data.schema import Span, overlaps_any
-from quoteattr.systems.antecedents import FEATURES, Chooser, packaged_choice
+from quoteattr.systems.antecedents import FEATURES, HEADLINE, Chooser, packaged_choice
 
 PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 GROUP_PRONOUNS = {"they", "it", "we", "them"}
@@ -197,6 +197,7 @@ class _Entity:
     gender: str | None = None
     words: set[str] = field(default_factory=set)
     last: int = -1
+    first: int = -1
     mentions: int = 0
     spoke: bool = False
 
@@ -288,17 +289,20 @@ def resolve_mentions(
 ) -> list[tuple[str | None, str]]:
     """(entity name or None, method) for each mention, processed in text order. A mention that names nobody (a
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
-    scorer by default). ``context`` gives the other people and organisations the article names ((span, "person" or
-    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun needs them
-    (a speaker's name may join one of them, so an article without pronoun speakers resolves its names alone)."""
+    scorer by default); one in the headline ("…, commission says") is resolved last, among the entities named after
+    it. ``context`` gives the other people and organisations the article names ((span, "person" or "org"), e.g.
+    ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun or a headline's mention
+    needs them (a speaker's name may join one of them, so other articles resolve their names alone)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
+    in_headline = headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    if context is not None and any(kind.endswith("_pronoun") for kind in kinds):
+    if context is not None and (in_headline or any(kind.endswith("_pronoun") for kind in kinds)):
         events += [(span, None, kind) for span, kind in context() if not overlaps_any(span, mentions)]
     latest_speaker: _Entity | None = None
-    for span, index, kind in sorted(events, key=lambda event: event[0]):
+    deferred = [event for event in events if event[1] in in_headline]
+    for span, index, kind in [*sorted(e for e in events if e not in deferred), *deferred]:
         mention = text[span[0] : span[1]]
         if index is None:  # a name no quote is linked to: only an antecedent, never a speaker's name
             found = _named(mention, entities, kind, _gender_before(text, span[0]), grow=False)
@@ -307,7 +311,9 @@ def resolve_mentions(
         if kinds[index] == "name":
             found, method = _named(mention, entities), "name"
         else:
-            found = _antecedent(mention, kinds[index], span, entities, latest_speaker, chooser)
+            headline = index in in_headline
+            speaker = None if headline else latest_speaker
+            found = _antecedent(mention, kinds[index], span, entities, speaker, chooser, headline)
             method = "pronoun" if kinds[index] != "description" else "description" if found else "unresolved"
         _seen(found, text, span, spoke=True)
         latest_speaker = found or latest_speaker
@@ -333,15 +339,19 @@ def _antecedent(
     entities: dict[str, _Entity],
     latest_speaker: _Entity | None,
     chooser: Chooser,
+    headline: bool = False,
 ) -> _Entity | None:
     """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it that agree
     with it ('he' and 'she' a person not known to be of the other gender, 'it' an organisation), or, for a
-    description, the new entity it names (its row comes after the candidates')."""
+    description, the new entity it names (its row comes after the candidates'); a ``headline``'s mention, among those
+    named after it, with the chooser's ``HEADLINE`` weights."""
     words = [w.lower() for w in _WORD.findall(mention)]
     gender = PERSON_PRONOUNS.get(words[0]) if kind == "person_pronoun" else None
-    candidates = sorted(
-        (e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender)), key=lambda e: -e.last
-    )
+    agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender)]
+    if headline:  # a cataphor: the entities named after it, the first named the nearest
+        candidates = sorted((e for e in agreeing if e.first > span[0]), key=lambda e: e.first)
+    else:
+        candidates = sorted(agreeing, key=lambda e: -e.last)
     content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
     content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
     rows = []
@@ -356,7 +366,7 @@ def _antecedent(
                 "unseen_words": float(len(content) - shared) if kind == "description" else 0.0,
                 "organisation_word": float(bool(content) and content[-1] in ORG_WORDS and entity.kind == "org"),
                 "recency": math.log1p(rank),
-                "distance": math.log1p(max(0, span[0] - entity.last) / 100),
+                "distance": math.log1p(abs(span[0] - (entity.first if headline else entity.last)) / 100),
                 "spoke": float(entity.spoke),
                 "latest_speaker": float(entity is latest_speaker),
                 "mentions": math.log1p(entity.mentions),
@@ -381,7 +391,7 @@ def _antecedent(
                 "content_words": float(len(content)),
             }
         )
-    chosen = chooser(kind, names, rows)
+    chosen = chooser(HEADLINE if headline else kind, names, rows)
     if chosen is not None and chosen == len(candidates):
         return entities.setdefault(new_name.lower(), _Entity(new_name, "org"))
     found = None if chosen is None else candidates[chosen]
@@ -464,6 +474,16 @@ def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
     before = _WORD.findall(text[max(0, span[0] - 40) : span[0]])[-WORDS_BEFORE:]
     entity.words.update(_POSSESSIVE.sub("", w.lower()) for w in [*before, *_WORD.findall(text[span[0] : span[1]])])
     entity.last, entity.mentions, entity.spoke = span[0], entity.mentions + 1, entity.spoke or spoke
+    entity.first = span[0] if entity.first < 0 else entity.first
+
+
+def headline_mentions(text: str, mentions: list[Span], kinds: list[str]) -> set[int]:
+    """The mentions that name nobody inside the headline (the text's first line when a blank line follows it):
+    ``resolve_mentions`` resolves them last, in text order, after every other mention."""
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip() or not text[len(first_line) :].startswith("\n\n"):
+        return set()
+    return {i for i, (_, end) in enumerate(mentions) if end <= len(first_line) and kinds[i] != "name"}
 
 
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")

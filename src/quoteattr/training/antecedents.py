@@ -14,9 +14,9 @@ import torch
 
 from quoteattr.data.schema import Article, Span
 from quoteattr.evaluation.scoring import normalised_name, prf, same_entity
-from quoteattr.systems.antecedents import FEATURES, MENTION_KINDS, AntecedentScorer, Chooser
+from quoteattr.systems.antecedents import FEATURES, SCORER_KINDS, AntecedentScorer, Chooser
 from quoteattr.systems.entity_mentions import named_mentions, outside
-from quoteattr.systems.mention_resolver import mention_kind, resolve_mentions
+from quoteattr.systems.mention_resolver import headline_mentions, mention_kind, resolve_mentions
 
 L2_CHOICES = (0.001, 0.01, 0.1)
 """Weight penalties tried; the one with the best validation F1 is kept."""
@@ -72,7 +72,10 @@ def gold_examples(articles: Iterable[Article]) -> list[Example]:
     examples = []
     for article in articles:
         mentions, entities = speaker_mentions(article)
-        needing = [entities[m] for m in mentions if mention_kind(article.text[m[0] : m[1]]) != "name"]
+        kinds = [mention_kind(article.text[start:end]) for start, end in mentions]
+        last = headline_mentions(article.text, mentions, kinds)  # resolved after the others
+        order = [i for i in range(len(mentions)) if i not in last] + sorted(last)
+        needing = [entities[mentions[i]] for i in order if kinds[i] != "name"]
         recorder = _GoldChoice(needing)
         resolve_mentions(article.text, mentions, outside_quotes(article), recorder)
         examples.extend(recorder.examples)
@@ -81,11 +84,11 @@ def gold_examples(articles: Iterable[Article]) -> list[Example]:
 
 def fit(examples: list[Example], l2: float, steps: int = 300) -> AntecedentScorer:
     """Weights per mention kind and a 'none' score per kind, by cross-entropy over none and the candidates."""
-    weights = torch.zeros(len(MENTION_KINDS), len(FEATURES), requires_grad=True)
-    none = torch.zeros(len(MENTION_KINDS), requires_grad=True)
+    weights = torch.zeros(len(SCORER_KINDS), len(FEATURES), requires_grad=True)
+    none = torch.zeros(len(SCORER_KINDS), requires_grad=True)
     batches = [
         (
-            MENTION_KINDS.index(e.kind),
+            SCORER_KINDS.index(e.kind),
             torch.tensor([[row[name] for name in FEATURES] for row in e.rows]).reshape(-1, len(FEATURES)),
             0 if e.target is None else e.target + 1,
         )
@@ -106,8 +109,8 @@ def fit(examples: list[Example], l2: float, steps: int = 300) -> AntecedentScore
 
     optimiser.step(loss)
     return AntecedentScorer(
-        {kind: dict(zip(FEATURES, map(float, weights[k].detach().tolist()))) for k, kind in enumerate(MENTION_KINDS)},
-        {kind: float(none[k].detach()) for k, kind in enumerate(MENTION_KINDS)},
+        {kind: dict(zip(FEATURES, map(float, weights[k].detach().tolist()))) for k, kind in enumerate(SCORER_KINDS)},
+        {kind: float(none[k].detach()) for k, kind in enumerate(SCORER_KINDS)},
     )
 
 
