@@ -83,6 +83,8 @@ def test_a_definite_organisation_description_named_nowhere_before_is_a_new_entit
     )
     mentions = ("union", "The defence ministry", "A spokesman for the navy", "The ministry")
     assert resolve(text, *mentions) == [None, "Defence Ministry", None, "Defence Ministry"]
+    owned = "The council approved the temple. Westford's highways department said it would review parking."
+    assert resolve(owned, "Westford's highways department") == ["Westford Highways Department"]  # possessive: definite
 
 
 def test_an_organisation_description_takes_the_organisation_of_its_word():

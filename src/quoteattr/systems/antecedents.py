@@ -44,7 +44,7 @@ candidate an organisation; how many candidates were mentioned since (log); the c
 since its latest mention (log of hundreds); it was linked as a speaker before; it is the latest speaker; how often it
 was mentioned (log). The 'new entity' row of a description has only the last four: it is that row; the
 description's last word is an organisation's; it has words before that last one ('the defence ministry', not 'the
-ministry'); it starts with 'the' (a headline's bare 'union' names an organisation the text names later)."""
+ministry'); it is definite ('the', a possessive: 'Westford's highways department'; a bare 'union' is not)."""
 SCORER_FILE = "antecedent_scorer.json"
 
 Chooser = Callable[[str, list[str], list[dict[str, float]]], "int | None"]

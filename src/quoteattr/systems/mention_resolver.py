@@ -276,6 +276,8 @@ def _before_affiliation(words: list[str]) -> list[str]:
     return words
 
 
+DEFINITE = {"the", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my"}
+"""Words that make a description definite, as an owner's possessive does ("Westford's highways department")."""
 DESCRIPTION_STOPWORDS = LEADING | {"of", "for", "and", "in", "on", "at", "to", "by", "s"}
 WORDS_BEFORE = 2
 """Words just before a mention that count as seen with its entity (a title outside the name: 'Judge Ana Ruiz')."""
@@ -387,7 +389,7 @@ def _antecedent(
                 "new_entity": 1.0,
                 "new_organisation": float(content[-1] in ORG_WORDS),
                 "new_modified": float(len(content) > 1),
-                "new_definite": float(words[0] == "the"),
+                "new_definite": float(words[0] in DEFINITE or bool(_POSSESSIVE.search(words[0]))),
                 "content_words": float(len(content)),
             }
         )
