@@ -164,8 +164,10 @@ def test_a_headline_description_takes_the_entity_the_body_names_after_it():
     text = f"Mayoral vote to be recounted, commission says\n\n{body}"
     resolved = resolve(text, "commission", "the Regional Electoral Commission", "Its president, Ana Ruiz")
     assert resolved == ["Regional Electoral Commission", "Regional Electoral Commission", "Ana Ruiz"]
-    # without a blank line after it the first line is the body's first sentence: nothing after a mention is its own
+    # a first line that runs on, or ends as a sentence does, is the body's: what comes after a mention is not its own
     assert resolve(text.replace("\n\n", " "), "commission", "the Regional Electoral Commission")[0] is None
+    sentence = "The vote will be recounted, the commission said.\n\nThe Regional Electoral Commission met on Sunday."
+    assert resolve(sentence, "the commission", "The Regional Electoral Commission")[0] != "Regional Electoral Commission"
 
 
 def test_a_headline_mention_is_resolved_with_the_headline_weights_after_the_body():

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from quoteattr.data.headlines import headline_end
 from quoteattr.data.schema import Span, overlaps_any
 from quoteattr.systems.antecedents import FEATURES, HEADLINE, Chooser, packaged_choice
 
@@ -480,12 +481,10 @@ def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
 
 
 def headline_mentions(text: str, mentions: list[Span], kinds: list[str]) -> set[int]:
-    """The mentions that name nobody inside the headline (the text's first line when a blank line follows it):
-    ``resolve_mentions`` resolves them last, in text order, after every other mention."""
-    first_line = text.split("\n", 1)[0]
-    if not first_line.strip() or not text[len(first_line) :].startswith("\n\n"):
-        return set()
-    return {i for i, (_, end) in enumerate(mentions) if end <= len(first_line) and kinds[i] != "name"}
+    """The mentions that name nobody inside the headline (``headline_end``): ``resolve_mentions`` resolves them
+    last, in text order, after every other mention."""
+    end = headline_end(text)
+    return {i for i, span in enumerate(mentions) if span[1] <= end and kinds[i] != "name"}
 
 
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")

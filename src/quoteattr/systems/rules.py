@@ -14,6 +14,7 @@ from typing import TypeVar
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
+from quoteattr.data.headlines import is_sentence
 from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
 from quoteattr.data.schema import (
     Article,
@@ -440,11 +441,6 @@ class RulesAttributor:
                 head = names[-1].root if names else source_doc[-1]
                 return _Found([content], None, head, source, content[0])
         return None
-
-
-def is_sentence(line: str) -> bool:
-    """A line ending in sentence punctuation (so not a headline)."""
-    return bool(re.search(r"[.!?][\"”’]?$", line.strip()))
 
 
 def _cue_tokens(cue: Token) -> list[Token]:
