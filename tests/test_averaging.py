@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,10 @@ def test_the_best_average_replaces_the_chosen_checkpoint_only_when_it_scores_hig
     save_checkpoints(tmp_path, {10: 1.0, 20: 2.0, 30: 6.0})
     model = Tiny()
     torch.nn.init.constant_(model.layer.weight, 9.0)
-    scores = {4.0: 0.4, 3.0: 0.6}  # by weight: the last two average to 4, all three to 3, which scores higher
+    scores = {9.0: single_score, 4.0: 0.4, 3.0: 0.6}  # by weight: the last two average to 4, all three to 3
 
-    result = average_checkpoints(model, tmp_path, 3, "attribution_f1", single_score, lambda m: scores[weight_of(m)])
+    saved = saved_checkpoints(tmp_path)
+    result = average_checkpoints(model, saved, 3, "attribution_f1", lambda m: scores[weight_of(m)])
 
     assert result.candidates == [([20, 30], 0.4), ([10, 20, 30], 0.6)]
     assert result.kept == kept and weight_of(model) == weight
@@ -62,6 +64,22 @@ def weight_of(model: Tiny) -> float:
 
 def test_one_checkpoint_is_not_averaged_and_says_so(tmp_path: Path):
     save_checkpoints(tmp_path, {10: 1.0})
+    result = average_checkpoints(Tiny(), saved_checkpoints(tmp_path), 3, "attribution_f1", lambda m: 1.0)
+    assert result.kept is None and result.candidates == [] and "1 checkpoint(s) of this run" in result.describe()
+
+
+def test_only_the_checkpoints_this_run_logged_are_averaged(tmp_path: Path):
+    save_checkpoints(tmp_path, {10: 1.0, 20: 2.0, 30: 6.0})
+    history = [{"step": 10, "loss": 1.5}, {"step": 20, "loss": 1.2}]
+    for step, logged in ((10, history[:1]), (20, history), (30, [{"step": 10, "loss": 9.9}])):  # 30: another run's
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"log_history": logged}))
+    assert [step for step, _ in saved_checkpoints(tmp_path, history)] == [10, 20]
+
+
+def test_checkpoints_of_another_model_are_not_averaged_and_the_chosen_weights_stay(tmp_path: Path):
+    save_checkpoints(tmp_path, {10: 1.0, 20: 2.0})
+    save_file({"other.weight": torch.ones(1)}, str(tmp_path / "checkpoint-10" / "model.safetensors"))
     model = Tiny()
-    result = average_checkpoints(model, tmp_path, 3, "attribution_f1", 0.5, lambda m: 1.0)
-    assert result.kept is None and result.candidates == [] and "1 saved checkpoint" in result.describe()
+    torch.nn.init.constant_(model.layer.weight, 9.0)
+    result = average_checkpoints(model, saved_checkpoints(tmp_path), 2, "attribution_f1", lambda m: 0.5)
+    assert result.kept is None and "do not hold the same weights" in result.describe() and weight_of(model) == 9.0

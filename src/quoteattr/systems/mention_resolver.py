@@ -292,10 +292,11 @@ def resolve_mentions(
 ) -> list[tuple[str | None, str]]:
     """(entity name or None, method) for each mention, processed in text order. A mention that names nobody (a
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
-    scorer by default); one in the headline ("…, commission says") is resolved last, among the entities named after
-    it. ``context`` gives the other people and organisations the article names ((span, "person" or "org"), e.g.
-    ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun or a headline's mention
-    needs them (a speaker's name may join one of them, so other articles resolve their names alone)."""
+    scorer by default); a description in the headline ("…, commission says") is resolved last, among the entities
+    named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun or a
+    headline's description needs them (a speaker's name may join one of them, so other articles resolve their names
+    alone)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
@@ -304,8 +305,8 @@ def resolve_mentions(
     if context is not None and (in_headline or any(kind.endswith("_pronoun") for kind in kinds)):
         events += [(span, None, kind) for span, kind in context() if not overlaps_any(span, mentions)]
     latest_speaker: _Entity | None = None
-    deferred = [event for event in events if event[1] in in_headline]
-    for span, index, kind in [*sorted(e for e in events if e not in deferred), *deferred]:
+    in_order = sorted(events, key=lambda event: (event[1] in in_headline, event[0]))  # the headline's mentions last
+    for span, index, kind in in_order:
         mention = text[span[0] : span[1]]
         if index is None:  # a name no quote is linked to: only an antecedent, never a speaker's name
             found = _named(mention, entities, kind, _gender_before(text, span[0]), grow=False)
@@ -407,7 +408,7 @@ def _own_name(words: list[str]) -> str | None:
     """The name a description gives a new entity: its words without the leading article or owner's possessive,
     capitalised ("the city's water department" → "City Water Department"); None for a description of no word."""
     words = [_POSSESSIVE.sub("", w) for w in words]
-    while words and words[0].lower() in LEADING:
+    while words and words[0].lower() in LEADING | DEFINITE:
         words = words[1:]
     named = [w if w.lower() in DESCRIPTION_STOPWORDS else w[:1].upper() + w[1:] for w in words if w]
     return " ".join(named) or None
@@ -481,10 +482,10 @@ def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
 
 
 def headline_mentions(text: str, mentions: list[Span], kinds: list[str]) -> set[int]:
-    """The mentions that name nobody inside the headline (``headline_end``): ``resolve_mentions`` resolves them
-    last, in text order, after every other mention."""
+    """The descriptions inside the headline (``headline_end``; "…, commission says"): ``resolve_mentions`` resolves
+    them last, in text order, after every other mention."""
     end = headline_end(text)
-    return {i for i, span in enumerate(mentions) if span[1] <= end and kinds[i] != "name"}
+    return {i for i, span in enumerate(mentions) if span[1] <= end and kinds[i] == "description"}
 
 
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")

@@ -217,27 +217,27 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
         _parse(parser.full, ["--config", config])  # the file's own values, checked before the command line's
         parser.full.source = "command line"
     parsed = _parse(parser.full, argv)
-    overridden = any(argument not in ("--config", config) for argument in argv)
+    overridden = any(argument not in ("--config", config, f"--config={config}") for argument in argv)
     check_averaging(parsed[2], parsed[3], source=config if config and not overridden else "command line")
     return parsed
 
 
 def check_averaging(run_args: RunArguments, training_args: Any, source: str) -> None:
-    """``--average_checkpoints N`` needs the last N checkpoints on disk (the best one is kept besides them) and an F1
-    to choose by; a run that cannot average stops before training (``source``: the config when nothing overrides it)."""
+    """``--average_checkpoints N`` needs the last N checkpoints on disk (besides them the Trainer keeps the best one)
+    and an F1 to choose by; a run that cannot average stops before training (``source``: the config when nothing
+    overrides it)."""
     count = run_args.average_checkpoints
     if count == 1:
         return
     metric = (training_args.metric_for_best_model or "loss").removeprefix("eval_")
     if not metric.endswith("_f1"):
         raise InputError(f"{source}: --average_checkpoints chooses by an F1; set metric_for_best_model to one")
-    needed = count + 1 if training_args.load_best_model_at_end else count
+    strategy = getattr(training_args.save_strategy, "value", training_args.save_strategy)
     limit = training_args.save_total_limit
-    if training_args.save_strategy in ("no", "best") or (limit is not None and limit < needed):
+    if strategy in ("no", "best") or (limit is not None and 0 < limit <= count):
         raise InputError(
             f"{source}: --average_checkpoints {count} needs the last {count} checkpoints saved "
-            f"(save_strategy steps or epoch, save_total_limit at least {needed}; "
-            f"not {training_args.save_strategy}, {limit})"
+            f"(save_strategy steps or epoch, save_total_limit at least {count + 1}; not {strategy}, {limit})"
         )
 
 

@@ -4,6 +4,7 @@ the Trainer chose, decoded as that checkpoint is."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -19,8 +20,7 @@ class AveragingResult:
     """What averaging tried and chose, for the card: each candidate's averaged steps and validation score."""
 
     metric: str
-    chosen_score: float
-    single_score: float
+    single_score: float | None = None
     candidates: list[tuple[list[int], float]] = field(default_factory=list)
     kept: list[int] | None = None
     reason: str = ""
@@ -31,20 +31,33 @@ class AveragingResult:
             return self.reason
         tried = ", ".join(f"{score:.4f} for the average of steps {_steps(steps)}" for steps, score in self.candidates)
         kept = f"the average of steps {_steps(self.kept)}" if self.kept else "the checkpoint chosen"
-        return f"validation {self.metric} {self.single_score:.4f} for the checkpoint chosen, {tried}: {kept} is kept"
+        scores = f"validation {self.metric} {self.single_score:.4f} for the checkpoint chosen, {tried}: {kept} is kept"
+        return f"{scores} ({self.reason})" if self.reason else scores
 
 
 def _steps(steps: list[int] | None) -> str:
     return ", ".join(str(step) for step in steps or [])
 
 
-def saved_checkpoints(output_dir: str | Path) -> list[tuple[int, Path]]:
-    """The run's ``checkpoint-N`` folders with their step N, oldest first."""
+def saved_checkpoints(
+    output_dir: str | Path, log_history: list[dict[str, Any]] | None = None
+) -> list[tuple[int, Path]]:
+    """The ``checkpoint-N`` folders with their step N, oldest first; with ``log_history`` (the Trainer's), only those
+    this run saved: their own log history is the start of it (a used output folder may hold another run's)."""
     found = []
     for path in Path(output_dir).glob("checkpoint-*"):
         if (match := re.fullmatch(r"checkpoint-(\d+)", path.name)) and (path / "model.safetensors").is_file():
-            found.append((int(match.group(1)), path))
+            if log_history is None or _logged_by(path, log_history):
+                found.append((int(match.group(1)), path))
     return sorted(found)
+
+
+def _logged_by(checkpoint: Path, log_history: list[dict[str, Any]]) -> bool:
+    try:
+        saved = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))["log_history"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return saved == log_history[: len(saved)]
 
 
 def averaged_state(paths: list[Path]) -> dict[str, Any]:
@@ -53,7 +66,7 @@ def averaged_state(paths: list[Path]) -> dict[str, Any]:
 
     states = [load_file(str(path / "model.safetensors")) for path in paths]
     if any(state.keys() != states[-1].keys() for state in states):
-        raise ValueError(f"checkpoints {[str(p) for p in paths]} do not hold the same weights")
+        raise ValueError(f"checkpoints {', '.join(p.name for p in paths)} do not hold the same weights")
     averaged = {}
     for name, last in states[-1].items():
         if last.is_floating_point():
@@ -65,29 +78,31 @@ def averaged_state(paths: list[Path]) -> dict[str, Any]:
 
 def average_checkpoints(
     model: Any,
-    output_dir: str | Path,
+    saved: list[tuple[int, Path]],
     count: int,
     metric: str,
-    single_score: float,
     score: Callable[[Any], float],
 ) -> AveragingResult:
-    """Try the averages of the last 2 … ``count`` saved checkpoints, each scored by ``score(model)``, and leave in
-    ``model`` the best of them when it beats ``single_score`` (the Trainer's choice, whose weights ``model`` holds
-    on entry and holds again otherwise)."""
-    saved = saved_checkpoints(output_dir)[-count:]
+    """Score ``model`` (the Trainer's choice) and the averages of the last 2 … ``count`` of the ``saved`` checkpoints
+    by ``score(model)``, and leave in ``model`` the best average when it beats the choice (else the choice again)."""
+    saved = saved[-count:]
     if len(saved) < 2:
-        reason = f"not averaged: {len(saved)} saved checkpoint (averaging needs 2)"
-        return AveragingResult(metric, single_score, single_score, reason=reason)
+        return AveragingResult(metric, reason=f"not averaged: {len(saved)} checkpoint(s) of this run saved, 2 needed")
     single = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    single_score = score(model)
     candidates, best = [], (single_score, None, single)
     for size in range(2, len(saved) + 1):
         steps = [step for step, _ in saved[-size:]]
-        state = averaged_state([path for _, path in saved[-size:]])
-        model.load_state_dict(state)
+        try:
+            state = averaged_state([path for _, path in saved[-size:]])
+            model.load_state_dict(state)
+        except (ValueError, RuntimeError) as error:  # weights that differ in name or shape: another model's
+            model.load_state_dict(single)
+            return AveragingResult(metric, single_score, candidates, reason=f"not averaged: {error}")
         result = score(model)
         logger.info("average of steps %s: validation %s %.4f", _steps(steps), metric, result)
         candidates.append((steps, result))
         if result > best[0]:
             best = (result, steps, state)
     model.load_state_dict(best[2])
-    return AveragingResult(metric, best[0], single_score, candidates, best[1])
+    return AveragingResult(metric, single_score, candidates, best[1])

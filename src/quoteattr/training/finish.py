@@ -52,16 +52,16 @@ def choose_decoding(
 def average_run_checkpoints(
     trainer: Any, model: Any, tokenizer: Any, settings: dict[str, Any], validation: list[Article], count: int
 ) -> AveragingResult:
-    """``--average_checkpoints``: the averages of the run's last saved checkpoints against the Trainer's choice, each
+    """``--average_checkpoints``: the averages of this run's last saved checkpoints against the Trainer's choice, each
     scored on validation by ``metric_for_best_model`` as the per-epoch evaluation scores (same articles, same
     decoding); ``model`` ends up with the winner's weights."""
     import evaluate
 
     from quoteattr.evaluation import METRIC_PATH
-    from quoteattr.training.averaging import average_checkpoints
+    from quoteattr.training.averaging import average_checkpoints, saved_checkpoints
     from quoteattr.training.validation import validation_scores
 
-    args, state = trainer.args, trainer.state
+    args = trainer.args
     metric_name = args.metric_for_best_model.removeprefix("eval_")
     metric = evaluate.load(METRIC_PATH)
 
@@ -69,8 +69,9 @@ def average_run_checkpoints(
         attributor = QuoteAttributor(candidate, tokenizer, settings)
         return validation_scores(attributor, validation, metric, args.per_device_eval_batch_size)[metric_name]
 
-    chosen = state.best_metric if args.load_best_model_at_end and state.best_metric is not None else score(model)
-    result = average_checkpoints(model, args.output_dir, count, metric_name, chosen, score)
+    saved = saved_checkpoints(args.output_dir, trainer.state.log_history)
+    saved = [(step, path) for step, path in saved if step <= trainer.state.global_step]
+    result = average_checkpoints(model, saved, count, metric_name, score)
     logger.info("checkpoint averaging: %s", result.describe())
     return result
 
@@ -127,18 +128,18 @@ def finish_run(
     final_dir: Path,
     push_to_hub: bool,
 ) -> None:
-    """Decoding, calibration, export to ``final_dir``, scores, card and push, after ``trainer`` has trained.
-    ``run`` holds the parsed model, data and run arguments and the time the run started."""
+    """Checkpoint averaging, decoding, calibration, export to ``final_dir``, scores, card and push, after ``trainer``
+    has trained. ``run`` holds the parsed model, data and run arguments and the time the run started."""
     import torch
 
     from quoteattr.training.model_card import BestCheckpoint, write_model_card
 
     data_args, training_args = run["data_args"], trainer.args
     model = trainer.model if torch.cuda.is_available() else trainer.model.to(torch.device("cpu"))
-    attributor = QuoteAttributor(model, tokenizer, settings)
     validation = splits[data_args.validation_split]
     count = run["run_args"].average_checkpoints
     averaging = average_run_checkpoints(trainer, model, tokenizer, settings, validation, count) if count > 1 else None
+    attributor = QuoteAttributor(model, tokenizer, settings)  # after averaging: it copies the CRF's transitions
     decoding_table, fits = choose_decoding(attributor, validation, run["run_args"])
     attributor.save_pretrained(final_dir)
     scored = {name: splits[name] for name in (data_args.validation_split, data_args.test_split) if name}
