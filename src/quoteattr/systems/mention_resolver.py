@@ -300,12 +300,12 @@ def resolve_mentions(
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
-    in_headline = headline_mentions(text, mentions, kinds)
+    in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
     if context is not None and (in_headline or any(kind.endswith("_pronoun") for kind in kinds)):
         events += [(span, None, kind) for span, kind in context() if not overlaps_any(span, mentions)]
     latest_speaker: _Entity | None = None
-    in_order = sorted(events, key=lambda event: (event[1] in in_headline, event[0]))  # the headline's mentions last
+    in_order = sorted(events, key=lambda event: (event[1] in in_headline, event[0]))  # as in resolution_order
     for span, index, kind in in_order:
         mention = text[span[0] : span[1]]
         if index is None:  # a name no quote is linked to: only an antecedent, never a speaker's name
@@ -481,11 +481,17 @@ def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
     entity.first = span[0] if entity.first < 0 else entity.first
 
 
-def headline_mentions(text: str, mentions: list[Span], kinds: list[str]) -> set[int]:
-    """The descriptions inside the headline (``headline_end``; "…, commission says"): ``resolve_mentions`` resolves
-    them last, in text order, after every other mention."""
+def _headline_mentions(text: str, mentions: list[Span], kinds: list[str]) -> set[int]:
+    """The descriptions inside the headline (``headline_end``; "…, commission says")."""
     end = headline_end(text)
     return {i for i, span in enumerate(mentions) if span[1] <= end and kinds[i] == "description"}
+
+
+def resolution_order(text: str, mentions: list[Span]) -> list[int]:
+    """The indices of ``mentions`` in the order ``resolve_mentions`` resolves them (and asks its chooser): text
+    order, the headline's descriptions last."""
+    last = _headline_mentions(text, mentions, [mention_kind(text[start:end]) for start, end in mentions])
+    return sorted(range(len(mentions)), key=lambda i: (i in last, mentions[i]))
 
 
 _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")

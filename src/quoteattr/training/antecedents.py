@@ -16,7 +16,7 @@ from quoteattr.data.schema import Article, Span
 from quoteattr.evaluation.scoring import normalised_name, prf, same_entity
 from quoteattr.systems.antecedents import FEATURES, SCORER_KINDS, AntecedentScorer, Chooser
 from quoteattr.systems.entity_mentions import named_mentions, outside
-from quoteattr.systems.mention_resolver import headline_mentions, mention_kind, resolve_mentions
+from quoteattr.systems.mention_resolver import mention_kind, resolution_order, resolve_mentions
 
 L2_CHOICES = (0.001, 0.01, 0.1)
 """Weight penalties tried; the one with the best validation F1 is kept."""
@@ -72,10 +72,8 @@ def gold_examples(articles: Iterable[Article]) -> list[Example]:
     examples = []
     for article in articles:
         mentions, entities = speaker_mentions(article)
-        kinds = [mention_kind(article.text[start:end]) for start, end in mentions]
-        last = headline_mentions(article.text, mentions, kinds)  # resolved after the others
-        order = [i for i in range(len(mentions)) if i not in last] + sorted(last)
-        needing = [entities[mentions[i]] for i in order if kinds[i] != "name"]
+        in_order = [mentions[i] for i in resolution_order(article.text, mentions)]  # as the chooser is asked
+        needing = [entities[m] for m in in_order if mention_kind(article.text[m[0] : m[1]]) != "name"]
         recorder = _GoldChoice(needing)
         resolve_mentions(article.text, mentions, outside_quotes(article), recorder)
         examples.extend(recorder.examples)

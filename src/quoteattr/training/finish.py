@@ -69,8 +69,7 @@ def average_run_checkpoints(
         attributor = QuoteAttributor(candidate, tokenizer, settings)
         return validation_scores(attributor, validation, metric, args.per_device_eval_batch_size)[metric_name]
 
-    saved = saved_checkpoints(args.output_dir, trainer.state.log_history)
-    saved = [(step, path) for step, path in saved if step <= trainer.state.global_step]
+    saved = saved_checkpoints(args.output_dir, trainer.state.log_history)  # this run's, up to its last step
     result = average_checkpoints(model, saved, count, metric_name, score)
     logger.info("checkpoint averaging: %s", result.describe())
     return result
