@@ -25,7 +25,8 @@ from quoteattr.systems.antecedents import FEATURES, HEADLINE, Chooser, packaged_
 
 PERSON_PRONOUNS = {"he": "m", "she": "f", "him": "m", "her": "f"}
 GROUP_PRONOUNS = {"they", "it", "we", "them"}
-LEADING = {"the", "a", "an", "his", "her", "its", "their", "our", "my", "former", "then"}
+POSSESSIVE_DETERMINERS = {"his", "her", "its", "their", "our", "my"}
+LEADING = {"the", "a", "an", "former", "then"} | POSSESSIVE_DETERMINERS
 ORG_WORDS = {
     "times",
     "post",
@@ -145,7 +146,18 @@ TITLES = {
     "spokeswoman",
     "spokesperson",
     "deputy",
+    "commissioner",
+    "sheriff",
+    "councilman",
+    "councilwoman",
+    "coach",
+    "bishop",
+    "pope",
+    "king",
+    "queen",
+    "prince",
 }
+"""Words of a title or an honorific before a person's name ("Chancellor Angela Merkel", "Mr. Corker")."""
 GENERIC_GROUPS = {
     "critics",
     "officials",
@@ -277,7 +289,7 @@ def _before_affiliation(words: list[str]) -> list[str]:
     return words
 
 
-DEFINITE = {"the", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my"}
+DEFINITE = {"the", "this", "that", "these", "those"} | POSSESSIVE_DETERMINERS
 """Words that make a description definite, as an owner's possessive does ("Westford's highways department")."""
 DESCRIPTION_STOPWORDS = LEADING | {"of", "for", "and", "in", "on", "at", "to", "by", "s"}
 WORDS_BEFORE = 2
@@ -453,9 +465,9 @@ def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) ->
     no word are different people ("Bill Clinton" is not "Hillary Clinton"; "George W. Bush" is "George Bush", and
     "Chancellor Angela Merkel" is "Angela Merkel"); a name without a given name is the latest namesake whose known
     gender agrees, a full name the latest with a given name in common, else one known by surname alone."""
-    surname, given = name.lower().split()[-1], _given_names(name)
+    surname, given = name.lower().split()[-1], given_names(name)
     namesakes = [
-        (e, _given_names(e.name))
+        (e, given_names(e.name))
         for e in entities.values()
         if e.kind == "person" and e.name.lower().split()[-1] == surname and gender in (None, e.gender or gender)
     ]
@@ -466,7 +478,7 @@ def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) ->
     return max(sharing or surname_only, key=lambda e: e.last, default=None)
 
 
-def _given_names(name: str) -> set[str]:
+def given_names(name: str) -> set[str]:
     """The words of a person's name before the surname, titles left out ("Chancellor Angela Merkel": angela)."""
     return {word.strip(".") for word in name.lower().split()[:-1]} - TITLES - LEADING - {""}
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
-from quoteattr.data.headlines import is_sentence
+from quoteattr.data.headlines import headline_end
 from quoteattr.data.quotemarks import continues_turn, inside_quotation, quote_type, quoted_regions
 from quoteattr.data.schema import (
     Article,
@@ -423,11 +423,10 @@ class RulesAttributor:
         return found
 
     def _headline(self, doc: Doc, claimed: list[Span]) -> _Found | None:
-        """A headline attribution 'Claim: Source' or 'Source: Claim' on the first line."""
+        """A headline attribution 'Claim: Source' or 'Source: Claim' (``headline_end``)."""
         text = _text(doc)
-        first_line = text.split("\n", 1)[0]
-        match = re.fullmatch(r"(.+?):\s+(.+)", first_line)
-        if not match or is_sentence(first_line):
+        match = re.fullmatch(r"(.+?):\s+(.+)", text[: headline_end(text)])
+        if not match:
             return None
         left, right = match.span(1), match.span(2)
         for source, content in ((right, left), (left, right)):

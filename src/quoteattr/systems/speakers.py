@@ -7,40 +7,12 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Token
 
 from quoteattr.data.schema import Entity, Span
+from quoteattr.systems.mention_resolver import TITLES, given_names
 
 NAMED_LABELS = ("PERSON", "ORG", "GPE", "NORP")
 PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
 GROUP_PRONOUNS = {"they", "them", "it", "we"}
 HONORIFICS = {"mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "sen", "sen.", "rep", "rep.", "gov", "gov."}
-TITLES = {
-    "mayor",
-    "president",
-    "minister",
-    "senator",
-    "governor",
-    "general",
-    "major",
-    "colonel",
-    "captain",
-    "chief",
-    "director",
-    "judge",
-    "secretary",
-    "spokesman",
-    "spokeswoman",
-    "professor",
-    "coach",
-    "councilwoman",
-    "councilman",
-    "chancellor",
-    "king",
-    "queen",
-    "prince",
-    "pope",
-    "bishop",
-    "sheriff",
-    "commissioner",
-}
 CONTAINER_NOUNS = {
     "estimate",
     "report",
@@ -67,11 +39,6 @@ class _Cluster:
     words: set[str] = field(default_factory=set)
     gender: str | None = None
     last_seen: int = -1
-
-
-def _given_names(name: str) -> set[str]:
-    """The words of a person's name before the surname, titles and honorifics left out."""
-    return {word.lower().strip(".") for word in name.split()[:-1]} - TITLES - HONORIFICS - {""}
 
 
 def _name_key(text: str, label: str) -> str:
@@ -156,7 +123,7 @@ class SpeakerResolver:
             [head] + [c for c in head.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"],
             key=lambda t: t.i,
         )
-        while len(tokens) > 1 and tokens[0].lower_ in TITLES | HONORIFICS:
+        while len(tokens) > 1 and tokens[0].lower_.rstrip(".") in TITLES:
             tokens = tokens[1:]
         name = " ".join(t.text for t in tokens)
         label = "PERSON" if len(tokens) > 1 else "ORG"  # "Ana Ruiz" vs a one-word "Union"
@@ -174,7 +141,7 @@ class SpeakerResolver:
         whose given names share no word with these ("Bill Clinton" after "Hillary Clinton"; "Chancellor Angela
         Merkel" is "Angela Merkel"); a name without a given name stays with the surname's."""
         cluster = self.clusters.get(key)
-        given, known = _given_names(name), _given_names(cluster.name) if cluster else set()
+        given, known = given_names(name), given_names(cluster.name) if cluster else set()
         if label != "PERSON" or not given or not known or given & known:
             return key
         return f"{key} {' '.join(sorted(given))}"

@@ -46,10 +46,16 @@ def saved_checkpoints(
     this run saved: their own log history is the start of it (a used output folder may hold another run's)."""
     found = []
     for path in Path(output_dir).glob("checkpoint-*"):
-        if (match := re.fullmatch(r"checkpoint-(\d+)", path.name)) and (path / "model.safetensors").is_file():
+        if (step := checkpoint_step(path)) is not None and (path / "model.safetensors").is_file():
             if log_history is None or _logged_by(path, log_history):
-                found.append((int(match.group(1)), path))
+                found.append((step, path))
     return sorted(found)
+
+
+def checkpoint_step(path: str | Path) -> int | None:
+    """N of a Trainer's ``checkpoint-N`` folder, or None for any other path."""
+    match = re.fullmatch(r"checkpoint-(\d+)", Path(path).name)
+    return int(match.group(1)) if match else None
 
 
 def _logged_by(checkpoint: Path, log_history: list[dict[str, Any]]) -> bool:

@@ -17,7 +17,7 @@ from huggingface_hub import DatasetCard, EvalResult, ModelCard, ModelCardData
 
 from quoteattr.data.schema import QUOTE_TYPES
 from quoteattr.systems.model.decoding_config import checkpoint_decoding
-from quoteattr.training.averaging import AveragingResult
+from quoteattr.training.averaging import AveragingResult, checkpoint_step
 from quoteattr.training.base_model import hub_id, provenance
 from quoteattr.training.calibration import MIN_EXAMPLES, CalibrationFit, describe_fits
 
@@ -66,8 +66,8 @@ class BestCheckpoint:
         from the ``checkpoint-N`` folder name."""
         step = getattr(state, "best_global_step", None)
         path = getattr(state, "best_model_checkpoint", None)
-        if step is None and path and (found := re.search(r"checkpoint-(\d+)$", str(path).rstrip("/"))):
-            step = int(found.group(1))
+        if step is None and path:
+            step = checkpoint_step(path)
         return cls(step=step, metric=getattr(state, "best_metric", None), path=path)
 
 
