@@ -77,7 +77,9 @@ def test_a_checkpoint_with_a_crf_trains_by_its_likelihood_and_decodes_with_its_t
     loaded.transitions[:] = -1e4  # only O → B-CONTENT and into I-CONTENT: decoding must find one quote, all content
     loaded.transitions[:, LABEL2ID["I-CONTENT"]] = loaded.transitions[LABEL2ID["O"], LABEL2ID["B-CONTENT"]] = 0
     assert len(loaded.predict(text).quotes) == 1
-    loaded.transitions[:, 1:] = -1e4  # no tag but O may follow any tag: no quote
+    # only O may follow any tag, so no quote (O → O too: were every transition as bad, the random head would decide)
+    loaded.transitions[:, 1:] = -1e4
+    loaded.transitions[:, LABEL2ID["O"]] = 0
     assert loaded.predict(text).quotes == []
 
     plain = build_model(ModelArguments(max_length=128, stride=32))[1].linker
