@@ -142,13 +142,38 @@ def test_namesakes_with_different_first_names_are_different_people():
     assert [name for name, _ in resolve_mentions(text, mentions, lambda: named)] == ["George W. Bush"] * 2
 
 
-def test_named_people_are_asked_for_only_when_a_pronoun_needs_them():
+def test_named_people_are_asked_for_only_when_a_pronoun_or_a_long_name_needs_them():
     asked = []
-    text = "Ann Lee said it would rain. The union agreed. Then she left."
+    text = "Ann Lee said it would rain. The union agreed. Then she left. Passenger Raj Mehta said so."
     resolve_mentions(text, [(0, 7), at(text, "The union")], lambda: asked.append(True) or [])
     assert asked == []
     resolve_mentions(text, [(0, 7), at(text, "she")], lambda: asked.append(True) or [])
-    assert asked == [True]
+    resolve_mentions(text, [at(text, "Passenger Raj Mehta")], lambda: asked.append(True) or [])
+    assert asked == [True, True]
+
+
+def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words_before():
+    text = (
+        "Passenger Raj Mehta said the heating failed. Detective Inspector Paolo Ferreira agreed. Mary Ann Evans wrote."
+    )
+    spans = [
+        at(text, "Passenger Raj Mehta"),
+        at(text, "Detective Inspector Paolo Ferreira"),
+        at(text, "Mary Ann Evans"),
+    ]
+    people = [
+        (at(text, "Raj Mehta"), "person"),
+        (at(text, "Paolo Ferreira"), "person"),
+        (at(text, "Mary Ann Evans"), "person"),
+    ]
+    assert [name for name, _ in resolve_mentions(text, spans, lambda: people)] == [
+        "Raj Mehta",
+        "Paolo Ferreira",
+        "Mary Ann Evans",  # the recognised name is the whole run: nothing to take away
+    ]
+    assert [name for name, _ in resolve_mentions(text, spans)][0] == "Passenger Raj Mehta"  # no entities given
+    alone = [(at(text, "Mehta"), "person")]  # one word: too little to be sure the words before are no name
+    assert resolve_mentions(text, spans[:1], lambda: alone)[0][0] == "Passenger Raj Mehta"
 
 
 def test_a_name_resolves_alike_whether_a_description_speaks_or_not():

@@ -306,16 +306,22 @@ def resolve_mentions(
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
     scorer by default); a description in the headline ("…, commission says") is resolved last, among the entities
     named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
-    "org"), e.g. ``named_mentions``): candidates too, speaker or not; it is asked for only when a pronoun or a
-    headline's description needs them (a speaker's name may join one of them, so other articles resolve their names
-    alone)."""
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not, asked for only when a pronoun or a headline's
+    description needs them (a speaker's name may join one of them, so other articles resolve their names alone);
+    and a person it names inside a longer name run is that name without the words before it (``_recognised``)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
     in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    if context is not None and (in_headline or any(kind.endswith("_pronoun") for kind in kinds)):
-        events += [(span, None, kind) for span, kind in context() if not overlaps_any(span, mentions)]
+    antecedents_needed = bool(in_headline) or any(kind.endswith("_pronoun") for kind in kinds)
+    long_names = any(
+        kind == "name" and len(_name_run(_naming_words(text[s:e]))) > 2 for (s, e), kind in zip(mentions, kinds)
+    )
+    named = context() if context is not None and (antecedents_needed or long_names) else []
+    if antecedents_needed:
+        events += [(span, None, kind) for span, kind in named if not overlaps_any(span, mentions)]
+    people = [span for span, kind in named if kind == "person"]
     latest_speaker: _Entity | None = None
     in_order = sorted(events, key=lambda event: (event[1] in in_headline, event[0]))  # as in resolution_order
     for span, index, kind in in_order:
@@ -325,7 +331,7 @@ def resolve_mentions(
             _seen(found, text, span, spoke=False)
             continue
         if kinds[index] == "name":
-            found, method = _named(mention, entities), "name"
+            found, method = _named(_recognised(text, span, people), entities), "name"
         else:
             headline = index in in_headline
             speaker = None if headline else latest_speaker
@@ -336,6 +342,19 @@ def resolve_mentions(
         results[index] = (found, method)
     # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
+
+
+def _recognised(text: str, span: Span, people: list[Span]) -> str:
+    """A name mention as the person named inside it (spaCy's entity) when that name is the end of the mention's name
+    run, two words or more, and the run has words before it: a title or role the list of titles lacks ("Passenger
+    Raj Mehta", "Detective Inspector Paolo Ferreira"); else the mention itself."""
+    mention = text[span[0] : span[1]]
+    run = _name_run(_naming_words(mention))
+    for start, end in people:
+        words = _WORD.findall(text[start:end])
+        if span[0] <= start and end <= span[1] and 2 <= len(words) < len(run) and run[-len(words) :] == words:
+            return text[start:end]
+    return mention
 
 
 def mention_kind(mention: str) -> str:
