@@ -174,6 +174,12 @@ def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words
     assert [name for name, _ in resolve_mentions(text, spans)][0] == "Passenger Raj Mehta"  # no entities given
     alone = [(at(text, "Mehta"), "person")]  # one word: too little to be sure the words before are no name
     assert resolve_mentions(text, spans[:1], lambda: alone)[0][0] == "Passenger Raj Mehta"
+    pair = "Obama and Hillary Clinton said so."
+    both = [(at(pair, "Obama"), "person"), (at(pair, "Hillary Clinton"), "person")]  # two people: neither is the name
+    assert (
+        resolve_mentions(pair, [at(pair, "Obama and Hillary Clinton")], lambda: both)[0][0]
+        == "Obama and Hillary Clinton"
+    )
 
 
 def test_a_name_resolves_alike_whether_a_description_speaks_or_not():

@@ -346,14 +346,17 @@ def resolve_mentions(
 
 def _recognised(text: str, span: Span, people: list[Span]) -> str:
     """A name mention as the person named inside it (spaCy's entity) when that name is the end of the mention's name
-    run, two words or more, and the run has words before it: a title or role the list of titles lacks ("Passenger
-    Raj Mehta", "Detective Inspector Paolo Ferreira"); else the mention itself."""
+    run, two words or more, and the run has capitalised words before it: a title or role the list of titles lacks
+    ("Passenger Raj Mehta", "Detective Inspector Paolo Ferreira"), not another name joined by a connector ("Obama and
+    Hillary Clinton"); else the mention itself."""
     mention = text[span[0] : span[1]]
     run = _name_run(_naming_words(mention))
     for start, end in people:
         words = _WORD.findall(text[start:end])
-        if span[0] <= start and end <= span[1] and 2 <= len(words) < len(run) and run[-len(words) :] == words:
-            return text[start:end]
+        before = run[: len(run) - len(words)]
+        if span[0] <= start and end <= span[1] and len(words) >= 2 and run[len(before) :] == words:
+            if before and all(w[:1].isupper() for w in before):
+                return text[start:end]
     return mention
 
 
