@@ -115,8 +115,7 @@ def test_counts_add_up_over_articles():
     quote = Quote([at(text, '"yes."')], "direct", at(text, "said"), at(text, "Ruiz"), "Ana Ruiz")
     counts = count_phenomena([article(text, [quote]), article(text, [quote]), article(text, [])])
     assert list(counts) == list(PHENOMENA)
-    # "late" thrice, "yes." once; a first line that ends as a sentence does is no headline
-    assert counts == expected(marks_straight=2, unquoted_quotation_marks=4)
+    assert counts == expected(headline=2, marks_straight=2, unquoted_quotation_marks=4)  # "late" thrice, "yes." once
 
 
 def test_curly_single_marks_and_names():

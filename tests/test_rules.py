@@ -126,3 +126,14 @@ def test_headline_attribution(rules):
     text = "Strike to go ahead on Friday: Union\n\nRail workers will strike on Friday after talks failed this week."
     found = predict(rules, text)
     assert found[0][:4] == ("indirect", "Strike to go ahead on Friday", None, "Union")
+
+
+def test_a_titled_name_the_recogniser_missed_stays_a_person_for_the_pronoun_after_it(rules):
+    from quoteattr.systems.speakers import SpeakerResolver
+
+    doc = rules.nlp("Attorney General Sessions said the plan works. He said it again.")
+    doc.ents = []  # the recogniser missed the name: only the parse and the titles say who it is
+    resolver = SpeakerResolver(doc)
+    sessions, he = doc[2], doc[8]
+    assert resolver.resolve(sessions, (doc[0].idx, sessions.idx + len(sessions.text))) == "Sessions"
+    assert resolver.resolve(he, (he.idx, he.idx + 2)) == "Sessions"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from quoteattr.data.headlines import headline_end
 from quoteattr.data.quotemarks import quoted_regions
 from quoteattr.data.schema import Article, Quote, overlaps_any
 
@@ -19,7 +18,7 @@ PHENOMENA = {
     "no_cue": "quote without a cue",
     "interrupted": "interrupted quote (several content fragments)",
     "over_paragraphs": "quote over several paragraphs",
-    "headline": "quote in the headline (a first line that does not end as a sentence does)",
+    "headline": "quote in the headline (the article's first line)",
     "marks_straight": 'quote with straight double marks (")',
     "marks_curly_double": "quote with curly double marks (“ ”)",
     "marks_curly_single": "quote with curly single marks (‘ ’, not apostrophes)",
@@ -83,12 +82,13 @@ def _marks(text: str, quote: Quote, single_marks: set[int]) -> list[str]:
 
 def _shape(text: str, quote: Quote) -> dict[str, bool]:
     """Cue, fragments, paragraphs and headline of a quote."""
+    headline_end = text.find("\n")  # -1 without a line break: a one-line text has no headline
     return {
         "no_speaker_mention": quote.speaker is None and quote.speaker_entity is not None,
         "no_cue": quote.cue is None,
         "interrupted": len(quote.spans) > 1,
         "over_paragraphs": "\n" in text[quote.start : quote.end],
-        "headline": quote.end <= headline_end(text),
+        "headline": quote.end <= headline_end,
     }
 
 

@@ -306,9 +306,10 @@ def resolve_mentions(
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
     scorer by default); a description in the headline ("…, commission says") is resolved last, among the entities
     named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
-    "org"), e.g. ``named_mentions``): candidates too, speaker or not, asked for only when a pronoun or a headline's
-    description needs them (a speaker's name may join one of them, so other articles resolve their names alone);
-    and a person it names inside a longer name run is that name without the words before it (``_recognised``)."""
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not, when a pronoun or a headline's description
+    needs them (a speaker's name may join one of them, so other articles resolve their names alone); and a person it
+    names inside a longer name run is that name without the words before it (``_recognised``). It is asked for only
+    for those: a pronoun, a headline's description, or a name run of more than two words."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]

@@ -123,10 +123,11 @@ class SpeakerResolver:
             [head] + [c for c in head.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"],
             key=lambda t: t.i,
         )
+        titled = False
         while len(tokens) > 1 and tokens[0].lower_.rstrip(".") in TITLES:
-            tokens = tokens[1:]
+            tokens, titled = tokens[1:], True
         name = " ".join(t.text for t in tokens)
-        label = "PERSON" if len(tokens) > 1 else "ORG"  # "Ana Ruiz" vs a one-word "Union"
+        label = "PERSON" if len(tokens) > 1 or titled else "ORG"  # "Ana Ruiz", "Attorney General Sessions"; "Union"
         key = self._namesake_key(_name_key(name, label), name, label)
         cluster = self.clusters.get(key)
         if cluster is None:
