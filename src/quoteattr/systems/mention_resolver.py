@@ -316,9 +316,8 @@ def resolve_mentions(
     in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
     antecedents_needed = bool(in_headline) or any(kind.endswith("_pronoun") for kind in kinds)
-    long_names = any(
-        kind == "name" and len(_name_run(_naming_words(text[s:e]))) > 2 for (s, e), kind in zip(mentions, kinds)
-    )
+    runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(mentions) if kinds[i] == "name"}
+    long_names = any(len(run) > 2 for run in runs.values())
     named = context() if context is not None and (antecedents_needed or long_names) else []
     if antecedents_needed:
         events += [(span, None, kind) for span, kind in named if not overlaps_any(span, mentions)]
@@ -332,7 +331,7 @@ def resolve_mentions(
             _seen(found, text, span, spoke=False)
             continue
         if kinds[index] == "name":
-            found, method = _named(_recognised(text, span, people), entities), "name"
+            found, method = _named(_recognised(text, span, runs[index], people), entities), "name"
         else:
             headline = index in in_headline
             speaker = None if headline else latest_speaker
@@ -345,20 +344,18 @@ def resolve_mentions(
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
 
 
-def _recognised(text: str, span: Span, people: list[Span]) -> str:
+def _recognised(text: str, span: Span, run: list[str], people: list[Span]) -> str:
     """A name mention as the person named inside it (spaCy's entity) when that name is the end of the mention's name
-    run, two words or more, and the run has capitalised words before it: a title or role the list of titles lacks
+    ``run``, two words or more, and the run has capitalised words before it: a title or role the list of titles lacks
     ("Passenger Raj Mehta", "Detective Inspector Paolo Ferreira"), not another name joined by a connector ("Obama and
     Hillary Clinton"); else the mention itself."""
-    mention = text[span[0] : span[1]]
-    run = _name_run(_naming_words(mention))
     for start, end in people:
         words = _WORD.findall(text[start:end])
         before = run[: len(run) - len(words)]
         if span[0] <= start and end <= span[1] and len(words) >= 2 and run[len(before) :] == words:
             if before and all(w[:1].isupper() for w in before):
                 return text[start:end]
-    return mention
+    return text[span[0] : span[1]]
 
 
 def mention_kind(mention: str) -> str:
