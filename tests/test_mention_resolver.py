@@ -142,14 +142,27 @@ def test_namesakes_with_different_first_names_are_different_people():
     assert [name for name, _ in resolve_mentions(text, mentions, lambda: named)] == ["George W. Bush"] * 2
 
 
-def test_named_people_are_asked_for_only_when_a_pronoun_or_a_long_name_needs_them():
+def test_named_people_are_asked_for_only_when_a_pronoun_a_description_or_a_long_name_needs_them():
     asked = []
     text = "Ann Lee said it would rain. The union agreed. Then she left. Passenger Raj Mehta said so."
-    resolve_mentions(text, [(0, 7), at(text, "The union")], lambda: asked.append(True) or [])
+    resolve_mentions(text, [(0, 7)], lambda: asked.append(True) or [])
     assert asked == []
+    resolve_mentions(text, [(0, 7), at(text, "The union")], lambda: asked.append(True) or [])
     resolve_mentions(text, [(0, 7), at(text, "she")], lambda: asked.append(True) or [])
     resolve_mentions(text, [at(text, "Passenger Raj Mehta")], lambda: asked.append(True) or [])
-    assert asked == [True, True]
+    assert asked == [True, True, True]
+
+
+def test_a_description_takes_an_organisation_named_before_it_that_never_spoke():
+    text = "The Environment Agency published the figures on Monday. The agency said rivers were cleaner."
+    named = [(at(text, "Environment Agency"), "org")]
+    assert resolve_mentions(text, [at(text, "The agency")], lambda: named) == [("Environment Agency", "description")]
+
+
+def test_a_description_in_the_singular_matches_a_name_in_the_plural():
+    text = "Skyward Airlines said flights were late. Later the airline said they had resumed."
+    mentions = [at(text, "Skyward Airlines"), at(text, "the airline")]
+    assert [name for name, _ in resolve_mentions(text, mentions)] == ["Skyward Airlines"] * 2
 
 
 def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words_before():

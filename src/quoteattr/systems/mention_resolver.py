@@ -306,16 +306,16 @@ def resolve_mentions(
     pronoun, a description) takes the entity ``chooser`` picks among those named before it (the learned antecedent
     scorer by default); a description in the headline ("…, commission says") is resolved last, among the entities
     named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
-    "org"), e.g. ``named_mentions``): candidates too, speaker or not, when a pronoun or a headline's description
-    needs them (a speaker's name may join one of them, so other articles resolve their names alone); and a person it
-    names inside a longer name run is that name without the words before it (``_recognised``). It is asked for only
-    for those: a pronoun, a headline's description, or a name run of more than two words."""
+    "org"), e.g. ``named_mentions``): candidates too, speaker or not, when a pronoun or a description needs them (a
+    speaker's name may join one of them, so other articles resolve their names alone); and a person it names inside a
+    longer name run is that name without the words before it (``_recognised``). It is asked for only for those: a
+    pronoun, a description, or a name run of more than two words."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
     in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    antecedents_needed = bool(in_headline) or any(kind.endswith("_pronoun") for kind in kinds)
+    antecedents_needed = bool(in_headline) or any(kind != "name" for kind in kinds)
     runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(mentions) if kinds[i] == "name"}
     long_names = any(len(run) > 2 for run in runs.values())
     named = context() if context is not None and (antecedents_needed or long_names) else []
@@ -392,12 +392,13 @@ def _antecedent(
     content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
     rows = []
     for rank, entity in enumerate(candidates):
-        shared = sum(w in entity.words for w in content)
+        known = {_singular(w) for w in entity.words}
+        shared = sum(_singular(w) in known for w in content)
         rows.append(
             {
                 "person": float(entity.kind == "person"),
                 "gender_match": float(gender is not None and entity.gender == gender),
-                "head_match": float(kind == "description" and bool(content) and content[-1] in entity.words),
+                "head_match": float(kind == "description" and bool(content) and _singular(content[-1]) in known),
                 "word_overlap": shared / len(content) if kind == "description" and content else 0.0,
                 "unseen_words": float(len(content) - shared) if kind == "description" else 0.0,
                 "organisation_word": float(bool(content) and content[-1] in ORG_WORDS and entity.kind == "org"),
@@ -434,6 +435,12 @@ def _antecedent(
     if found is not None and gender is not None and found.kind == "person" and found.gender is None:
         found.gender = gender
     return found
+
+
+def _singular(word: str) -> str:
+    """A word without a plural's final s, to compare a description's words with a name's ("the airline": "Skyward
+    Airlines")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _own_name(words: list[str]) -> str | None:
