@@ -120,7 +120,6 @@ TITLES = {
     "democrat",
     "republican",
     "gop",
-    "u.s.",
     "major",
     "maj",
     "captain",
