@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from conftest import ANNOTATIONS, ROOT, at
 from quoteattr.data.schema import Article, Quote
 from quoteattr.systems.antecedents import FEATURES, SCORER_KINDS, AntecedentScorer, nearest_compatible, packaged_scorer
-from quoteattr.training.antecedents import Example, fit, gold_examples
+from quoteattr.training import antecedents
+from quoteattr.training.antecedents import Example, cross_validated_f1s, fit, gold_examples
 
 
 def row(**values: float) -> dict[str, float]:
@@ -82,6 +84,26 @@ def test_the_rules_never_take_a_new_entity():
     rows = [row(word_overlap=1.0, content_words=2.0), row(new_entity=1.0, content_words=2.0)]
     assert nearest_compatible("description", ["Ostvik Ministry", "Defence Ministry"], rows) == 0
     assert nearest_compatible("description", ["Defence Ministry"], rows[1:]) is None
+
+
+def test_cross_validation_scores_every_article_once_with_a_scorer_fitted_without_it(monkeypatch):
+    fitted_on: list[set[str]] = []
+    scored: list[set[str]] = []
+    monkeypatch.setattr(antecedents, "gold_examples", lambda articles: [a.id for a in articles])
+    monkeypatch.setattr(antecedents, "fit", lambda ids, l2: fitted_on.append(set(ids)) or len(fitted_on))
+    chooser_of = {1: "first", 2: "second", 3: "third"}.get
+    counts = Counter({("all", "right"): 1, ("all", "predicted"): 1, ("all", "gold"): 2})
+
+    def entity_counts(articles, chooser):
+        assert chooser == chooser_of(len(fitted_on))  # the scorer just fitted, on the other folds
+        scored.append({a.id for a in articles})
+        return counts
+
+    monkeypatch.setattr(antecedents, "_entity_counts", entity_counts)
+    articles = [Article(str(i), "text") for i in range(7)]
+    assert cross_validated_f1s(articles, chooser_of, 0.01, folds=3)["all"] == round(2 / 3, 4)  # counts pooled
+    assert [len(ids) for ids in scored] == [3, 2, 2] and set().union(*scored) == {a.id for a in articles}
+    assert all(not (fit & held_out) and len(fit | held_out) == 7 for fit, held_out in zip(fitted_on, scored))
 
 
 def load_script():
