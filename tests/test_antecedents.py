@@ -91,19 +91,21 @@ def test_cross_validation_scores_every_article_once_with_a_scorer_fitted_without
     scored: list[set[str]] = []
     monkeypatch.setattr(antecedents, "gold_examples", lambda articles: [a.id for a in articles])
     monkeypatch.setattr(antecedents, "fit", lambda ids, l2: fitted_on.append(set(ids)) or len(fitted_on))
-    chooser_of = {1: "first", 2: "second", 3: "third"}.get
-    counts = Counter({("all", "right"): 1, ("all", "predicted"): 1, ("all", "gold"): 2})
+    per_fold = [(1, 1, 2), (0, 0, 2), (0, 0, 2)]  # right, predicted, gold: F1 pooled 2/7, averaged over folds 2/9
 
     def entity_counts(articles, chooser):
-        assert chooser == chooser_of(len(fitted_on))  # the scorer just fitted, on the other folds
+        assert chooser == len(fitted_on)  # the scorer just fitted, on the other folds
         scored.append({a.id for a in articles})
-        return counts
+        return Counter(dict(zip([("all", "right"), ("all", "predicted"), ("all", "gold")], per_fold[len(scored) - 1])))
 
     monkeypatch.setattr(antecedents, "_entity_counts", entity_counts)
-    articles = [Article(str(i), "text") for i in range(7)]
-    assert cross_validated_f1s(articles, chooser_of, 0.01, folds=3)["all"] == round(2 / 3, 4)  # counts pooled
-    assert [len(ids) for ids in scored] == [3, 2, 2] and set().union(*scored) == {a.id for a in articles}
-    assert all(not (fit & held_out) and len(fit | held_out) == 7 for fit, held_out in zip(fitted_on, scored))
+    articles = [Article(str(i), "text") for i in (6, 2, 0, 5, 3, 1, 4)]
+    f1s = cross_validated_f1s(articles, {"only": lambda scorer: scorer}, 0.01, folds=3)
+    assert f1s["only"]["all"] == pytest.approx(2 / 7)
+    assert scored == [{"0", "3", "6"}, {"1", "4"}, {"2", "5"}]  # every third article by id
+    assert all(
+        not (trained & held_out) and len(trained | held_out) == 7 for trained, held_out in zip(fitted_on, scored)
+    )
 
 
 def load_script():

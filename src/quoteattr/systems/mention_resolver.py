@@ -314,7 +314,7 @@ def resolve_mentions(
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
     in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
-    antecedents_needed = bool(in_headline) or any(kind != "name" for kind in kinds)
+    antecedents_needed = any(kind != "name" for kind in kinds)  # a headline's mentions are descriptions
     runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(mentions) if kinds[i] == "name"}
     long_names = any(len(run) > 2 for run in runs.values())
     named = context() if context is not None and (antecedents_needed or long_names) else []
@@ -389,6 +389,7 @@ def _antecedent(
         candidates = sorted(agreeing, key=lambda e: -e.last)
     content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
     content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
+    organisation_head = bool(content) and _singular(content[-1]) in ORG_WORDS
     rows = []
     for rank, entity in enumerate(candidates):
         known = {_singular(w) for w in entity.words}
@@ -400,7 +401,7 @@ def _antecedent(
                 "head_match": float(kind == "description" and bool(content) and _singular(content[-1]) in known),
                 "word_overlap": shared / len(content) if kind == "description" and content else 0.0,
                 "unseen_words": float(len(content) - shared) if kind == "description" else 0.0,
-                "organisation_word": float(bool(content) and content[-1] in ORG_WORDS and entity.kind == "org"),
+                "organisation_word": float(organisation_head and entity.kind == "org"),
                 "recency": math.log1p(rank),
                 "distance": math.log1p(abs(span[0] - (entity.first if headline else entity.last)) / 100),
                 "spoke": float(entity.spoke),
@@ -421,7 +422,7 @@ def _antecedent(
             {
                 **dict.fromkeys(FEATURES, 0.0),
                 "new_entity": 1.0,
-                "new_organisation": float(content[-1] in ORG_WORDS),
+                "new_organisation": float(organisation_head),
                 "new_modified": float(len(content) > 1),
                 "new_definite": float(words[0] in DEFINITE or bool(_POSSESSIVE.search(words[0]))),
                 "content_words": float(len(content)),
@@ -437,9 +438,12 @@ def _antecedent(
 
 
 def _singular(word: str) -> str:
-    """A word without a plural's final s, to compare a description's words with a name's ("the airline": "Skyward
-    Airlines")."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    """A word as a singular, to compare a description's words with a name's ("the airline": "Skyward Airlines"; "the
+    agencies": "agency"); organisation words that end in s stay whole ("news", "times")."""
+    word = word.rstrip("'’")
+    if word in ORG_WORDS or len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return word
+    return word[:-3] + "y" if word.endswith("ies") else word[:-1]
 
 
 def _own_name(words: list[str]) -> str | None:

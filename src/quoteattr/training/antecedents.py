@@ -121,17 +121,21 @@ def entity_f1s(articles: Iterable[Article], chooser: Chooser) -> dict[str, float
 
 
 def cross_validated_f1s(
-    articles: list[Article], chooser_of: Callable[[AntecedentScorer], Chooser], l2: float, folds: int = FOLDS
-) -> dict[str, float]:
-    """``entity_f1s`` with every article scored out of sample: the articles (by id) cut into ``folds`` folds, each
-    resolved by ``chooser_of`` a scorer fitted on the other folds, the counts pooled."""
+    articles: list[Article],
+    choosers_of: dict[str, Callable[[AntecedentScorer], Chooser]],
+    l2: float,
+    folds: int = FOLDS,
+) -> dict[str, dict[str, float]]:
+    """``entity_f1s`` of each named chooser with every article scored out of sample: the articles (by id) cut into
+    ``folds`` folds, each resolved by ``choosers_of[name]`` of a scorer fitted on the other folds, the counts pooled."""
     ordered = sorted(articles, key=lambda article: article.id)
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: dict[str, Counter[tuple[str, str]]] = {name: Counter() for name in choosers_of}
     for fold in range(folds):
         held_out = ordered[fold::folds]
-        rest = [article for index, article in enumerate(ordered) if index % folds != fold]
-        counts += _entity_counts(held_out, chooser_of(fit(gold_examples(rest), l2)))
-    return _f1s(counts)
+        scorer = fit(gold_examples([article for index, article in enumerate(ordered) if index % folds != fold]), l2)
+        for name, chooser_of in choosers_of.items():
+            counts[name] += _entity_counts(held_out, chooser_of(scorer))
+    return {name: _f1s(pooled) for name, pooled in counts.items()}
 
 
 def _entity_counts(articles: Iterable[Article], chooser: Chooser) -> Counter[tuple[str, str]]:
@@ -152,7 +156,4 @@ def _entity_counts(articles: Iterable[Article], chooser: Chooser) -> Counter[tup
 
 def _f1s(counts: Counter[tuple[str, str]]) -> dict[str, float]:
     groups = ("pronoun", "description", "name", "all")
-    return {
-        group: round(prf(*(counts[group, key] for key in ("right", "right", "predicted", "gold")))[2], 4)
-        for group in groups
-    }
+    return {group: prf(*(counts[group, key] for key in ("right", "right", "predicted", "gold")))[2] for group in groups}
