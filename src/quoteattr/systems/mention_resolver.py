@@ -388,17 +388,16 @@ def _antecedent(
     else:
         candidates = sorted(agreeing, key=lambda e: -e.last)
     content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
-    content = [w for w in content if w not in DESCRIPTION_STOPWORDS]
-    organisation_head = bool(content) and _singular(content[-1]) in ORG_WORDS
+    content = [_singular(w) for w in content if w not in DESCRIPTION_STOPWORDS]  # as an entity's words are kept
+    organisation_head = bool(content) and content[-1] in ORG_WORDS
     rows = []
     for rank, entity in enumerate(candidates):
-        known = {_singular(w) for w in entity.words}
-        shared = sum(_singular(w) in known for w in content)
+        shared = sum(w in entity.words for w in content)
         rows.append(
             {
                 "person": float(entity.kind == "person"),
                 "gender_match": float(gender is not None and entity.gender == gender),
-                "head_match": float(kind == "description" and bool(content) and _singular(content[-1]) in known),
+                "head_match": float(kind == "description" and bool(content) and content[-1] in entity.words),
                 "word_overlap": shared / len(content) if kind == "description" and content else 0.0,
                 "unseen_words": float(len(content) - shared) if kind == "description" else 0.0,
                 "organisation_word": float(organisation_head and entity.kind == "org"),
@@ -514,11 +513,13 @@ def given_names(name: str) -> set[str]:
 
 
 def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
-    """Note a mention of ``entity``: its words and the few before it, where and whether it was a speaker's."""
+    """Note a mention of ``entity``: its words and the few before it (as singulars, ``_singular``), where and whether
+    it was a speaker's."""
     if entity is None:
         return
     before = _WORD.findall(text[max(0, span[0] - 40) : span[0]])[-WORDS_BEFORE:]
-    entity.words.update(_POSSESSIVE.sub("", w.lower()) for w in [*before, *_WORD.findall(text[span[0] : span[1]])])
+    words = [*before, *_WORD.findall(text[span[0] : span[1]])]
+    entity.words.update(_singular(_POSSESSIVE.sub("", w.lower())) for w in words)
     entity.last, entity.mentions, entity.spoke = span[0], entity.mentions + 1, entity.spoke or spoke
     entity.first = span[0] if entity.first < 0 else entity.first
 
