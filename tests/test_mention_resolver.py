@@ -165,6 +165,18 @@ def test_a_description_in_the_singular_matches_a_name_in_the_plural():
     assert [name for name, _ in resolve_mentions(text, mentions)] == ["Skyward Airlines"] * 2
 
 
+def test_a_plural_description_is_a_group_not_the_one_person_its_word_was_seen_with():
+    scientist = "Dr. Kavya Raghunathan, a planetary scientist at the institute,"
+    body = f"{scientist} said the data were clean."
+    assert resolve(f"Water found on asteroid, scientists say\n\n{body}", "scientists", scientist) == [
+        None,
+        "Kavya Raghunathan",
+    ]
+    assert resolve(f"{body} Other scientists said it needed checking.", scientist, "Other scientists")[1] is None
+    singular = resolve(f"{body} The scientist said it needed checking.", scientist, "The scientist")
+    assert singular == ["Kavya Raghunathan"] * 2
+
+
 def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words_before():
     text = (
         "Passenger Raj Mehta said the heating failed. Detective Inspector Paolo Ferreira agreed. Mary Ann Evans wrote."

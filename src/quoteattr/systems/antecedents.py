@@ -31,6 +31,7 @@ FEATURES = (
     "spoke",
     "latest_speaker",
     "mentions",
+    "plural",
     "new_entity",
     "new_organisation",
     "new_modified",
@@ -42,7 +43,8 @@ candidate (in its mentions or just before them: 'Judge Ana Ruiz'), and how many 
 Syrian general' after 'the Russian general'); the mention's last word is an organisation's ('the union') and the
 candidate an organisation; how many candidates were mentioned since (log); the characters
 since its latest mention (log of hundreds); it was linked as a speaker before; it is the latest speaker; how often it
-was mentioned (log). The 'new entity' row of a description has only the last four: it is that row; the
+was mentioned (log); the mention is a plural description ('officials', on every row: a group the article often never
+names). The 'new entity' row of a description has only the last four and the plural: it is that row; the
 description's last word is an organisation's; it has words before that last one ('the defence ministry', not 'the
 ministry'); it is definite ('the', a possessive: 'Westford's highways department'; a bare 'union' is not)."""
 SCORER_FILE = "antecedent_scorer.json"

@@ -377,12 +377,13 @@ def _antecedent(
     headline: bool = False,
 ) -> _Entity | None:
     """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it that agree
-    with it ('he' and 'she' a person not known to be of the other gender, 'it' an organisation), or, for a
-    description, the new entity it names (its row comes after the candidates'); a ``headline``'s mention, among those
-    named after it, with the chooser's ``HEADLINE`` weights."""
+    with it ('he' and 'she' a person not known to be of the other gender, 'it' and a plural description an
+    organisation), or, for a description, the new entity it names (its row comes after the candidates'); a
+    ``headline``'s mention, among those named after it, with the chooser's ``HEADLINE`` weights."""
     words = [w.lower() for w in _WORD.findall(mention)]
     gender = PERSON_PRONOUNS.get(words[0]) if kind == "person_pronoun" else None
-    agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender)]
+    plural = kind == "description" and _plural(_POSSESSIVE.sub("", words[-1]))
+    agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender, plural)]
     if headline:  # a cataphor: the entities named after it, the first named the nearest
         candidates = sorted((e for e in agreeing if e.first > span[0]), key=lambda e: e.first)
     else:
@@ -407,6 +408,7 @@ def _antecedent(
                 "latest_speaker": float(entity is latest_speaker),
                 "mentions": math.log1p(entity.mentions),
                 "content_words": float(len(content)),
+                "plural": float(plural),
                 "new_entity": 0.0,
                 "new_organisation": 0.0,
                 "new_modified": 0.0,
@@ -425,6 +427,7 @@ def _antecedent(
                 "new_modified": float(len(content) > 1),
                 "new_definite": float(words[0] in DEFINITE or bool(_POSSESSIVE.search(words[0]))),
                 "content_words": float(len(content)),
+                "plural": float(plural),
             }
         )
     chosen = chooser(HEADLINE if headline else kind, names, rows)
@@ -445,6 +448,11 @@ def _singular(word: str) -> str:
     return word[:-3] + "y" if word.endswith("ies") else word[:-1]
 
 
+def _plural(word: str) -> bool:
+    """Whether a description's last word is a plural ("officials", "scientists"; not "news", "campus", "analysis")."""
+    return _singular(word) != word.rstrip("'’") and not word.endswith(("us", "is"))
+
+
 def _own_name(words: list[str]) -> str | None:
     """The name a description gives a new entity: its words without the leading article or owner's possessive,
     capitalised ("the city's water department" → "City Water Department"); None for a description of no word."""
@@ -455,9 +463,11 @@ def _own_name(words: list[str]) -> str | None:
     return " ".join(named) or None
 
 
-def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None) -> bool:
+def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None, plural: bool) -> bool:
     if kind == "person_pronoun":
         return entity.kind == "person" and entity.gender in (None, gender)
+    if plural:
+        return entity.kind == "org"  # a plural description is a group, not one person ("scientists say")
     return entity.kind == "org" if words == ["it"] else True  # "they" may be one person
 
 
