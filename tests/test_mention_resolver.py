@@ -177,6 +177,17 @@ def test_a_plural_description_is_a_group_not_the_one_person_its_word_was_seen_wi
     assert singular == ["Kavya Raghunathan"] * 2
 
 
+def test_a_description_with_an_organisation_word_is_no_person():
+    text = "The institute's director, Anders Lykke, said the pumps failed. The institute said most samples had copies."
+    director = "The institute's director, Anders Lykke"
+    assert resolve(text, director, "The institute") == ["Anders Lykke", None]
+    named = f"The family company Crumb Bakeries hired Mehmet Aydin. {text.replace('institute', 'company')}"
+    start = named.index("The company said")
+    mentions = [at(named, "The company's director, Anders Lykke"), (start, start + len("The company"))]
+    context = lambda: [(at(named, "Crumb Bakeries"), "org"), (at(named, "Mehmet Aydin"), "person")]  # noqa: E731
+    assert [name for name, _ in resolve_mentions(named, mentions, context)] == ["Anders Lykke", "Crumb Bakeries"]
+
+
 def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words_before():
     text = (
         "Passenger Raj Mehta said the heating failed. Detective Inspector Paolo Ferreira agreed. Mary Ann Evans wrote."

@@ -377,20 +377,20 @@ def _antecedent(
     headline: bool = False,
 ) -> _Entity | None:
     """The entity ``chooser`` picks for a mention that names nobody, among the entities named before it that agree
-    with it ('he' and 'she' a person not known to be of the other gender, 'it' and a plural description an
-    organisation), or, for a description, the new entity it names (its row comes after the candidates'); a
+    with it (``_agrees``), or, for a description, the new entity it names (its row comes after the candidates'); a
     ``headline``'s mention, among those named after it, with the chooser's ``HEADLINE`` weights."""
     words = [w.lower() for w in _WORD.findall(mention)]
     gender = PERSON_PRONOUNS.get(words[0]) if kind == "person_pronoun" else None
+    content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
+    content = [_singular(w) for w in content if w not in DESCRIPTION_STOPWORDS]  # as an entity's words are kept
+    organisation_head = bool(content) and content[-1] in ORG_WORDS
     plural = kind == "description" and _plural(_POSSESSIVE.sub("", words[-1]))
-    agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender, plural)]
+    group = kind == "description" and (plural or organisation_head)  # "scientists say", "the company said"
+    agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender, group)]
     if headline:  # a cataphor: the entities named after it, the first named the nearest
         candidates = sorted((e for e in agreeing if e.first > span[0]), key=lambda e: e.first)
     else:
         candidates = sorted(agreeing, key=lambda e: -e.last)
-    content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
-    content = [_singular(w) for w in content if w not in DESCRIPTION_STOPWORDS]  # as an entity's words are kept
-    organisation_head = bool(content) and content[-1] in ORG_WORDS
     rows = []
     for rank, entity in enumerate(candidates):
         shared = sum(w in entity.words for w in content)
@@ -463,11 +463,13 @@ def _own_name(words: list[str]) -> str | None:
     return " ".join(named) or None
 
 
-def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None, plural: bool) -> bool:
+def _agrees(entity: _Entity, kind: str, words: list[str], gender: str | None, group: bool) -> bool:
+    """Whether ``entity`` may be what a mention refers to: 'he' and 'she' a person of no other known gender, 'it' an
+    organisation, and a ``group`` (a plural or an organisation's word: "officials", "the company") no one person."""
     if kind == "person_pronoun":
         return entity.kind == "person" and entity.gender in (None, gender)
-    if plural:
-        return entity.kind == "org"  # a plural description is a group, not one person ("scientists say")
+    if group:
+        return entity.kind == "org"
     return entity.kind == "org" if words == ["it"] else True  # "they" may be one person
 
 
