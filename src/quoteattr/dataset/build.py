@@ -18,6 +18,8 @@ EMBEDDED_SOURCES = [
     "copied with its provenance (data/raw/seed/PROVENANCE.md) and labelled by hand by the quoteattr team; "
     "the article's copyright stays with its publisher.",
     "data/raw/starter/: 30 short news-style articles written by the quoteattr team (CC BY 4.0), labelled by hand.",
+    "data/raw/team/: 64 news-style articles written by the quoteattr team for the hard cases of attribution "
+    "(CC BY 4.0), reviewed by hand in the Label Studio loop.",
     "Labels: data/annotations/, Label Studio JSON exports (the source of truth).",
 ]
 
