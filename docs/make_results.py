@@ -318,6 +318,16 @@ def render_training_speed(result: dict, view: str) -> list[str]:
             number(predict.get("ratio"), ".3f"),
         ]
     ]
+    if "recogniser_seconds" in predict:
+        seconds = f"{predict['recogniser_seconds']:.1f} of {predict['seconds']:.1f} s"
+        body.append(
+            [
+                f"predict less spaCy's entity recogniser ({predict['recogniser_articles']} articles, {seconds})",
+                "",
+                "",
+                number(predict.get("ratio_without_recogniser"), ".3f"),
+            ]
+        )
     if training:
         size = [f"{training['steps']} steps" if "steps" in training else ""]
         size.append(f"windows of up to {training['max_length']} tokens" if "max_length" in training else "")

@@ -156,6 +156,9 @@ def test_the_files_the_benchmark_scripts_write_render(make_results):
             "window_tokens_per_s": 2000.0,
             "bare_window_tokens_per_s": 2068.9,
             "ratio": 0.967,
+            "recogniser_seconds": 0.6,
+            "recogniser_articles": 20,
+            "ratio_without_recogniser": 1.2,
             "peak_mb": 900.0,
         },
         "training": {
@@ -182,6 +185,7 @@ def test_the_files_the_benchmark_scripts_write_render(make_results):
     assert "| torch int8 | 2,000 | 2.00× | 1.50 | 0.950 | 0.800 | +0.000 | 0.700 | +0.000 |" in rendered["runtimes"]
     predict_row = "| predict (24 articles) | 8.00 articles/s, 2,000 window tokens/s | 2,069 window tokens/s | 0.967 |"
     assert predict_row in rendered["speed"]
+    assert "| predict less spaCy's entity recogniser (20 articles, 0.6 of 3.0 s) |  |  | 1.200 |" in rendered["speed"]
     assert "| 4 | 0.100 | **0.200** |" in rendered["al"]
 
 
