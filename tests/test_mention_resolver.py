@@ -188,6 +188,12 @@ def test_a_description_with_an_organisation_word_is_no_person():
     assert [name for name, _ in resolve_mentions(named, mentions, context)] == ["Anders Lykke", "Crumb Bakeries"]
 
 
+def test_a_description_is_a_group_by_its_head_noun_not_its_last_word():
+    text = "Ann Lee, a spokeswoman for the company, said it was done. A spokeswoman for the company said more."
+    assert resolve(text, "Ann Lee, a spokeswoman for the company", "A spokeswoman for the company") == ["Ann Lee"] * 2
+    assert resolve_mentions("— said it.", [(0, 1)]) == [(None, "unresolved")]  # a mention of no word names nobody
+
+
 def test_a_person_recognised_inside_a_longer_name_run_is_named_without_the_words_before():
     text = (
         "Passenger Raj Mehta said the heating failed. Detective Inspector Paolo Ferreira agreed. Mary Ann Evans wrote."

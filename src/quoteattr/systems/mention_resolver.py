@@ -14,6 +14,7 @@ are descriptions too.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -384,8 +385,9 @@ def _antecedent(
     content = [w for w in (_POSSESSIVE.sub("", w) for w in words) if w]
     content = [_singular(w) for w in content if w not in DESCRIPTION_STOPWORDS]  # as an entity's words are kept
     organisation_head = bool(content) and content[-1] in ORG_WORDS
-    plural = kind == "description" and _plural(_POSSESSIVE.sub("", words[-1]))
-    group = kind == "description" and (plural or organisation_head)  # "scientists say", "the company said"
+    head = _head(words) if kind == "description" else ""
+    plural = _plural(head)
+    group = plural or _singular(head) in ORG_WORDS  # "scientists say", "the company said"
     agreeing = [e for e in entities.values() if e.last >= 0 and _agrees(e, kind, words, gender, group)]
     if headline:  # a cataphor: the entities named after it, the first named the nearest
         candidates = sorted((e for e in agreeing if e.first > span[0]), key=lambda e: e.first)
@@ -448,9 +450,25 @@ def _singular(word: str) -> str:
     return word[:-3] + "y" if word.endswith("ies") else word[:-1]
 
 
+HEAD_ENDS = {"of", "for", "with", "at", "from", "in", "on", "by", "to", "who", "which", "that"}
+"""Words after a description's head noun ("a spokesman for the company", "one of the scientists")."""
+NOT_PLURAL = {"series", "species"}
+
+
+def _head(words: list[str]) -> str:
+    """A description's head noun: its last word before a preposition or relative pronoun, without a possessive."""
+    before = list(itertools.takewhile(lambda word: word not in HEAD_ENDS, words)) or words
+    return _POSSESSIVE.sub("", before[-1]) if before else ""
+
+
 def _plural(word: str) -> bool:
-    """Whether a description's last word is a plural ("officials", "scientists"; not "news", "campus", "analysis")."""
-    return _singular(word) != word.rstrip("'’") and not word.endswith(("us", "is"))
+    """Whether a word is a plural ("officials", "scientists", "Israelis"; not "news", "campus", "analysis",
+    "politics")."""
+    return (
+        _singular(word) != word.rstrip("'’")
+        and not word.endswith(("us", "sis", "ics"))
+        and word.rstrip("'’") not in NOT_PLURAL
+    )
 
 
 def _own_name(words: list[str]) -> str | None:
