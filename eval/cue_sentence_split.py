@@ -1,7 +1,7 @@
 """Predictions in the embedded gold's convention for a quote its cue sentence interrupts: PolNeAR annotates
 `"…," he said. "…"` as one attribution of two fragments, the embedded gold as two quotes, the second a cue-less
-continuation of the same speaker. Each predicted quote whose cue stands between two of its fragments, with a
-sentence ending after the cue before the next fragment, is split there; the part after keeps the speaker entity,
+continuation of the same speaker. Each predicted quote whose cue stands between two of its fragments, its sentence
+ending right before the next fragment, is split there; the part after keeps the speaker entity,
 without cue or speaker mention. A diagnostic of how much of a checkpoint's loss is that convention (score the output
 with `quoteattr evaluate`), not a step of the pipeline.
 
@@ -21,7 +21,8 @@ from quoteattr.data.readers import read_articles
 from quoteattr.data.schema import Article, Quote, Span
 from quoteattr.data.writers import write_articles
 
-SENTENCE_END = re.compile(r"[.!?][\"'’”»]*\s")
+CUE_SENTENCE_REST = re.compile(r"[^.!?]*[.!?][\"'’”»]*\s+")
+"""A cue's sentence ending right before the next fragment: ' on Monday. ' in '"…," he said on Monday. "…"'."""
 
 
 def split_quote(text: str, quote: Quote, regions: list[Span]) -> list[Quote]:
@@ -29,7 +30,7 @@ def split_quote(text: str, quote: Quote, regions: list[Span]) -> list[Quote]:
     cue = quote.cue
     for index in range(1, len(quote.spans)):
         gap_start, gap_end = quote.spans[index - 1][1], quote.spans[index][0]
-        if cue and gap_start <= cue[0] and cue[1] <= gap_end and SENTENCE_END.search(text[cue[1] : gap_end] + " "):
+        if cue and gap_start <= cue[0] and cue[1] <= gap_end and CUE_SENTENCE_REST.fullmatch(text[cue[1] : gap_end]):
             head, rest = quote.spans[:index], quote.spans[index:]
             first = Quote(head, quote_type(text, head, regions), cue, quote.speaker, quote.speaker_entity)
             return [first, Quote(rest, quote_type(text, rest, regions), speaker_entity=quote.speaker_entity)]
