@@ -1,17 +1,21 @@
 """Convert PolNeAR (brat standoff, one ``.ann`` per annotator) into the interchange JSONL.
 
 Content → quote spans (discontinuous fragments kept), Cue → cue, Source → speaker mention,
-``Attribution-no-source`` → a quote without speaker; ``Discard``/``Discuss`` are not quotes. The type
-follows the quotation marks (quotemarks.quote_type). Speaker entities are silver: each source mention is
-resolved from its text by ``mention_resolver`` (the model's resolver) and the method is recorded in
+``Attribution-no-source`` → a quote without speaker; ``Discard``/``Discuss`` are not quotes. Content that goes
+on after its own cue's sentence has ended (``"…," he said. "…"``) becomes a cue-less continuation quote, as the
+embedded gold labels it. The type follows the quotation marks (quotemarks.quote_type). Speaker entities are
+silver: each source mention is resolved from its text by ``mention_resolver`` (the model's resolver), a
+continuation takes the entity of the quote it was split from, and the method is recorded in
 ``meta.speaker_resolution``.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +38,15 @@ from quoteattr.systems.mention_resolver import resolve_mentions
 
 ROLES = ("Content", "Cue", "Source")
 EVENT_TYPES = ("Attribution", "Attribution-no-source")
+SENTENCE_ENDS_BEFORE_NEXT = re.compile(r"[.!?][\"'’”»)]*\s+[\"“‘«']?$")
+"""The text from a cue to the next content fragment ends a sentence (the next may open with a quotation mark)."""
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr sen rep gov gen lt col sgt capt prof rev st jr sr mt no vs inc corp co ltd".split()
+)
+"""Words whose period ends no sentence ("said Sen. Warren"), like a single capital ("John F. Kennedy", "U.S.")."""
+
+Continuation = tuple[Quote, Quote]
+"""A quote split at its cue's sentence end and the cue-less continuation split off it."""
 
 
 @dataclass
@@ -154,9 +167,13 @@ def choose_annotator(article: str, annotators: list[str], metadata: dict[str, di
     return sorted(annotators)[0]
 
 
-def to_article(article_id: str, text: str, attributions: list[BratAttribution], meta: dict[str, object]) -> Article:
+def to_article(
+    article_id: str, text: str, attributions: list[BratAttribution], meta: dict[str, object]
+) -> tuple[Article, list[Continuation]]:
+    """One annotator's article, and the continuations split off its quotes at their cue's sentence end."""
     regions = quoted_regions(text)
-    quotes = []
+    quotes: list[Quote] = []
+    continuations: list[Continuation] = []
     for attribution in attributions:
         cue = attribution.cue
         source = attribution.source
@@ -164,9 +181,34 @@ def to_article(article_id: str, text: str, attributions: list[BratAttribution], 
             cue = None
         if overlaps_any(source, attribution.content):
             source = None
-        quotes.append(Quote(attribution.content, quote_type(text, attribution.content, regions), cue, source))
+        split = _cue_sentence_split(text, attribution.content, cue, source)
+        head = Quote(attribution.content[:split], quote_type(text, attribution.content[:split], regions), cue, source)
+        quotes.append(head)
+        if split < len(attribution.content):
+            rest = attribution.content[split:]
+            continuations.append((head, Quote(rest, quote_type(text, rest, regions))))
+            quotes.append(continuations[-1][1])
     quotes.sort(key=lambda q: (q.spans, q.cue or (-1, -1)))
-    return Article(article_id, text, meta, quotes)
+    return Article(article_id, text, meta, quotes), continuations
+
+
+def _cue_sentence_split(text: str, content: list[Span], cue: Span | None, source: Span | None) -> int:
+    """How many fragments come before the gap that holds the cue and ends the cue's sentence (all when none)."""
+    for index, ((_, gap_start), (gap_end, _)) in enumerate(zip(content, content[1:]), start=1):
+        if cue is None or not gap_start <= cue[0] < cue[1] <= gap_end:
+            continue
+        after = max(cue[1], source[1] if source and gap_start <= source[0] < source[1] <= gap_end else 0)
+        ending = SENTENCE_ENDS_BEFORE_NEXT.search(text, after, gap_end)
+        if ending and not (ending.group().startswith(".") and _abbreviation(text[: ending.start()])):
+            return index
+    return len(content)
+
+
+def _abbreviation(before: str) -> bool:
+    """The last word of ``before`` ends no sentence with a period: a title, a single capital, an initialism."""
+    words = before[-40:].split()
+    word = words[-1].lstrip("(\"'“‘«") if words else ""
+    return word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper()) or "." in word
 
 
 def convert_compartment(
@@ -181,12 +223,14 @@ def convert_compartment(
     by_article = _annotations_by_article(ann_dir)
     report = ConversionReport()
     articles: list[Article] = []
+    continuations: list[Continuation] = []
     for name in tqdm(sorted(by_article), desc=f"reading {folder.name}", disable=not progress, file=sys.stderr):
-        article = _convert_article(folder, name, by_article[name], metadata, report)
-        if article is not None:
-            articles.append(article)
+        converted = _convert_article(folder, name, by_article[name], metadata, report)
+        if converted is not None:
+            articles.append(converted[0])
+            continuations.extend(converted[1])
     if resolve_speakers:
-        resolve_speaker_entities(articles)
+        resolve_speaker_entities(articles, continuations)
     valid = _valid_articles(articles, text_dir, report)
     report.articles = len(valid)
     report.quotes = sum(len(a.quotes) for a in valid)
@@ -214,8 +258,9 @@ def _article_meta(compartment: str, annotator: str, row: dict[str, str]) -> dict
 
 def _convert_article(
     folder: Path, name: str, annotators: dict[str, Path], metadata: dict[str, dict[str, str]], report: ConversionReport
-) -> Article | None:
-    """The kept annotator's version of one article, with agreement to the others; None when none could be read."""
+) -> tuple[Article, list[Continuation]] | None:
+    """The kept annotator's version of one article and its continuations, with agreement to the others; None when
+    none could be read."""
     text_path = folder / "text" / f"{name}.txt"
     try:
         text = read_utf8(text_path, 10_000_000)
@@ -230,16 +275,17 @@ def _convert_article(
             return None
         kept = sorted(versions)[0]
         meta["annotator"] = kept
-    article = versions[kept]
-    _record_agreement(name, kept, article, versions, report)
-    return article
+    article, continuations = versions[kept]
+    _record_agreement(name, kept, article, {annotator: version for annotator, (version, _) in versions.items()}, report)
+    return article, continuations
 
 
 def _annotator_versions(
     name: str, text: str, annotators: dict[str, Path], meta: dict[str, object], report: ConversionReport
-) -> dict[str, Article]:
-    """One article per annotator whose .ann file could be read (all sharing ``meta``); problems go to the report."""
-    versions: dict[str, Article] = {}
+) -> dict[str, tuple[Article, list[Continuation]]]:
+    """One article (and its continuations) per annotator whose .ann file could be read, all sharing ``meta``;
+    problems go to the report."""
+    versions: dict[str, tuple[Article, list[Continuation]]] = {}
     for annotator, path in annotators.items():
         try:
             attributions, problems = parse_ann(path, text)
@@ -279,13 +325,18 @@ def _valid_articles(articles: list[Article], text_dir: Path, report: ConversionR
     return valid
 
 
-def resolve_speaker_entities(articles: list[Article]) -> None:
-    """Silver speaker entities from the source mentions (mention_resolver), with the method counted in meta."""
+def resolve_speaker_entities(articles: list[Article], continuations: Sequence[Continuation] = ()) -> None:
+    """Silver speaker entities from the source mentions (mention_resolver), with the method counted in meta; each
+    continuation takes the entity of the quote it was split from."""
+    heads = {id(continuation): head for head, continuation in continuations}
     for article in articles:
         mentions = sorted({q.speaker for q in article.quotes if q.speaker})
         resolved = dict(zip(mentions, resolve_mentions(article.text, mentions)))
         for quote in article.quotes:
             quote.speaker_entity = resolved[quote.speaker][0] if quote.speaker else None
+        for quote in article.quotes:
+            if id(quote) in heads:
+                quote.speaker_entity = heads[id(quote)].speaker_entity
         article.entities = entities_from_quotes(article.quotes)
         methods = Counter(method for _, method in resolved.values())
         article.meta["silver_speaker_entities"] = True
