@@ -125,3 +125,47 @@ def test_dataset_card_of_a_converted_build_reports_annotator_agreement(tmp_path:
     assert "## Annotator agreement" in card
     assert "| train | 1 | 0.400 |" in card  # content overlap: 1 of 4 gold quotes found, the 1 predicted right
     assert "the kept annotator's\nlabels as gold, each other annotator's as a prediction" in card
+
+
+SPLIT_TEXT = (
+    '"It was close," added Sen. Tom Ruiz. “Next time.”\n\n'
+    '"We lost," he said. "But we will be back."\n\n'
+    '"We tried," Ruiz argued, "and failed."'
+)
+
+
+def test_content_after_its_cue_sentence_becomes_a_continuation_of_the_same_speaker(tmp_path: Path):
+    def at(fragment: str) -> str:
+        start = SPLIT_TEXT.index(fragment)
+        return f"{start} {start + len(fragment)}"
+
+    attributions = [
+        (['"It was close,"', "“Next time.”"], "added", "Tom Ruiz"),  # the sentence ends after the cue: split
+        (['"We lost,"', '"But we will be back."'], "said", "he"),
+        (['"We tried,"', '"and failed."'], "argued", "Ruiz"),  # an interrupted sentence stays one quote
+    ]
+    lines = []
+    for n, (contents, cue, source) in enumerate(attributions):
+        lines += [
+            f"T{n}0\tContent {';'.join(at(c) for c in contents)}",
+            f"T{n}1\tCue {at(cue)}",
+            f"T{n}2\tSource {at(source)}",
+            f"T{n}3\tAttribution {at(cue)}",
+            f"E{n}\tAttribution:T{n}3 Content:T{n}0 Cue:T{n}1 Source:T{n}2",
+        ]
+    folder = tmp_path / "dev"
+    (folder / "text").mkdir(parents=True)
+    (folder / "attributions").mkdir()
+    (folder / "text" / "a.txt").write_text(SPLIT_TEXT, encoding="utf-8")
+    (folder / "attributions" / "a_x.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [article], report = convert_compartment(folder, progress=False)
+    assert report.problems == []
+    quotes = {" | ".join(SPLIT_TEXT[s:e] for s, e in q.spans): q for q in article.quotes}
+    assert set(quotes) == {'"We lost,"', '"But we will be back."', '"It was close,"', "“Next time.”"} | {
+        '"We tried," | "and failed."'
+    }
+    for head, continuation in [('"We lost,"', '"But we will be back."'), ('"It was close,"', "“Next time.”")]:
+        assert quotes[continuation].cue is None and quotes[continuation].speaker is None
+        assert quotes[continuation].speaker_entity == quotes[head].speaker_entity is not None
+        assert quotes[continuation].type == "direct"
+    assert quotes['"But we will be back."'].speaker_entity == quotes["“Next time.”"].speaker_entity == "Tom Ruiz"
