@@ -77,6 +77,19 @@ def test_bad_arguments_are_one_line_naming_their_source(tmp_path: Path, config, 
     assert printed.err.count("\n") == 1 and printed.err.startswith("error: ") and "usage:" not in printed.out
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_on_a_cpu_without_native_bf16_is_named_before_training(native: bool, monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    parse_arguments(["--config", SMOKE, "--bf16", "true"])
+    warned = "no native bf16" in capsys.readouterr().err
+    assert warned is not native
+    parse_arguments(["--config", SMOKE])
+    assert "bf16" not in capsys.readouterr().err
+
+
 def test_train_help_puts_the_projects_arguments_first_and_points_to_the_rest(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["train", "--help"])
