@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from conftest import ROOT, at
-from quoteattr.data.schema import Article, Quote, entities_from_quotes
+from quoteattr.data.schema import Article, Quote
 from quoteattr.data.writers import write_articles
 
 
@@ -142,29 +142,3 @@ def test_the_assembly_ablation_scores_the_joiner_beside_the_rules_it_replaced(
     QuoteAttributor(model, tokenizer, {**settings, "calibration": None}).save_pretrained(rules_only)
     assert ablation.main(["--checkpoint", str(rules_only), "--gold", str(tmp_path / "gold.jsonl")]) == 2
     assert capsys.readouterr().err == f"error: {rules_only}: has no fragment joiner to compare with the rules\n"
-
-
-def test_cue_sentence_split_splits_only_at_a_sentence_that_ends_after_the_cue(tmp_path: Path, capsys):
-    text = '"We won," Ann said. "It was close." "We lost," Bo said, "by a point." "Up," Cy said. He added: "down."'
-    first, second = at(text, '"We won,"'), at(text, '"It was close."')
-    third, fourth = at(text, '"We lost,"'), at(text, '"by a point."')
-    joined = Quote([first, second], "direct", at(text, "said"), at(text, "Ann"), "Ann")
-    said = text.index("said", third[1])
-    interrupted = Quote([third, fourth], "direct", (said, said + 4), at(text, "Bo"), "Bo")
-    said = text.index("said", text.index("Cy"))
-    added = Quote([at(text, '"Up,"'), at(text, '"down."')], "direct", (said, said + 4), at(text, "Cy"), "Cy")
-    quotes = [joined, interrupted, added]  # the last: a sentence of its own between the cue's and the fragment
-    write_articles(tmp_path / "pred.jsonl", [Article("a", text, quotes=quotes, entities=entities_from_quotes(quotes))])
-    split = script("cue_sentence_split")
-    out = tmp_path / "split.jsonl"
-    assert split.main(["--pred", str(tmp_path / "pred.jsonl"), "--output", str(out)]) == 0
-    assert "1 quotes split" in capsys.readouterr().out
-    written = json.loads(out.read_text())["quotes"]
-    assert [(q["spans"], q["cue"], q["speaker"], q["speaker_entity"]) for q in written] == [
-        ([list(first)], list(joined.cue), list(joined.speaker), "Ann"),
-        ([list(second)], None, None, "Ann"),
-        ([list(third), list(fourth)], list(interrupted.cue), list(interrupted.speaker), "Bo"),
-        ([list(s) for s in added.spans], list(added.cue), list(added.speaker), "Cy"),
-    ]
-    assert split.main(["--pred", str(tmp_path / "missing.jsonl"), "--output", str(out)]) == 2
-    assert capsys.readouterr().err.startswith("error: ")

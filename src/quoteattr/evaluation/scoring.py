@@ -242,7 +242,8 @@ def align(
 
 def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
     """Micro-averaged P/R/F1 per metric row with percentile bootstrap 95% intervals over articles (resamples
-    where a statistic is undefined are left out of its interval)."""
+    where a statistic is undefined are left out of its interval). A quote type's row with no gold and no predicted
+    quote of that type is left out: there is nothing to score, not a perfect score."""
     rows = sorted({name for article in per_article for name in article.counts}, key=_row_order)
     table: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(seed)
@@ -255,6 +256,8 @@ def summarize(per_article: list[ArticleCounts], bootstrap: int = 1000, seed: int
             dtype=float,
         ).reshape(-1, 4)
         total = matrix.sum(axis=0)
+        if "/" in row and not total[2] and not total[3]:
+            continue
         precision, recall, f1 = prf(*total)
         entry = {
             "precision": precision,
