@@ -457,18 +457,17 @@ NOT_PLURAL = {"series", "species"}
 
 def _head(words: list[str]) -> str:
     """A description's head noun: its last word before a preposition or relative pronoun, without a possessive."""
+    if not words:
+        return ""
     before = list(itertools.takewhile(lambda word: word not in HEAD_ENDS, words)) or words
-    return _POSSESSIVE.sub("", before[-1]) if before else ""
+    return _POSSESSIVE.sub("", before[-1])
 
 
 def _plural(word: str) -> bool:
     """Whether a word is a plural ("officials", "scientists", "Israelis"; not "news", "campus", "analysis",
     "politics")."""
-    return (
-        _singular(word) != word.rstrip("'’")
-        and not word.endswith(("us", "sis", "ics"))
-        and word.rstrip("'’") not in NOT_PLURAL
-    )
+    bare = word.rstrip("'’")
+    return _singular(word) != bare and not bare.endswith(("us", "sis", "ics")) and bare not in NOT_PLURAL
 
 
 def _own_name(words: list[str]) -> str | None:
