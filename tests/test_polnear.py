@@ -128,37 +128,44 @@ def test_dataset_card_of_a_converted_build_reports_annotator_agreement(tmp_path:
 
 
 SPLIT_TEXT = (
-    '"It was close," added Sen. Tom Ruiz. “Next time.”\n\n'
+    '"It was close," added Sen. Tom Ruiz, of Springfield, Ill. “Next time.”\n\n'
     '"We lost," he said. "But we will be back."\n\n'
-    '"We tried," Ruiz argued, "and failed."'
+    '"We tried," Ruiz argued, "and failed." Ana Diaz disagreed.'
 )
+SPLIT_ATTRIBUTIONS = [
+    (['"It was close,"', "“Next time.”"], "added", "Tom Ruiz, of Springfield, Ill."),  # the source holds the period
+    (['"We lost,"', '"But we will be back."'], "said", "he"),  # the sentence ends after the cue: split
+    (['"We tried,"', '"and failed."'], "argued", "Ruiz"),  # an interrupted sentence stays one quote
+]
 
 
-def test_content_after_its_cue_sentence_becomes_a_continuation_of_the_same_speaker(tmp_path: Path):
+def split_compartment(root: Path, annotators: dict[str, list[tuple[list[str], str, str]]]) -> Path:
+    """A compartment of SPLIT_TEXT with each annotator's attributions (content fragments, cue, source)."""
+
     def at(fragment: str) -> str:
         start = SPLIT_TEXT.index(fragment)
         return f"{start} {start + len(fragment)}"
 
-    attributions = [
-        (['"It was close,"', "“Next time.”"], "added", "Tom Ruiz"),  # the sentence ends after the cue: split
-        (['"We lost,"', '"But we will be back."'], "said", "he"),
-        (['"We tried,"', '"and failed."'], "argued", "Ruiz"),  # an interrupted sentence stays one quote
-    ]
-    lines = []
-    for n, (contents, cue, source) in enumerate(attributions):
-        lines += [
-            f"T{n}0\tContent {';'.join(at(c) for c in contents)}",
-            f"T{n}1\tCue {at(cue)}",
-            f"T{n}2\tSource {at(source)}",
-            f"T{n}3\tAttribution {at(cue)}",
-            f"E{n}\tAttribution:T{n}3 Content:T{n}0 Cue:T{n}1 Source:T{n}2",
-        ]
-    folder = tmp_path / "dev"
+    folder = root / "dev"
     (folder / "text").mkdir(parents=True)
     (folder / "attributions").mkdir()
     (folder / "text" / "a.txt").write_text(SPLIT_TEXT, encoding="utf-8")
-    (folder / "attributions" / "a_x.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    [article], report = convert_compartment(folder, progress=False)
+    for annotator, attributions in annotators.items():
+        lines = []
+        for n, (contents, cue, source) in enumerate(attributions):
+            lines += [
+                f"T{n}0\tContent {';'.join(at(c) for c in contents)}",
+                f"T{n}1\tCue {at(cue)}",
+                f"T{n}2\tSource {at(source)}",
+                f"T{n}3\tAttribution {at(cue)}",
+                f"E{n}\tAttribution:T{n}3 Content:T{n}0 Cue:T{n}1 Source:T{n}2",
+            ]
+        (folder / "attributions" / f"a_{annotator}.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_content_after_its_cue_sentence_becomes_a_continuation_of_the_same_speaker(tmp_path: Path):
+    [article], report = convert_compartment(split_compartment(tmp_path, {"x": SPLIT_ATTRIBUTIONS}), progress=False)
     assert report.problems == []
     quotes = {" | ".join(SPLIT_TEXT[s:e] for s, e in q.spans): q for q in article.quotes}
     assert set(quotes) == {'"We lost,"', '"But we will be back."', '"It was close,"', "“Next time.”"} | {
@@ -169,3 +176,13 @@ def test_content_after_its_cue_sentence_becomes_a_continuation_of_the_same_speak
         assert quotes[continuation].speaker_entity == quotes[head].speaker_entity is not None
         assert quotes[continuation].type == "direct"
     assert quotes['"But we will be back."'].speaker_entity == quotes["“Next time.”"].speaker_entity == "Tom Ruiz"
+
+
+def test_agreement_sees_who_a_continuation_s_speaker_is(tmp_path: Path):
+    """A second annotator who gives the split quote another speaker disagrees on its continuation too."""
+    other = [SPLIT_ATTRIBUTIONS[0], (SPLIT_ATTRIBUTIONS[1][0], "said", "Ana Diaz"), SPLIT_ATTRIBUTIONS[2]]
+    folder = split_compartment(tmp_path, {"x": SPLIT_ATTRIBUTIONS, "y": other})
+    [article], report = convert_compartment(folder, progress=False)
+    [agreement] = report.agreement
+    assert agreement["content_exact_f1"] == 1.0
+    assert agreement["attribution_f1"] == pytest.approx(3 / 5)  # "We lost," and its continuation are wrong

@@ -83,7 +83,7 @@ def test_bf16_on_a_cpu_without_native_bf16_is_named_before_training(native: bool
 
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-    parse_arguments(["--config", SMOKE, "--bf16", "true"])
+    parse_arguments(["--config", SMOKE, "--bf16", "true", "--use_cpu", "true"])
     warned = "no native bf16" in capsys.readouterr().err
     assert warned is not native
     parse_arguments(["--config", SMOKE])

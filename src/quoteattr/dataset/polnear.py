@@ -15,7 +15,6 @@ import csv
 import re
 import sys
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,12 +37,8 @@ from quoteattr.systems.mention_resolver import resolve_mentions
 
 ROLES = ("Content", "Cue", "Source")
 EVENT_TYPES = ("Attribution", "Attribution-no-source")
-SENTENCE_ENDS_BEFORE_NEXT = re.compile(r"[.!?][\"'’”»)]*\s+[\"“‘«']?$")
+SENTENCE_ENDS_BEFORE_NEXT = re.compile(r"[.!?][\"'’”»)]*\s*[\"“‘«']?$")
 """The text from a cue to the next content fragment ends a sentence (the next may open with a quotation mark)."""
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr sen rep gov gen lt col sgt capt prof rev st jr sr mt no vs inc corp co ltd".split()
-)
-"""Words whose period ends no sentence ("said Sen. Warren"), like a single capital ("John F. Kennedy", "U.S.")."""
 
 Continuation = tuple[Quote, Quote]
 """A quote split at its cue's sentence end and the cue-less continuation split off it."""
@@ -181,7 +176,7 @@ def to_article(
             cue = None
         if overlaps_any(source, attribution.content):
             source = None
-        split = _cue_sentence_split(text, attribution.content, cue, source)
+        split = _cue_sentence_split(text, attribution.content, cue)
         head = Quote(attribution.content[:split], quote_type(text, attribution.content[:split], regions), cue, source)
         quotes.append(head)
         if split < len(attribution.content):
@@ -192,23 +187,15 @@ def to_article(
     return Article(article_id, text, meta, quotes), continuations
 
 
-def _cue_sentence_split(text: str, content: list[Span], cue: Span | None, source: Span | None) -> int:
-    """How many fragments come before the gap that holds the cue and ends the cue's sentence (all when none)."""
+def _cue_sentence_split(text: str, content: list[Span], cue: Span | None) -> int:
+    """How many fragments come before the gap that holds the cue and ends the cue's sentence (all when none): the gap
+    ends in a sentence's final mark, closing marks and an opening one ("…," said Mr. Lee, an aide. "…"), wherever
+    the source is (its span may hold the period: "of Springfield, Ill.")."""
     for index, ((_, gap_start), (gap_end, _)) in enumerate(zip(content, content[1:]), start=1):
-        if cue is None or not gap_start <= cue[0] < cue[1] <= gap_end:
-            continue
-        after = max(cue[1], source[1] if source and gap_start <= source[0] < source[1] <= gap_end else 0)
-        ending = SENTENCE_ENDS_BEFORE_NEXT.search(text, after, gap_end)
-        if ending and not (ending.group().startswith(".") and _abbreviation(text[: ending.start()])):
-            return index
+        if cue is not None and gap_start <= cue[0] < cue[1] <= gap_end:
+            if SENTENCE_ENDS_BEFORE_NEXT.search(text, cue[1], gap_end):
+                return index
     return len(content)
-
-
-def _abbreviation(before: str) -> bool:
-    """The last word of ``before`` ends no sentence with a period: a title, a single capital, an initialism."""
-    words = before[-40:].split()
-    word = words[-1].lstrip("(\"'“‘«") if words else ""
-    return word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper()) or "." in word
 
 
 def convert_compartment(
@@ -223,14 +210,10 @@ def convert_compartment(
     by_article = _annotations_by_article(ann_dir)
     report = ConversionReport()
     articles: list[Article] = []
-    continuations: list[Continuation] = []
     for name in tqdm(sorted(by_article), desc=f"reading {folder.name}", disable=not progress, file=sys.stderr):
-        converted = _convert_article(folder, name, by_article[name], metadata, report)
-        if converted is not None:
-            articles.append(converted[0])
-            continuations.extend(converted[1])
-    if resolve_speakers:
-        resolve_speaker_entities(articles, continuations)
+        article = _convert_article(folder, name, by_article[name], metadata, report, resolve_speakers)
+        if article is not None:
+            articles.append(article)
     valid = _valid_articles(articles, text_dir, report)
     report.articles = len(valid)
     report.quotes = sum(len(a.quotes) for a in valid)
@@ -257,10 +240,14 @@ def _article_meta(compartment: str, annotator: str, row: dict[str, str]) -> dict
 
 
 def _convert_article(
-    folder: Path, name: str, annotators: dict[str, Path], metadata: dict[str, dict[str, str]], report: ConversionReport
-) -> tuple[Article, list[Continuation]] | None:
-    """The kept annotator's version of one article and its continuations, with agreement to the others; None when
-    none could be read."""
+    folder: Path,
+    name: str,
+    annotators: dict[str, Path],
+    metadata: dict[str, dict[str, str]],
+    report: ConversionReport,
+    resolve_speakers: bool,
+) -> Article | None:
+    """The kept annotator's version of one article, with agreement to the others; None when none could be read."""
     text_path = folder / "text" / f"{name}.txt"
     try:
         text = read_utf8(text_path, 10_000_000)
@@ -269,23 +256,29 @@ def _convert_article(
         return None
     kept = choose_annotator(name, list(annotators), metadata)
     meta = _article_meta(folder.name, kept, metadata.get(name, {}))
-    versions = _annotator_versions(name, text, annotators, meta, report)
+    versions = _annotator_versions(name, text, annotators, meta, report, resolve_speakers)
     if kept not in versions:
         if not versions:
             return None
         kept = sorted(versions)[0]
-        meta["annotator"] = kept
-    article, continuations = versions[kept]
-    _record_agreement(name, kept, article, {annotator: version for annotator, (version, _) in versions.items()}, report)
-    return article, continuations
+    article = versions[kept]
+    article.meta["annotator"] = kept
+    _record_agreement(name, kept, article, versions, report)
+    return article
 
 
 def _annotator_versions(
-    name: str, text: str, annotators: dict[str, Path], meta: dict[str, object], report: ConversionReport
-) -> dict[str, tuple[Article, list[Continuation]]]:
-    """One article (and its continuations) per annotator whose .ann file could be read, all sharing ``meta``;
-    problems go to the report."""
-    versions: dict[str, tuple[Article, list[Continuation]]] = {}
+    name: str,
+    text: str,
+    annotators: dict[str, Path],
+    meta: dict[str, object],
+    report: ConversionReport,
+    resolve_speakers: bool,
+) -> dict[str, Article]:
+    """One article per annotator whose .ann file could be read, each with a copy of ``meta`` and, with
+    ``resolve_speakers``, its speaker entities (so that agreement sees who a continuation's speaker is too); problems
+    go to the report."""
+    versions: dict[str, Article] = {}
     for annotator, path in annotators.items():
         try:
             attributions, problems = parse_ann(path, text)
@@ -293,7 +286,10 @@ def _annotator_versions(
             report.problems.append(f"{path}: skipped ({error})")
             continue
         report.problems.extend(problems)
-        versions[annotator] = to_article(name, text, attributions, meta)
+        article, continuations = to_article(name, text, attributions, dict(meta))
+        if resolve_speakers:
+            resolve_speaker_entities(article, continuations)
+        versions[annotator] = article
     return versions
 
 
@@ -325,19 +321,16 @@ def _valid_articles(articles: list[Article], text_dir: Path, report: ConversionR
     return valid
 
 
-def resolve_speaker_entities(articles: list[Article], continuations: Sequence[Continuation] = ()) -> None:
+def resolve_speaker_entities(article: Article, continuations: list[Continuation]) -> None:
     """Silver speaker entities from the source mentions (mention_resolver), with the method counted in meta; each
-    continuation takes the entity of the quote it was split from."""
-    heads = {id(continuation): head for head, continuation in continuations}
-    for article in articles:
-        mentions = sorted({q.speaker for q in article.quotes if q.speaker})
-        resolved = dict(zip(mentions, resolve_mentions(article.text, mentions)))
-        for quote in article.quotes:
-            quote.speaker_entity = resolved[quote.speaker][0] if quote.speaker else None
-        for quote in article.quotes:
-            if id(quote) in heads:
-                quote.speaker_entity = heads[id(quote)].speaker_entity
-        article.entities = entities_from_quotes(article.quotes)
-        methods = Counter(method for _, method in resolved.values())
-        article.meta["silver_speaker_entities"] = True
-        article.meta["speaker_resolution"] = dict(sorted(methods.items()))
+    continuation (a quote of ``article``) takes the entity of the quote it was split from."""
+    mentions = sorted({q.speaker for q in article.quotes if q.speaker})
+    resolved = dict(zip(mentions, resolve_mentions(article.text, mentions)))
+    for quote in article.quotes:
+        quote.speaker_entity = resolved[quote.speaker][0] if quote.speaker else None
+    for head, continuation in continuations:
+        continuation.speaker_entity = head.speaker_entity
+    article.entities = entities_from_quotes(article.quotes)
+    methods = Counter(method for _, method in resolved.values())
+    article.meta["silver_speaker_entities"] = True
+    article.meta["speaker_resolution"] = dict(sorted(methods.items()))

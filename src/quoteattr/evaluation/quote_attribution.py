@@ -4,7 +4,8 @@ It ships inside the package: ``evaluate.load(quoteattr.evaluation.METRIC_PATH)``
 ``eval/quote_attribution`` of a source checkout). Predictions and references are interchange records
 (one article each, as dicts, JSON strings or ``Article`` objects); the result maps ``ROW_precision``,
 ``ROW_recall`` and ``ROW_f1`` for every row of ``quoteattr evaluate`` (e.g. ``content_overlap_f1``,
-``attribution/direct_recall``), so Trainer's ``compute_metrics`` and the CLI report the same numbers.
+``attribution/direct_recall``), so Trainer's ``compute_metrics`` and the CLI report the same numbers. A quote
+type that neither side has gets no keys (there is nothing to score).
 """
 
 import json

@@ -16,7 +16,7 @@ CoNLL convention for typed spans). Precision and recall then count the same matc
 the wrong type counts against the row of each type. (Counting precision over the predicted type and recall
 over the gold type, each matched against quotes of any type, let a system that swapped every direct and
 indirect quote read 1.0 on both; restricting both sides by the gold type would leave a spurious prediction
-in no row.) Cues and speaker mentions have no per-type rows.
+in no row.) Cues and speaker mentions have no per-type rows; a type that neither side has gets no row.
 Bootstrap intervals resample articles; a resample where a statistic is undefined (precision without
 predictions, recall without gold items, F1 with neither) is left out of that statistic's interval, and a
 statistic defined in no resample has none.
