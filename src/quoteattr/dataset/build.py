@@ -26,7 +26,8 @@ EMBEDDED_SOURCES = [
 POLNEAR_SOURCE = (
     "PolNeAR (Newell, Margolin & Ruths, LREC 2018), from the public networkdynamics/PolNeAR repository: "
     "1,008 US campaign news articles with hand-annotated attributions, converted by `quoteattr convert polnear` "
-    "(Content → quote spans, Cue → cue, Source → speaker mention; one annotator kept per article). "
+    "(Content → quote spans, Cue → cue, Source → speaker mention; content after its own cue's sentence a cue-less "
+    "continuation of the same speaker, as the embedded gold labels it; one annotator kept per article). "
     "The repository has no licence file: research use only, do not redistribute."
 )
 
