@@ -30,11 +30,11 @@ def brat(tag: str, label: str, *fragments: str) -> str:
     return f"{tag}\t{label} {ranges}\t{' '.join(TEXT[s:e] for s, e in spans)}"
 
 
-def make_compartment(root: Path, annotations: dict[str, list[str]]) -> Path:
+def make_compartment(root: Path, annotations: dict[str, list[str]], text: str = TEXT) -> Path:
     folder = root / "dev"
     (folder / "text").mkdir(parents=True)
     (folder / "attributions").mkdir()
-    (folder / "text" / "art1.txt").write_text(TEXT, encoding="utf-8")
+    (folder / "text" / "art1.txt").write_text(text, encoding="utf-8")
     for annotator, lines in annotations.items():
         (folder / "attributions" / f"art1_{annotator}.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "metadata.tsv").write_text(
@@ -146,22 +146,20 @@ def split_compartment(root: Path, annotators: dict[str, list[tuple[list[str], st
         start = SPLIT_TEXT.index(fragment)
         return f"{start} {start + len(fragment)}"
 
-    folder = root / "dev"
-    (folder / "text").mkdir(parents=True)
-    (folder / "attributions").mkdir()
-    (folder / "text" / "a.txt").write_text(SPLIT_TEXT, encoding="utf-8")
+    annotations = {}
     for annotator, attributions in annotators.items():
-        lines = []
-        for n, (contents, cue, source) in enumerate(attributions):
-            lines += [
+        annotations[annotator] = [
+            line
+            for n, (contents, cue, source) in enumerate(attributions)
+            for line in (
                 f"T{n}0\tContent {';'.join(at(c) for c in contents)}",
                 f"T{n}1\tCue {at(cue)}",
                 f"T{n}2\tSource {at(source)}",
                 f"T{n}3\tAttribution {at(cue)}",
                 f"E{n}\tAttribution:T{n}3 Content:T{n}0 Cue:T{n}1 Source:T{n}2",
-            ]
-        (folder / "attributions" / f"a_{annotator}.ann").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder
+            )
+        ]
+    return make_compartment(root, annotations, SPLIT_TEXT)
 
 
 def test_content_after_its_cue_sentence_becomes_a_continuation_of_the_same_speaker(tmp_path: Path):

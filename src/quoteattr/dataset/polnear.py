@@ -177,12 +177,13 @@ def to_article(
         if overlaps_any(source, attribution.content):
             source = None
         split = _cue_sentence_split(text, attribution.content, cue)
-        head = Quote(attribution.content[:split], quote_type(text, attribution.content[:split], regions), cue, source)
+        first, rest = attribution.content[:split], attribution.content[split:]
+        head = Quote(first, quote_type(text, first, regions), cue, source)
         quotes.append(head)
-        if split < len(attribution.content):
-            rest = attribution.content[split:]
-            continuations.append((head, Quote(rest, quote_type(text, rest, regions))))
-            quotes.append(continuations[-1][1])
+        if rest:
+            continuation = Quote(rest, quote_type(text, rest, regions))
+            quotes.append(continuation)
+            continuations.append((head, continuation))
     quotes.sort(key=lambda q: (q.spans, q.cue or (-1, -1)))
     return Article(article_id, text, meta, quotes), continuations
 
@@ -191,10 +192,11 @@ def _cue_sentence_split(text: str, content: list[Span], cue: Span | None) -> int
     """How many fragments come before the gap that holds the cue and ends the cue's sentence (all when none): the gap
     ends in a sentence's final mark, closing marks and an opening one ("…," said Mr. Lee, an aide. "…"), wherever
     the source is (its span may hold the period: "of Springfield, Ill.")."""
+    if cue is None:
+        return len(content)
     for index, ((_, gap_start), (gap_end, _)) in enumerate(zip(content, content[1:]), start=1):
-        if cue is not None and gap_start <= cue[0] < cue[1] <= gap_end:
-            if SENTENCE_ENDS_BEFORE_NEXT.search(text, cue[1], gap_end):
-                return index
+        if gap_start <= cue[0] < cue[1] <= gap_end and SENTENCE_ENDS_BEFORE_NEXT.search(text, cue[1], gap_end):
+            return index
     return len(content)
 
 
