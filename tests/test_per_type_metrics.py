@@ -104,3 +104,18 @@ def test_bootstrap_leaves_out_resamples_without_predictions():
     # no mixed quote on either side: no row at all rather than a made-up 1.0 with an interval of [1, 1]
     assert not any(row.endswith("/mixed") for row in report["metrics"])
     assert report["metrics"]["content_overlap"]["f1"] == direct["f1"]
+
+
+def test_the_evaluate_metric_has_the_same_keys_whatever_the_data():
+    """The metric's keys do not depend on which quote types occur: a type neither side has scores None."""
+    import evaluate
+
+    from quoteattr.evaluation import METRIC_PATH
+
+    metric = evaluate.load(METRIC_PATH)
+    everything = metric.compute(predictions=[prediction()], references=[gold()])
+    direct_only = Article("a", TEXT, quotes=[Quote([WON], "direct", speaker=ANN)])
+    no_mixed = metric.compute(predictions=[direct_only], references=[direct_only])
+    assert no_mixed.keys() == everything.keys()
+    assert no_mixed["attribution/mixed_f1"] is None and everything["attribution/mixed_f1"] == 0.0
+    assert no_mixed["attribution/direct_f1"] == 1.0

@@ -15,7 +15,7 @@ from quoteattr.cli import main
 from quoteattr.data.errors import InputError
 from quoteattr.data.readers import read_articles
 from quoteattr.systems.model.attributor import QuoteAttributor
-from quoteattr.training.arguments import parse_arguments
+from quoteattr.training.arguments import parse_arguments, warn_emulated_bf16
 from quoteattr.training.console import ConciseProgress, finished_line
 from quoteattr.training.decoding_search import DecodingGrid, find_decoding
 from quoteattr.training.finish import choose_decoding, finish_run, score_checkpoint
@@ -87,6 +87,9 @@ def test_bf16_on_a_cpu_without_native_bf16_is_named_before_training(native: bool
     warned = "no native bf16" in capsys.readouterr().err
     assert warned is not native
     parse_arguments(["--config", SMOKE])
+    assert "bf16" not in capsys.readouterr().err
+    other_rank = SimpleNamespace(bf16=True, use_cpu=True, process_index=1)  # a torchrun run warns once, on rank 0
+    warn_emulated_bf16(other_rank)
     assert "bf16" not in capsys.readouterr().err
 
 

@@ -4,8 +4,9 @@ It ships inside the package: ``evaluate.load(quoteattr.evaluation.METRIC_PATH)``
 ``eval/quote_attribution`` of a source checkout). Predictions and references are interchange records
 (one article each, as dicts, JSON strings or ``Article`` objects); the result maps ``ROW_precision``,
 ``ROW_recall`` and ``ROW_f1`` for every row of ``quoteattr evaluate`` (e.g. ``content_overlap_f1``,
-``attribution/direct_recall``), so Trainer's ``compute_metrics`` and the CLI report the same numbers. A quote
-type that neither side has gets no keys (there is nothing to score).
+``attribution/direct_recall``), so Trainer's ``compute_metrics`` and the CLI report the same numbers. The keys
+are the same whatever the data: a quote type that neither side has scores None (there is nothing to score, and
+the CLI's report has no row for it).
 """
 
 import json
@@ -13,8 +14,8 @@ import json
 import datasets
 import evaluate
 
-from quoteattr.data.schema import Article
-from quoteattr.evaluation.scoring import evaluate_articles
+from quoteattr.data.schema import QUOTE_TYPES, Article
+from quoteattr.evaluation.scoring import METRICS, TYPED_METRICS, evaluate_articles
 
 _CITATION = ""
 _DESCRIPTION = __doc__
@@ -24,8 +25,11 @@ Args:
     references: list of gold articles, same ids and texts, same order or not.
     bootstrap: bootstrap samples for 95% intervals (default 0: none).
 Returns:
-    dict of ROW_precision / ROW_recall / ROW_f1 (and ROW_f1_low / ROW_f1_high with bootstrap).
+    dict of ROW_precision / ROW_recall / ROW_f1 (and ROW_f1_low / ROW_f1_high with bootstrap) for every row
+    (``ROWS``); None where a quote type has no quote on either side.
 """
+ROWS = (*METRICS, *(f"{metric}/{quote_type}" for metric in TYPED_METRICS for quote_type in QUOTE_TYPES))
+"""Every row the metric reports, whatever the data."""
 
 
 def _as_json(record):
@@ -67,9 +71,10 @@ class QuoteAttribution(evaluate.Metric):
         read = lambda records: [Article.from_dict(json.loads(r)) for r in records]  # noqa: E731
         report = evaluate_articles(read(references), read(predictions), bootstrap=bootstrap)
         flat = {}
-        for row, values in report["metrics"].items():
+        for row in ROWS:
+            values = report["metrics"].get(row, {})
             for name in ("precision", "recall", "f1"):
-                flat[f"{row}_{name}"] = values[name]
-            if "f1_ci" in values:
-                flat[f"{row}_f1_low"], flat[f"{row}_f1_high"] = values["f1_ci"]
+                flat[f"{row}_{name}"] = values.get(name)
+            if bootstrap:
+                flat[f"{row}_f1_low"], flat[f"{row}_f1_high"] = values.get("f1_ci", (None, None))
         return flat

@@ -225,13 +225,15 @@ def parse_arguments(argv: list[str] | None = None, prog: str | None = None) -> t
 
 def warn_emulated_bf16(training_args: Any) -> None:
     """bf16 mixed precision on a CPU without native bf16 (AVX512-BF16, AMX) is emulated, many times slower than
-    fp32 (72 s a step of ``configs/polnear.yaml`` against 4 s on one such CPU): say so before training."""
+    fp32 (72 s a step of ``configs/polnear.yaml`` against 4 s on one such CPU): say so before training, once (the
+    main process of a ``torchrun`` run)."""
     import torch
 
     native = [
         getattr(torch.cpu, name, lambda: True)() for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     ]
-    if training_args.bf16 and training_args.use_cpu and not any(native):
+    main_process = training_args.process_index == 0
+    if training_args.bf16 and training_args.use_cpu and not any(native) and main_process:
         print(
             "warning: this CPU has no native bf16 (AVX512-BF16 or AMX), so --bf16 true is emulated and trains many "
             "times slower than --bf16 false",
