@@ -234,6 +234,16 @@ def test_two_apostrophes_quote_like_a_double_quotation_mark():
     assert quote_fragments(text, tokens, spans) == [["''We will rebuild,''", "''Every house.''"]]
 
 
+def test_a_straight_mark_after_any_space_opens_a_quotation():
+    """A no-break space (scraped news: 'said.\xa0"…"') opens a quotation as a space does."""
+    from quoteattr.data.quotemarks import quote_type, quoted_regions
+
+    text = '"We will sue," he said.\xa0"Everybody sues, right?"\u2009"Yes."'
+    regions = quoted_regions(text)
+    assert [text[s:e] for s, e in regions] == ['"We will sue,"', '"Everybody sues, right?"', '"Yes."']
+    assert quote_type(text, [regions[1]], regions) == "direct"
+
+
 def test_edge_commas_outside_quotations_are_trimmed():
     from quoteattr.data.quotemarks import quoted_regions
     from quoteattr.systems.model.assembly import trim_edge_commas

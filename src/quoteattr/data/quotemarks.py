@@ -12,7 +12,8 @@ STRAIGHT = ('"', "''")
 """Marks that open or close by context: the straight double quote, and two apostrophes (the New York
 Times' and typewritten archives' double quote; ``` `` ``` opens in text tokenized the Penn Treebank way)."""
 _MARK = re.compile(r"''|``|[\"“”„«»]")
-_OPEN_CONTEXT = " \t\n([{—–-/:"
+_OPEN_CONTEXT = "([{—–-/:"
+"""Characters after which a straight mark opens a quotation, besides any space (a no-break space too)."""
 
 
 def _paragraphs(text: str) -> list[Span]:
@@ -36,7 +37,7 @@ def quoted_regions(text: str) -> list[Span]:
             if continuing and position == start:
                 continue  # the reopening mark of a continued quote
             previous = text[position - 1] if position > start else " "
-            opens = mark in OPENERS or (mark in STRAIGHT and previous in _OPEN_CONTEXT)
+            opens = mark in OPENERS or (mark in STRAIGHT and (previous.isspace() or previous in _OPEN_CONTEXT))
             if open_at is None and opens:
                 open_at = position
             elif open_at is not None and not opens:
