@@ -122,6 +122,28 @@ def test_a_pronoun_goes_to_the_nearest_named_person_before_it_speaker_or_not():
     assert resolve_with_context(text, ["Mayor Ann Lee", "he"], named) == ["Ann Lee", "Tom Barre"]
 
 
+def test_a_recognised_organisation_after_a_persons_title_is_a_person():
+    """The entity recogniser may call a titled person an organisation ("Councillor Ines Okoro": ORG); after a title
+    a name of capitalised words is a person a pronoun can refer to, but not after a lower-case modifier."""
+    text = 'Councillor Ines Okoro was frustrated. "We studied it for two years," she said.'
+    assert resolve_with_context(text, ["she"], [("Councillor Ines Okoro", "org")]) == ["Ines Okoro"]
+    text = 'A former Goldman Sachs banker, the Bishop of Wexham and General Motors met. "No," she said.'
+    named = [("Goldman Sachs", "org"), ("Bishop of Wexham", "org"), ("General Motors", "org")]
+    assert resolve_with_context(text, ["she"], named) == [None]
+
+
+def test_a_mention_cut_inside_a_recognised_name_is_read_to_its_end():
+    """The tagger may end a speaker one word early ("… Staffan de"); the name's particles stay in it."""
+    text = "According to an estimate by UN Special Envoy for Syria Staffan de Mistura, 400,000 people died."
+    cut = "an estimate by UN Special Envoy for Syria Staffan de"
+    assert resolve_with_context(text, [cut], [("Syria Staffan de Mistura", "org")]) == ["Staffan de Mistura"]
+    assert resolve(text, cut) == ["Staffan"]  # no entities given: the name as far as it goes, not a description
+    text = "Union leader Marta van der Berg said the deal was good. Marta van der Berg left."
+    assert resolve(text, "Union leader Marta van der Berg") == ["Marta van der Berg"]
+    text = '"Bring boots," said organiser Kwame Asante.'  # an entity's final period is no word left out
+    assert resolve_with_context(text, ["organiser Kwame Asante"], [("Kwame Asante.", "person")]) == ["Kwame Asante"]
+
+
 def test_namesakes_with_different_first_names_are_different_people():
     text = "Clinton spoke first. Hillary Clinton said yes. Bill Clinton said no. Clinton then left."
     last = at(text, "Clinton then")

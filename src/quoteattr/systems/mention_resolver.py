@@ -149,6 +149,8 @@ TITLES = {
     "commissioner",
     "sheriff",
     "councilman",
+    "councillor",
+    "councilor",
     "councilwoman",
     "coach",
     "bishop",
@@ -200,7 +202,26 @@ GENERIC_GROUPS = {
 """Capitalised only because a sentence starts with them: a group, not a named entity."""
 _WORD = re.compile(r"[\w][\w.’'-]*")
 _POSSESSIVE = re.compile(r"[’']s$")
-_CONNECTORS = {"de", "van", "von", "of", "al", "bin", "la", "du", "da", "and", "for"}
+NAME_PARTICLES = {
+    "de",
+    "van",
+    "von",
+    "der",
+    "den",
+    "del",
+    "della",
+    "di",
+    "da",
+    "du",
+    "la",
+    "le",
+    "al",
+    "bin",
+    "ibn",
+    "dos",
+}
+"""Lower-case words inside a person's name ("Staffan de Mistura", "Marta van der Berg")."""
+_CONNECTORS = NAME_PARTICLES | {"of", "and", "for"}
 
 
 @dataclass
@@ -262,7 +283,12 @@ def _naming_words(mention: str) -> list[str]:
         run = _name_run(words)
         after = words[words.index(run[-1]) + 1 :] if run else []
         owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and bool(after)
-        modifier = bool(after) and after[-1][:1].islower() and not any(w.lower() in ORG_WORDS for w in after)
+        modifier = (
+            bool(after)
+            and after[-1][:1].islower()
+            and not any(w.lower() in ORG_WORDS for w in after)
+            and not all(w in NAME_PARTICLES for w in after)  # a name cut short ("… Staffan de"), not "the Lee plan"
+        )
         if run and not owner and not modifier and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
             return words
     return []
@@ -307,9 +333,11 @@ def resolve_mentions(
     scorer by default); a description in the headline ("…, commission says") is resolved last, among the entities
     named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
     "org"), e.g. ``named_mentions``): candidates too, speaker or not, when a pronoun or a description needs them (a
-    speaker's name may join one of them, so other articles resolve their names alone); and a person it names inside a
-    longer name run is that name without the words before it (``_recognised``). It is asked for only for those: a
-    pronoun, a description, or a name run of more than two words."""
+    speaker's name may join one of them, so other articles resolve their names alone); a person it names inside a
+    longer name run is that name without the words before it (``_recognised``), and a mention that ends inside a
+    person's name is read to the name's end (``_through_name``). It is asked for only for those: a pronoun, a
+    description, a name run of more than two words, or a mention that ends in a name's particle ("… Staffan de"). A
+    recognised organisation after a person's title is a person (``_titled_person``)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
     kinds = [mention_kind(text[start:end]) for start, end in mentions]
@@ -318,7 +346,9 @@ def resolve_mentions(
     antecedents_needed = any(kind != "name" for kind in kinds)  # a headline's mentions are descriptions
     runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(mentions) if kinds[i] == "name"}
     long_names = any(len(run) > 2 for run in runs.values())
-    named = context() if context is not None and (antecedents_needed or long_names) else []
+    cut_short = any(set(text[slice(*mentions[i])].split()[-1:]) & NAME_PARTICLES for i in runs)  # "… Staffan de"
+    named = context() if context is not None and (antecedents_needed or long_names or cut_short) else []
+    named = [(span, _titled_person(text, span) or kind) for span, kind in named]
     if antecedents_needed:
         events += [(span, None, kind) for span, kind in named if not overlaps_any(span, mentions)]
     people = [span for span, kind in named if kind == "person"]
@@ -331,7 +361,9 @@ def resolve_mentions(
             _seen(found, text, span, spoke=False)
             continue
         if kinds[index] == "name":
-            found, method = _named(_recognised(text, span, runs[index], people), entities), "name"
+            whole = _through_name(text, span, people)
+            run = runs[index] if whole == span else _name_run(_naming_words(text[whole[0] : whole[1]]))
+            found, method = _named(_recognised(text, whole, run, people), entities), "name"
         else:
             headline = index in in_headline
             speaker = None if headline else latest_speaker
@@ -342,6 +374,38 @@ def resolve_mentions(
         results[index] = (found, method)
     # names may have grown ("Clinton" → "Hillary Clinton") after a mention was resolved
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
+
+
+def _through_name(text: str, span: Span, people: list[Span]) -> Span:
+    """A mention read to the end of a recognised person's name whose words it ends inside ("… Staffan de" of "Staffan
+    de Mistura"): the tagger cut the name short."""
+    for start, end in people:
+        if span[0] <= start < span[1] < end and _WORD.search(text, span[1], end):
+            return (span[0], end)
+    return span
+
+
+def _titled_person(text: str, span: Span) -> str | None:
+    """ "person" for a recognised name of two words or more, none an organisation's, after a person's title inside it
+    or just before it ("Councillor Ines Okoro", "coach Petra Lindqvist"), which the entity recogniser may call an
+    organisation; else None (its own label stands)."""
+    words = [*_WORD.findall(text[max(0, span[0] - 40) : span[0]])[-WORDS_BEFORE:], *_WORD.findall(text[slice(*span)])]
+    titled = [k for k, word in enumerate(words) if _person_title(word)]
+    name = words[titled[-1] + 1 :] if titled else []
+    if name[:1] in (["of"], ["for"]):
+        name = name[2:]  # the title's own "of X" ("Envoy for Syria Staffan de Mistura"; "Bishop of Wexham": no name)
+    capitalised = len(name) >= 2 and name[0][:1].isupper() and all(w[:1].isupper() or w in NAME_PARTICLES for w in name)
+    return "person" if capitalised and not any(w.lower().strip(".") in ORG_WORDS for w in name) else None
+
+
+MODIFYING_TITLES = {"former", "major", "general", "vice", "prime", "chief", "deputy", "democrat", "republican", "gop"}
+"""Title words that in lower case may modify anything ("a former Goldman Sachs banker", "a major Acme deal")."""
+
+
+def _person_title(word: str) -> bool:
+    """Whether ``word`` is a person's title: any of ``TITLES`` capitalised, in lower case one that names a role."""
+    bare = word.lower().rstrip(".")
+    return bare in TITLES and (word[:1].isupper() or bare not in MODIFYING_TITLES)
 
 
 def _recognised(text: str, span: Span, run: list[str], people: list[Span]) -> str:
