@@ -122,26 +122,39 @@ def test_a_pronoun_goes_to_the_nearest_named_person_before_it_speaker_or_not():
     assert resolve_with_context(text, ["Mayor Ann Lee", "he"], named) == ["Ann Lee", "Tom Barre"]
 
 
-def test_a_recognised_organisation_after_a_persons_title_is_a_person():
-    """The entity recogniser may call a titled person an organisation ("Councillor Ines Okoro": ORG); after a title
-    a name of capitalised words is a person a pronoun can refer to, but not after a lower-case modifier."""
+def test_a_recognised_organisation_right_after_a_persons_title_is_a_person():
+    """The entity recogniser may call a titled person an organisation ("Councillor Ines Okoro": ORG); right after a
+    title a name of capitalised words is a person a pronoun can refer to. Not after a modifier that titles hold, a title
+    of another sentence, a title's "of" or "for", nor a name in capitals."""
     text = 'Councillor Ines Okoro was frustrated. "We studied it for two years," she said.'
     assert resolve_with_context(text, ["she"], [("Councillor Ines Okoro", "org")]) == ["Ines Okoro"]
-    text = 'A former Goldman Sachs banker, the Bishop of Wexham and General Motors met. "No," she said.'
-    named = [("Goldman Sachs", "org"), ("Bishop of Wexham", "org"), ("General Motors", "org")]
-    assert resolve_with_context(text, ["she"], named) == [None]
+    text = 'Ann Lee spoke first, said Dr. Amara Osei. "It will be fine," she said.'
+    assert resolve_with_context(text, ["she"], [("Ann Lee", "person"), ("Amara Osei", "org")]) == ["Amara Osei"]
+    text = (
+        "Ann Lee met a spokesman for the United Nations, a former Goldman Sachs banker, the Bishop of Wexham and "
+        "Major League Baseball, as read by the spokesman. Acme Holdings agreed. GENERAL MOTORS EUROPE too. "
+        '"No," she said.'
+    )
+    organisations = ["the United Nations", "Goldman Sachs", "Bishop of Wexham", "Major League Baseball"]
+    named = [("Ann Lee", "person"), *((name, "org") for name in [*organisations, "Acme Holdings", "MOTORS EUROPE"])]
+    assert resolve_with_context(text, ["she"], named) == ["Ann Lee"]
 
 
-def test_a_mention_cut_inside_a_recognised_name_is_read_to_its_end():
-    """The tagger may end a speaker one word early ("… Staffan de"); the name's particles stay in it."""
+def test_a_mention_cut_short_in_a_names_particle_is_read_to_the_recognised_names_end():
+    """The tagger may end a speaker one word early ("… Staffan de"); the name the recogniser finds goes on, whatever
+    it calls it. A mention that is not cut short keeps its words; a name's particles stay inside it."""
     text = "According to an estimate by UN Special Envoy for Syria Staffan de Mistura, 400,000 people died."
     cut = "an estimate by UN Special Envoy for Syria Staffan de"
     assert resolve_with_context(text, [cut], [("Syria Staffan de Mistura", "org")]) == ["Staffan de Mistura"]
-    assert resolve(text, cut) == ["Staffan"]  # no entities given: the name as far as it goes, not a description
-    text = "Union leader Marta van der Berg said the deal was good. Marta van der Berg left."
-    assert resolve(text, "Union leader Marta van der Berg") == ["Marta van der Berg"]
-    text = '"Bring boots," said organiser Kwame Asante.'  # an entity's final period is no word left out
-    assert resolve_with_context(text, ["organiser Kwame Asante"], [("Kwame Asante.", "person")]) == ["Kwame Asante"]
+    assert resolve(text, cut) == [None]  # no entities given: a description naming nobody, not the name "Staffan"
+    text = "Ann Lee Thursday said so. Mayor Bill de Blasio. said so too."
+    named = [("Ann Lee Thursday", "person"), ("Bill de Blasio.", "person")]
+    assert resolve_with_context(text, ["Ann Lee", "Mayor Bill de"], named) == ["Ann Lee", "Bill de Blasio"]
+    text = "Union leader Marta van der Berg said the deal was good. Ann van der Berg disagreed."
+    assert resolve(text, "Union leader Marta van der Berg", "Ann van der Berg") == [
+        "Marta van der Berg",  # not "Berg"
+        "Ann van der Berg",  # particles are no given names: another person
+    ]
 
 
 def test_namesakes_with_different_first_names_are_different_people():
@@ -275,3 +288,12 @@ def test_a_headline_mention_is_resolved_with_the_headline_weights_after_the_body
 
     resolve_mentions(text, [at(text, "union"), at(text, "The Bakers' Union"), at(text, "It")], None, chooser)
     assert asked == [("group_pronoun", ["Bakers' Union"]), ("headline", ["Bakers' Union", "Union"])]
+
+
+def test_names_starting_inside_a_quote_are_left_out_and_those_a_quotes_edge_cuts_are_kept():
+    from quoteattr.systems.entity_mentions import outside
+
+    text = 'Envoy Staffan de Mistura, more than 400,000 died. "Ann Lee was right," he said.'
+    named = [(at(text, "Staffan de Mistura"), "person"), (at(text, "Ann Lee"), "person")]
+    contents = [(text.index("Mistura"), text.index(".")), at(text, '"Ann Lee was right,"')]  # the tagger's edges
+    assert outside(lambda: named, contents)() == named[:1]

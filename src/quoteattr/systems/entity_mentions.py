@@ -42,6 +42,7 @@ def named_mentions(text: str) -> list[tuple[Span, str]]:
 def outside(
     context: Callable[[], list[tuple[Span, str]]], contents: list[Span]
 ) -> Callable[[], list[tuple[Span, str]]]:
-    """``context``'s named mentions that lie outside ``contents`` (a name inside a quote is not an antecedent), still
-    asked for only when called."""
-    return lambda: [mention for mention in context() if not overlaps_any(mention[0], contents)]
+    """``context``'s named mentions that start outside ``contents`` (a name inside a quote is not an antecedent; one
+    that a quote's edge cuts into, "… Staffan de [Mistura, more than …]", is still the speaker's), still asked for
+    only when called."""
+    return lambda: [mention for mention in context() if not overlaps_any((mention[0][0], mention[0][0] + 1), contents)]

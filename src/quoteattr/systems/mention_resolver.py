@@ -283,12 +283,7 @@ def _naming_words(mention: str) -> list[str]:
         run = _name_run(words)
         after = words[words.index(run[-1]) + 1 :] if run else []
         owner = bool(run) and bool(_POSSESSIVE.search(run[-1])) and bool(after)
-        modifier = (
-            bool(after)
-            and after[-1][:1].islower()
-            and not any(w.lower() in ORG_WORDS for w in after)
-            and not all(w in NAME_PARTICLES for w in after)  # a name cut short ("… Staffan de"), not "the Lee plan"
-        )
+        modifier = bool(after) and after[-1][:1].islower() and not any(w.lower() in ORG_WORDS for w in after)
         if run and not owner and not modifier and not (len(run) == 1 and run[0].lower() in GENERIC_GROUPS):
             return words
     return []
@@ -334,20 +329,23 @@ def resolve_mentions(
     named after it. ``context`` gives the other people and organisations the article names ((span, "person" or
     "org"), e.g. ``named_mentions``): candidates too, speaker or not, when a pronoun or a description needs them (a
     speaker's name may join one of them, so other articles resolve their names alone); a person it names inside a
-    longer name run is that name without the words before it (``_recognised``), and a mention that ends inside a
-    person's name is read to the name's end (``_through_name``). It is asked for only for those: a pronoun, a
-    description, a name run of more than two words, or a mention that ends in a name's particle ("… Staffan de"). A
-    recognised organisation after a person's title is a person (``_titled_person``)."""
+    longer name run is that name without the words before it (``_recognised``), and a mention cut short in a name's
+    particle is read to the end of the recognised name (``_through_name``). It is asked for only for those: a pronoun,
+    a description, a name run of more than two words, or a mention that ends in a name's particle ("… Staffan de").
+    Right after a person's title, a recognised organisation is a person (``_titled_person``)."""
     entities: dict[str, _Entity] = {}
     results: dict[int, tuple[_Entity | None, str]] = {}
-    kinds = [mention_kind(text[start:end]) for start, end in mentions]
+    cut_short = context is not None and any(_ends_in_particle(text, span) for span in mentions)
+    named = context() if cut_short else None
+    readings = [_through_name(text, span, named) if named else span for span in mentions]  # "… Staffan de Mistura"
+    kinds = [mention_kind(text[start:end]) for start, end in readings]
     in_headline = _headline_mentions(text, mentions, kinds)
     events: list[tuple[Span, int | None, str | None]] = [(span, index, None) for index, span in enumerate(mentions)]
     antecedents_needed = any(kind != "name" for kind in kinds)  # a headline's mentions are descriptions
-    runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(mentions) if kinds[i] == "name"}
+    runs = {i: _name_run(_naming_words(text[s:e])) for i, (s, e) in enumerate(readings) if kinds[i] == "name"}
     long_names = any(len(run) > 2 for run in runs.values())
-    cut_short = any(set(text[slice(*mentions[i])].split()[-1:]) & NAME_PARTICLES for i in runs)  # "… Staffan de"
-    named = context() if context is not None and (antecedents_needed or long_names or cut_short) else []
+    if named is None:
+        named = context() if context is not None and (antecedents_needed or long_names) else []
     named = [(span, _titled_person(text, span) or kind) for span, kind in named]
     if antecedents_needed:
         events += [(span, None, kind) for span, kind in named if not overlaps_any(span, mentions)]
@@ -361,9 +359,7 @@ def resolve_mentions(
             _seen(found, text, span, spoke=False)
             continue
         if kinds[index] == "name":
-            whole = _through_name(text, span, people)
-            run = runs[index] if whole == span else _name_run(_naming_words(text[whole[0] : whole[1]]))
-            found, method = _named(_recognised(text, whole, run, people), entities), "name"
+            found, method = _named(_recognised(text, readings[index], runs[index], people), entities), "name"
         else:
             headline = index in in_headline
             speaker = None if headline else latest_speaker
@@ -376,36 +372,49 @@ def resolve_mentions(
     return [(entity.name if entity else None, method) for entity, method in (results[i] for i in range(len(mentions)))]
 
 
-def _through_name(text: str, span: Span, people: list[Span]) -> Span:
-    """A mention read to the end of a recognised person's name whose words it ends inside ("… Staffan de" of "Staffan
-    de Mistura"): the tagger cut the name short."""
-    for start, end in people:
-        if span[0] <= start < span[1] < end and _WORD.search(text, span[1], end):
-            return (span[0], end)
+def _ends_in_particle(text: str, span: Span) -> bool:
+    """Whether a mention's last word is a name's particle ("… Staffan de"): the tagger cut a name short."""
+    return bool(set(_WORD.findall(text[span[0] : span[1]])[-1:]) & NAME_PARTICLES)
+
+
+def _through_name(text: str, span: Span, named: list[tuple[Span, str]]) -> Span:
+    """A mention cut short in a name's particle read to the end of the recognised name it ends inside ("… Staffan de"
+    of "Syria Staffan de Mistura", whatever the recogniser calls it); else the mention as it is."""
+    if _ends_in_particle(text, span):
+        for (start, end), _ in named:
+            if span[0] <= start < span[1] < end and _WORD.search(text, span[1], end):
+                return (span[0], span[1] + len(text[span[1] : end].rstrip(".,;: ")))  # "Bill de Blasio.": no stop
     return span
 
 
+MODIFYING_TITLES = {"former", "major", "general", "vice", "prime", "chief", "deputy", "democrat", "republican", "gop"}
+"""Words of ``TITLES`` that may modify an organisation's name too ("a former Goldman Sachs banker", "Major League
+Baseball", "General Motors Europe", "Republican National Convention"): no title on their own."""
+_WORD_BEFORE = re.compile(r"([\w.]+)\s+$")
+ABBREVIATION = 5
+"""The longest title written with a full stop ("Capt.", "Prof."): a longer word before a full stop ends a sentence."""
+
+
 def _titled_person(text: str, span: Span) -> str | None:
-    """ "person" for a recognised name of two words or more, none an organisation's, after a person's title inside it
-    or just before it ("Councillor Ines Okoro", "coach Petra Lindqvist"), which the entity recogniser may call an
-    organisation; else None (its own label stands)."""
-    words = [*_WORD.findall(text[max(0, span[0] - 40) : span[0]])[-WORDS_BEFORE:], *_WORD.findall(text[slice(*span)])]
+    """The kind "person" for a recognised name of two words or more right after a person's title, inside it or just
+    before it ("Councillor Ines Okoro", "coach Petra Lindqvist", "Dr. Amara Osei"), which the entity recogniser may
+    call an organisation; None (its own label stands) when no title comes right before the name, when the name has an
+    organisation's word or a word in capitals, or when it follows the title's "of" ("Bishop of Wexham")."""
+    words = _WORD.findall(text[span[0] : span[1]])
+    before = _WORD_BEFORE.search(text, max(0, span[0] - 20), span[0])
+    if before and (not before.group(1).endswith(".") or len(before.group(1)) <= ABBREVIATION):
+        words.insert(0, before.group(1))
     titled = [k for k, word in enumerate(words) if _person_title(word)]
     name = words[titled[-1] + 1 :] if titled else []
-    if name[:1] in (["of"], ["for"]):
-        name = name[2:]  # the title's own "of X" ("Envoy for Syria Staffan de Mistura"; "Bishop of Wexham": no name)
-    capitalised = len(name) >= 2 and name[0][:1].isupper() and all(w[:1].isupper() or w in NAME_PARTICLES for w in name)
-    return "person" if capitalised and not any(w.lower().strip(".") in ORG_WORDS for w in name) else None
-
-
-MODIFYING_TITLES = {"former", "major", "general", "vice", "prime", "chief", "deputy", "democrat", "republican", "gop"}
-"""Title words that in lower case may modify anything ("a former Goldman Sachs banker", "a major Acme deal")."""
+    capitalised = all((w[:1].isupper() and not w.isupper()) or w in NAME_PARTICLES for w in name)
+    named = len(name) >= 2 and name[0][:1].isupper() and capitalised
+    return "person" if named and not any(w.lower().strip(".") in ORG_WORDS for w in name) else None
 
 
 def _person_title(word: str) -> bool:
-    """Whether ``word`` is a person's title: any of ``TITLES`` capitalised, in lower case one that names a role."""
+    """Whether ``word`` is a person's title (``TITLES``, not ``MODIFYING_TITLES``), in any case."""
     bare = word.lower().rstrip(".")
-    return bare in TITLES and (word[:1].isupper() or bare not in MODIFYING_TITLES)
+    return bare in TITLES and bare not in MODIFYING_TITLES
 
 
 def _recognised(text: str, span: Span, run: list[str], people: list[Span]) -> str:
@@ -602,7 +611,7 @@ def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) ->
 
 def given_names(name: str) -> set[str]:
     """The words of a person's name before the surname, titles left out ("Chancellor Angela Merkel": angela)."""
-    return {word.strip(".") for word in name.lower().split()[:-1]} - TITLES - LEADING - {""}
+    return {word.strip(".") for word in name.lower().split()[:-1]} - TITLES - LEADING - NAME_PARTICLES - {""}
 
 
 def _seen(entity: _Entity | None, text: str, span: Span, spoke: bool) -> None:
