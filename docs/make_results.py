@@ -397,7 +397,8 @@ def documents(root: Path) -> list[Path]:
 def collect(source: Path, name: str, command: str | None, results: Path, part: str | None = None) -> Path:
     """Copy a result file (or a compare folder's comparison.json) into docs/results/NAME.json, adding the
     command that made it; entries of the old file with their own provenance stay. With ``part``, the result
-    becomes that part of NAME.json (a parts table), the other parts kept."""
+    becomes that part of NAME.json (a parts table), the other parts kept, and NAME's command each of its parts'
+    commands once."""
     path = source / "comparison.json" if source.is_dir() else source
     result = json.loads(path.read_text(encoding="utf-8"))
     if command:
@@ -408,7 +409,8 @@ def collect(source: Path, name: str, command: str | None, results: Path, part: s
     if part:
         old = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
         parts = {**old.get("parts", {}), part: result}
-        result = {"command": "; ".join(p["command"] for p in parts.values()), "parts": parts}
+        commands = dict.fromkeys(command for p in parts.values() for command in p["command"].split("; "))
+        result = {"command": "; ".join(commands), "parts": parts}  # a command parts share, once
     if target.exists() and systems(result) and not part:
         old = json.loads(target.read_text(encoding="utf-8"))
         for label, report in systems(old).items():

@@ -93,6 +93,18 @@ def test_collect_takes_a_compare_folder_and_keeps_entries_with_their_own_provena
     assert make(root, "--check").returncode == 0
 
 
+def test_collecting_parts_made_by_the_same_commands_names_each_command_once(tmp_path: Path):
+    root = copy_of_the_docs(tmp_path)
+    compare = tmp_path / "compare"
+    compare.mkdir()
+    (compare / "comparison.json").write_text(json.dumps({"rules": {"articles": 1, "metrics": {}}}), encoding="utf-8")
+    for part in ("embedded test", "PolNeAR dev"):
+        done = make(root, "--collect", str(compare), "--name", "finetuning", "--part", part, "--command", "A; B")
+        assert done.returncode == 0, done.stdout + done.stderr
+    collected = json.loads((root / "docs" / "results" / "finetuning.json").read_text(encoding="utf-8"))
+    assert collected["command"] == "A; B" and list(collected["parts"]) == ["embedded test", "PolNeAR dev"]
+
+
 def test_the_files_the_benchmark_scripts_write_render(make_results):
     """Result files shaped as the scripts' --output and results.json write them (every field, raw floats)."""
     streaming = {
