@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from quoteattr.data.schema import Span, overlaps_any
+from quoteattr.data.quotemarks import inside_quotation
+from quoteattr.data.schema import Span
 
 KINDS = {"PERSON": "person", "ORG": "org", "GPE": "org", "NORP": "org"}
 """spaCy labels → the resolver's kinds (a country or a people speaks as a group: "it", "they")."""
@@ -45,4 +46,4 @@ def outside(
     """``context``'s named mentions that start outside ``contents`` (a name inside a quote is not an antecedent; one
     that a quote's edge cuts into, "… Staffan de [Mistura, more than …]", is still the speaker's), still asked for
     only when called."""
-    return lambda: [mention for mention in context() if not overlaps_any((mention[0][0], mention[0][0] + 1), contents)]
+    return lambda: [mention for mention in context() if not inside_quotation(mention[0][0], contents)]

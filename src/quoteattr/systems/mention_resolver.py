@@ -610,7 +610,8 @@ def _same_person(name: str, entities: dict[str, _Entity], gender: str | None) ->
 
 
 def given_names(name: str) -> set[str]:
-    """The words of a person's name before the surname, titles left out ("Chancellor Angela Merkel": angela)."""
+    """The words of a person's name before the surname, titles and particles left out ("Chancellor Angela Merkel":
+    angela; "Marta van der Berg": marta)."""
     return {word.strip(".") for word in name.lower().split()[:-1]} - TITLES - LEADING - NAME_PARTICLES - {""}
 
 
